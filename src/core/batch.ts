@@ -1,0 +1,72 @@
+import { RecordBatch, Schema, Table, tableFromArrays, tableFromJSON, type TypeMap } from 'apache-arrow';
+import type { DeadLetter } from './dead-letter.js';
+
+/** An opaque, JSON-serializable token saying where a partition has been read up to. */
+export type Position = string | number | boolean | null | Position[] | { [key: string]: Position };
+
+export type BatchKind = 'records' | 'changelog';
+
+export interface BatchMeta {
+  stream: string;
+  partition: string;
+  /** Where the source partition will be after this batch; undefined if it cannot resume. */
+  position: Position | undefined;
+  kind: BatchKind;
+  /**
+   * Sequence number the runtime gives each batch a source emits; transforms copy it to their
+   * output so the runtime knows how far every path has progressed.
+   */
+  seq?: number;
+  /**
+   * Set by a transform that keeps rows of earlier batches in state (windows, full aggregates):
+   * the lowest seq whose rows are held and not yet emitted. The checkpoint never passes it.
+   */
+  retainedFrom?: number;
+  /** Records of this batch that could not be processed, written to the dead-letter destination. */
+  deadLetters?: DeadLetter[];
+}
+
+export interface Batch {
+  data: RecordBatch;
+  meta: BatchMeta;
+}
+
+export function rowCount(batch: Batch): number {
+  return batch.data.numRows;
+}
+
+/** A new batch with other data and the same meta (never mutates the input). */
+export function withData(batch: Batch, data: RecordBatch, extra: Partial<BatchMeta> = {}): Batch {
+  return { data, meta: { ...batch.meta, ...extra } };
+}
+
+/** Arrow record batch from column arrays or typed vectors (one record batch, chunks concatenated). */
+export function recordBatchFromTable<T extends TypeMap>(table: Table<T>): RecordBatch<T> {
+  if (table.batches.length === 1) return table.batches[0];
+  if (table.batches.length === 0) return new RecordBatch(table.schema, undefined);
+  const combined = table.combineChunks();
+  return combined.batches[0];
+}
+
+/** Record batch from row objects: for tests, small inputs and sources whose client gives rows. */
+export function recordBatchFromRows(rows: Record<string, unknown>[], schema?: Schema): RecordBatch {
+  if (rows.length === 0) return new RecordBatch(schema ?? new Schema([]), undefined);
+  return recordBatchFromTable(tableFromJSON(rows as Record<string, never>[]));
+}
+
+export function recordBatchFromColumns(columns: Record<string, unknown[] | ArrayLike<unknown>>): RecordBatch {
+  return recordBatchFromTable(tableFromArrays(columns as never));
+}
+
+/** Row objects of a batch: for sinks whose client takes rows, and for tests. */
+export function rowsOf(data: RecordBatch): Record<string, unknown>[] {
+  const fields = data.schema.fields.map((f) => f.name);
+  const columns = fields.map((_, i) => data.getChildAt(i));
+  const rows: Record<string, unknown>[] = new Array(data.numRows);
+  for (let r = 0; r < data.numRows; r++) {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < fields.length; c++) row[fields[c]] = columns[c]?.get(r) ?? null;
+    rows[r] = row;
+  }
+  return rows;
+}

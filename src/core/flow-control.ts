@@ -1,0 +1,32 @@
+import type { FlowControl } from './ports.js';
+
+/** A counting semaphore: the in-flight batch limit of one source partition. */
+export class Credits implements FlowControl {
+  private available: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {
+    this.available = limit;
+  }
+
+  acquire(): Promise<void> {
+    if (this.available > 0) {
+      this.available--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  release(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.available = Math.min(this.limit, this.available + 1);
+    }
+  }
+
+  /** Batches currently holding a credit. */
+  get inFlight(): number {
+    return this.limit - this.available;
+  }
+}

@@ -1,0 +1,91 @@
+import type { Observable, OperatorFunction } from 'rxjs';
+import type { TSchema, Static } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Batch, Position } from './batch.js';
+
+/**
+ * Credits for batches in flight. A source awaits `acquire()` before it emits a batch; the runtime
+ * releases the credit once every sink the batch reached has acknowledged it. A slow sink therefore
+ * slows the source, and at most `limit` batches of a partition are in memory at once.
+ */
+export interface FlowControl {
+  acquire(): Promise<void>;
+}
+
+export interface ReadContext {
+  flow: FlowControl;
+  /** Aborted when the run stops (SIGINT/SIGTERM or cancel): stop reading and complete. */
+  signal: AbortSignal;
+  logger: Logger;
+  /** Rows per emitted batch the topology asks for. */
+  batchSize: number;
+}
+
+export interface Source {
+  /** The stream partitions to read, e.g. one per file, table or topic-partition. */
+  partitions(): Promise<string[]>;
+  /** Reads a partition from a position (or its start); a bounded source completes. */
+  read(partition: string, from: Position | undefined, ctx: ReadContext): Observable<Batch>;
+  /** Told after the checkpoint is stored: the source may release data up to here. */
+  commit(partition: string, position: Position): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SinkOpenContext {
+  /** True when the run resumes from a checkpoint: keep what earlier runs wrote. */
+  resuming: boolean;
+  logger: Logger;
+}
+
+export interface Sink {
+  open?(ctx: SinkOpenContext): Promise<void>;
+  /** Resolves only when the batch is durable at the destination. */
+  write(batch: Batch): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TransformContext {
+  /** Node name in the topology, used as the dead-letter origin. */
+  node: string;
+  logger: Logger;
+  /** True when the input of this node may never complete (a CDC or broker source feeds it). */
+  unbounded: boolean;
+}
+
+export type Transform = OperatorFunction<Batch, Batch>;
+
+export interface CheckpointStore {
+  get(topology: string, partition: string): Promise<Position | undefined>;
+  put(topology: string, partition: string, position: Position): Promise<void>;
+  delete(topology: string, partition: string): Promise<void>;
+  /** All partitions with a stored position for a topology. */
+  list(topology: string): Promise<Record<string, Position>>;
+  close(): Promise<void>;
+}
+
+export interface ConnectorContext {
+  /** Node name in the topology. */
+  node: string;
+  logger: Logger;
+}
+
+/** A connector type: one config schema, and a source and/or a sink built from it. */
+export interface ConnectorDefinition<S extends TSchema = TSchema> {
+  type: string;
+  description: string;
+  configSchema: S;
+  createSource?(config: Static<S>, ctx: ConnectorContext): Source;
+  createSink?(config: Static<S>, ctx: ConnectorContext): Sink;
+  /** True when the source never completes by itself (CDC, brokers). */
+  unbounded?(config: Static<S>): boolean;
+}
+
+/** A transform type: one config schema and an operator factory. */
+export interface TransformDefinition<S extends TSchema = TSchema> {
+  type: string;
+  description: string;
+  configSchema: S;
+  /** True when output rows are not a subset of input rows (aggregate, pivot): no "filtered" count. */
+  reshapes?: boolean;
+  create(config: Static<S>, ctx: TransformContext): Transform;
+}
