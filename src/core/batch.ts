@@ -1,4 +1,4 @@
-import { RecordBatch, Schema, Table, tableFromArrays, tableFromJSON, type TypeMap } from 'apache-arrow';
+import { RecordBatch, Schema, Table, makeData, Struct, tableFromArrays, tableFromJSON, vectorFromArray, type TypeMap } from 'apache-arrow';
 import type { DeadLetter } from './dead-letter.js';
 
 /** An opaque, JSON-serializable token saying where a partition has been read up to. */
@@ -44,18 +44,20 @@ export function withData(batch: Batch, data: RecordBatch, extra: Partial<BatchMe
 export function recordBatchFromTable<T extends TypeMap>(table: Table<T>): RecordBatch<T> {
   if (table.batches.length === 1) return table.batches[0];
   if (table.batches.length === 0) return new RecordBatch(table.schema, undefined);
-  const combined = table.combineChunks();
-  return combined.batches[0];
+  // Rare path (a builder produced several chunks): rebuild each column as one chunk.
+  const children = table.schema.fields.map((field, i) => vectorFromArray([...table.getChildAt(i)!], field.type).data[0]);
+  const data = makeData({ type: new Struct(table.schema.fields), length: table.numRows, nullCount: 0, children });
+  return new RecordBatch(table.schema, data) as RecordBatch<T>;
 }
 
 /** Record batch from row objects: for tests, small inputs and sources whose client gives rows. */
 export function recordBatchFromRows(rows: Record<string, unknown>[], schema?: Schema): RecordBatch {
   if (rows.length === 0) return new RecordBatch(schema ?? new Schema([]), undefined);
-  return recordBatchFromTable(tableFromJSON(rows as Record<string, never>[]));
+  return recordBatchFromTable(tableFromJSON(rows as Record<string, never>[]) as Table);
 }
 
 export function recordBatchFromColumns(columns: Record<string, unknown[] | ArrayLike<unknown>>): RecordBatch {
-  return recordBatchFromTable(tableFromArrays(columns as never));
+  return recordBatchFromTable(tableFromArrays(columns as never) as unknown as Table);
 }
 
 /** Row objects of a batch: for sinks whose client takes rows, and for tests. */
