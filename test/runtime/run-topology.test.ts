@@ -1,0 +1,201 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FileCheckpointStore } from '../../src/state/file-checkpoint-store.js';
+import { compileTopology } from '../../src/topology/compile.js';
+import { runTopology } from '../../src/runtime/run-topology.js';
+import { gate, memorySink, memorySource } from '../support/memory-connector.js';
+import '../support/test-transforms.js';
+
+let seq = 0;
+async function setup(nodes: Record<string, unknown>, settings: Record<string, unknown> = {}) {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
+  const name = `t${++seq}`;
+  const dead = memorySink(`${name}-dead`);
+  const topology = compileTopology({
+    name,
+    settings,
+    checkpoint: { store: 'file', path: join(dir, 'checkpoints') },
+    dead_letter: { type: 'memory', config: { id: `${name}-dead` } },
+    nodes,
+  });
+  return { topology, dir, name, dead, store: new FileCheckpointStore(join(dir, 'checkpoints')) };
+}
+
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(condition()).toBe(true);
+};
+
+describe('runTopology', () => {
+  it('delivers every row of a bounded source and removes the checkpoint on completion', async () => {
+    const src = memorySource('bounded', { batches: 5, rowsPerBatch: 10 });
+    const out = memorySink('bounded-out');
+    const { topology, store, name } = await setup({
+      in: { type: 'memory', config: { id: 'bounded' } },
+      out: { type: 'memory', inputs: ['in'], config: { id: 'bounded-out' } },
+    });
+    const summary = await runTopology(topology, { checkpoints: store });
+    expect(summary.status).toBe('completed');
+    expect(out.rows).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(src.commits.at(-1)).toBe(5);
+    expect(await store.list(name)).toEqual({});
+    expect(summary.nodes.find((n) => n.node === 'out')).toMatchObject({ rowsIn: 50, rowsOut: 50 });
+  });
+
+  it('checkpoints a batch only after every sink it fanned out to acknowledged it', async () => {
+    memorySource('fan', { batches: 3, rowsPerBatch: 2, endless: false });
+    const fast = memorySink('fan-fast');
+    const slow = memorySink('fan-slow');
+    const hold = gate();
+    slow.gate = hold.promise;
+    const { topology, store, name } = await setup({
+      in: { type: 'memory', config: { id: 'fan' } },
+      fast: { type: 'memory', inputs: ['in'], config: { id: 'fan-fast' } },
+      slow: { type: 'memory', inputs: ['in'], config: { id: 'fan-slow' } },
+    });
+    const positions: unknown[] = [];
+    const spy = {
+      ...store,
+      list: (t: string) => store.list(t),
+      get: (t: string, p: string) => store.get(t, p),
+      delete: (t: string, p: string) => store.delete(t, p),
+      close: () => store.close(),
+      put: async (t: string, p: string, position: never) => {
+        positions.push({ position, fast: fast.writes, slow: slow.writes });
+        await store.put(t, p, position);
+      },
+    };
+    const running = runTopology(topology, { checkpoints: spy });
+    await until(() => fast.writes === 3);
+    expect(positions).toEqual([]);
+    expect(await store.list(name)).toEqual({});
+    hold.open();
+    slow.gate = undefined;
+    const summary = await running;
+    expect(summary.status).toBe('completed');
+    expect(positions.length).toBeGreaterThan(0);
+    for (const p of positions as Array<{ position: number; slow: number }>) expect(p.slow).toBeGreaterThanOrEqual(p.position);
+  });
+
+  it('stops reading when a sink blocks: at most max_in_flight batches leave the source', async () => {
+    const src = memorySource('bp', { batches: 1000, rowsPerBatch: 1 });
+    const out = memorySink('bp-out');
+    const hold = gate();
+    out.gate = hold.promise;
+    const { topology, store } = await setup(
+      {
+        in: { type: 'memory', config: { id: 'bp' } },
+        out: { type: 'memory', inputs: ['in'], config: { id: 'bp-out' } },
+      },
+      { max_in_flight: 4 },
+    );
+    const running = runTopology(topology, { checkpoints: store });
+    await until(() => src.emitted === 4);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(src.emitted).toBe(4);
+    hold.open();
+    out.gate = undefined;
+    expect((await running).status).toBe('completed');
+    expect(out.rows.length).toBe(1000);
+  });
+
+  it('stops an unbounded run gracefully on abort: drains, checkpoints what was delivered, keeps it', async () => {
+    const src = memorySource('endless', { batches: 0, rowsPerBatch: 3, endless: true });
+    const out = memorySink('endless-out');
+    const { topology, store, name } = await setup({
+      in: { type: 'memory', config: { id: 'endless' } },
+      out: { type: 'memory', inputs: ['in'], config: { id: 'endless-out' } },
+    });
+    const stop = new AbortController();
+    const running = runTopology(topology, { checkpoints: store, signal: stop.signal });
+    await until(() => out.writes >= 5);
+    stop.abort();
+    const summary = await running;
+    expect(summary.status).toBe('stopped');
+    const stored = (await store.list(name))['in/p0'];
+    expect(stored).toBe(out.writes);
+    expect(out.rows.length).toBe(out.writes * 3);
+    expect(src.commits.at(-1)).toBe(stored);
+
+    // The next run resumes where the last one stopped.
+    const again = new AbortController();
+    const rerun = runTopology(topology, { checkpoints: store, signal: again.signal });
+    await until(() => src.readFrom.length === 2);
+    again.abort();
+    await rerun;
+    expect(src.readFrom[1]).toBe(stored);
+    expect(out.opened?.resuming).toBe(true);
+  });
+
+  it('dead-letters bad records before checkpointing and the counts reconcile', async () => {
+    memorySource('dead', { batches: 4, rowsPerBatch: 10, deadEvery: 7 });
+    const out = memorySink('dead-out');
+    const { topology, store, dead } = await setup({
+      in: { type: 'memory', config: { id: 'dead' } },
+      even: { type: 'test_keep_even', inputs: ['in'] },
+      out: { type: 'memory', inputs: ['even'], config: { id: 'dead-out' } },
+    });
+    const summary = await runTopology(topology, { checkpoints: store });
+    const lines = dead.records;
+    const expectedDead = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 7 === 0);
+    expect(lines.map((l) => Number(l.record))).toEqual(expectedDead);
+    expect(lines[0]).toMatchObject({ node: 'in', reason: 'id 0 is unlucky', origin: JSON.stringify({ line: 0 }) });
+    const source = summary.nodes.find((n) => n.node === 'in')!;
+    const even = summary.nodes.find((n) => n.node === 'even')!;
+    expect(source.rowsIn).toBe(40);
+    expect(source.deadLettered).toBe(expectedDead.length);
+    expect(out.rows).toEqual(Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 7 !== 0 && i % 2 === 0));
+    // in = out + filtered + dead-lettered, across the whole topology
+    expect(source.rowsIn).toBe(out.rows.length + even.filtered + summary.deadLettered);
+  });
+
+  it('never checkpoints past rows a transform still holds in state', async () => {
+    memorySource('held', { batches: 6, rowsPerBatch: 2, endless: false });
+    const out = memorySink('held-out');
+    const { topology } = await setup({
+      in: { type: 'memory', config: { id: 'held' } },
+      all: { type: 'test_hold_all', inputs: ['in'] },
+      out: { type: 'memory', inputs: ['all'], config: { id: 'held-out' } },
+    });
+    const puts: unknown[] = [];
+    const spy = {
+      list: async () => ({}),
+      get: async () => undefined,
+      delete: async () => undefined,
+      close: async () => undefined,
+      put: async (_t: string, _p: string, position: unknown) => {
+        puts.push(position);
+      },
+    };
+    const summary = await runTopology(topology, { checkpoints: spy as never });
+    expect(summary.status).toBe('completed');
+    expect(out.rows.length).toBe(12);
+    // Empty batches flowed (credits released) but no position was stored until the rows came out.
+    expect(puts).toEqual([6]);
+  });
+
+  it('fails the run when a sink fails for good, and keeps the last good checkpoint', async () => {
+    memorySource('fail', { batches: 5, rowsPerBatch: 1 });
+    const out = memorySink('fail-out');
+    const { topology, store, name } = await setup(
+      {
+        in: { type: 'memory', config: { id: 'fail' } },
+        out: { type: 'memory', inputs: ['in'], config: { id: 'fail-out' } },
+      },
+      { max_in_flight: 1 },
+    );
+    const hold = gate();
+    out.gate = hold.promise;
+    const running = runTopology(topology, { checkpoints: store });
+    await until(() => true);
+    out.failWith = new Error('disk full');
+    hold.open();
+    const summary = await running;
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toContain('disk full');
+    expect(out.rows).toEqual([]);
+    expect(await store.list(name)).toEqual({});
+  });
+});

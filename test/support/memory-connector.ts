@@ -1,0 +1,129 @@
+import { Type } from '@sinclair/typebox';
+import { Observable } from 'rxjs';
+import type { Batch, Position } from '../../src/core/batch.js';
+import { recordBatchFromColumns, rowsOf } from '../../src/core/batch.js';
+import type { DeadLetter } from '../../src/core/dead-letter.js';
+import { registry } from '../../src/core/registry.js';
+import type { Sink, Source } from '../../src/core/ports.js';
+
+/**
+ * In-memory source and sink for runtime tests: a source emitting numbered rows (`id` column) in
+ * batches, optionally forever, and a sink that records what it got and can be held shut.
+ */
+export interface MemorySourceFixture {
+  batches: number;
+  rowsPerBatch: number;
+  /** Never completes by itself (an unbounded source). */
+  endless?: boolean;
+  /** Rows whose id is divisible by this become dead letters at the source. */
+  deadEvery?: number;
+  /** Batches emitted so far, and the positions each read started from. */
+  emitted: number;
+  readFrom: Array<Position | undefined>;
+  commits: Position[];
+}
+
+export interface MemorySinkFixture {
+  /** The `id` column of every row written. */
+  rows: number[];
+  /** Every row written, as objects. */
+  records: Record<string, unknown>[];
+  writes: number;
+  /** While set, writes wait on it. */
+  gate?: Promise<void>;
+  failWith?: Error;
+  opened?: { resuming: boolean };
+}
+
+const sources = new Map<string, MemorySourceFixture>();
+const sinks = new Map<string, MemorySinkFixture>();
+
+export function memorySource(id: string, fixture: Partial<MemorySourceFixture> & { batches: number; rowsPerBatch: number }): MemorySourceFixture {
+  const full: MemorySourceFixture = { emitted: 0, readFrom: [], commits: [], ...fixture };
+  sources.set(id, full);
+  return full;
+}
+
+export function memorySink(id: string): MemorySinkFixture {
+  const fixture: MemorySinkFixture = { rows: [], records: [], writes: 0 };
+  sinks.set(id, fixture);
+  return fixture;
+}
+
+function createSource(id: string, node: string): Source {
+  const fixture = sources.get(id)!;
+  return {
+    partitions: async () => ['p0'],
+    read(partition, from, ctx) {
+      fixture.readFrom.push(from);
+      return new Observable<Batch>((subscriber) => {
+        let stopped = false;
+        (async () => {
+          let next = typeof from === 'number' ? from : 0;
+          while (!stopped && !ctx.signal.aborted && (fixture.endless || next < fixture.batches)) {
+            await ctx.flow.acquire();
+            if (stopped || ctx.signal.aborted) break;
+            const ids = Array.from({ length: fixture.rowsPerBatch }, (_, i) => next * fixture.rowsPerBatch + i);
+            const good = fixture.deadEvery ? ids.filter((v) => v % fixture.deadEvery! !== 0) : ids;
+            const deadLetters: DeadLetter[] = ids
+              .filter((v) => !good.includes(v))
+              .map((v) => ({ node, reason: `id ${v} is unlucky`, record: String(v), origin: { line: v } }));
+            next++;
+            fixture.emitted++;
+            subscriber.next({
+              data: recordBatchFromColumns({ id: Int32Array.from(good) }),
+              meta: { stream: node, partition, position: next, kind: 'records', deadLetters },
+            });
+            await new Promise((r) => setImmediate(r));
+          }
+          subscriber.complete();
+        })().catch((e) => subscriber.error(e));
+        return () => {
+          stopped = true;
+        };
+      });
+    },
+    commit: async (_partition, position) => {
+      fixture.commits.push(position);
+    },
+    close: async () => undefined,
+  };
+}
+
+function createSink(id: string): Sink {
+  const fixture = sinks.get(id)!;
+  return {
+    open: async (ctx) => {
+      fixture.opened = { resuming: ctx.resuming };
+    },
+    write: async (batch) => {
+      if (fixture.gate) await fixture.gate;
+      if (fixture.failWith) throw fixture.failWith;
+      fixture.writes++;
+      const column = batch.data.getChild('id');
+      if (column) for (const v of column) fixture.rows.push(Number(v));
+      fixture.records.push(...rowsOf(batch.data));
+    },
+    close: async () => undefined,
+  };
+}
+
+const MemoryConfig = Type.Object({ id: Type.String() });
+
+registry.connector({
+  type: 'memory',
+  description: 'In-memory test source and sink.',
+  configSchema: MemoryConfig,
+  createSource: (config, ctx) => createSource(config.id, ctx.node),
+  createSink: (config) => createSink(config.id),
+  unbounded: (config) => sources.get(config.id)?.endless ?? false,
+});
+
+/** A gate a test opens by hand. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
