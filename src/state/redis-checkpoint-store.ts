@@ -6,6 +6,8 @@ import type { CheckpointStore } from '../core/ports.js';
 /** Checkpoints in one Redis hash per topology: field = partition, value = JSON position. */
 export class RedisCheckpointStore implements CheckpointStore {
   private readonly redis: Redis;
+  /** One connection attempt shared by every call, so commands are issued in call order. */
+  private ready: Promise<void> | undefined;
 
   constructor(url: string, private readonly prefix = 'sluice:checkpoint:') {
     this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
@@ -43,7 +45,11 @@ export class RedisCheckpointStore implements CheckpointStore {
 
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
-      if (this.redis.status === 'wait') await this.redis.connect();
+      this.ready ??= this.redis.connect().catch((error: unknown) => {
+        this.ready = undefined;
+        throw error;
+      });
+      await this.ready;
       return await operation();
     } catch (error) {
       throw new SluiceError('SLUICE_CHECKPOINT_FAILED', `redis checkpoint store: ${(error as Error).message}`, { cause: error });
