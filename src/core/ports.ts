@@ -41,6 +41,11 @@ export interface Sink {
   open?(ctx: SinkOpenContext): Promise<void>;
   /** Resolves only when the batch is durable at the destination. */
   write(batch: Batch): Promise<void>;
+  /**
+   * Called once when every input of the sink completed without error, before close: a sink that
+   * stages its writes (e.g. an atomic table replace) publishes them here. Never called after a failure.
+   */
+  finish?(): Promise<void>;
   close(): Promise<void>;
 }
 
