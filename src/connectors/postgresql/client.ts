@@ -1,0 +1,62 @@
+import pg from 'pg';
+import { SluiceError } from '../../core/errors.js';
+import type { PostgresConfig } from './config.js';
+
+/** Session settings every connection uses, so text values have one form (ISO dates, UTC). */
+const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3 -c IntervalStyle=postgres';
+
+/** Opens a connection; `replication` opens a logical replication (walsender) connection. */
+export async function connect(config: PostgresConfig, options: { replication?: boolean } = {}): Promise<pg.Client> {
+  const client = new pg.Client({
+    connectionString: config.url,
+    host: config.url ? undefined : config.host,
+    port: config.url ? undefined : config.port,
+    user: config.url ? undefined : config.user,
+    password: config.url ? undefined : config.password,
+    database: config.url ? undefined : config.database,
+    options: SESSION_OPTIONS,
+    ...(options.replication ? { replication: 'database' } : {}),
+  } as pg.ClientConfig);
+  // An error on an idle connection must not crash the process; the next query reports it.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new SluiceError('SLUICE_CONNECTION_FAILED', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error });
+  }
+  return client;
+}
+
+/** Quotes an identifier. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** `schema.table` or `table` → its schema and name (schema defaults to public). */
+export function splitTable(table: string): { schema: string; name: string } {
+  const dot = table.indexOf('.');
+  return dot < 0 ? { schema: 'public', name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+}
+
+/** The quoted, schema-qualified name of a table. */
+export function qualified(table: string): string {
+  const { schema, name } = splitTable(table);
+  return `${ident(schema)}.${ident(name)}`;
+}
+
+/** Primary key columns of a table, in key order (empty when it has none). */
+export async function primaryKey(client: pg.Client, table: string): Promise<string[]> {
+  const { rows } = await client.query<{ attname: string }>(
+    `select a.attname from pg_index i
+       join lateral unnest(i.indkey) with ordinality k(attnum, ord) on true
+       join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+      where i.indrelid = $1::regclass and i.indisprimary order by k.ord`,
+    [qualified(table)],
+  );
+  return rows.map((r) => r.attname);
+}
+
+/** Closes a connection, ignoring errors of one already broken. */
+export async function closeQuietly(client: pg.Client | undefined): Promise<void> {
+  await client?.end().catch(() => undefined);
+}

@@ -1,0 +1,45 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Config of the `postgresql` connector, one schema for its source and sink. Connection by `url`
+ * or by the seed's `host`/`port`/`user`/`password`/`database` fields.
+ */
+export const postgresConfigSchema = Type.Object(
+  {
+    url: Type.Optional(Type.String({ description: 'Connection URL, e.g. postgres://user@host:5432/db; use ${env:NAME} for secrets', examples: ['${env:PGURL}'] })),
+    host: Type.Optional(Type.String({ description: 'Server host (when no url)', examples: ['postgres.example.com'] })),
+    port: Type.Optional(Type.Integer({ description: 'Server port (when no url)', default: 5432 })),
+    user: Type.Optional(Type.String({ description: 'User name (when no url)' })),
+    password: Type.Optional(Type.String({ description: 'Password; use ${env:NAME}' })),
+    database: Type.Optional(Type.String({ description: 'Database name (when no url)' })),
+    mode: Type.Union([Type.Literal('query'), Type.Literal('incremental'), Type.Literal('cdc')], {
+      description: 'Source mode: query (bounded read of a table or query), incremental (watermark column + key), cdc (logical replication)',
+      default: 'query',
+    }),
+    table: Type.Optional(Type.String({ description: 'Table to read or write, optionally schema-qualified', examples: ['public.orders'] })),
+    query: Type.Optional(Type.String({ description: 'Query for the query source; parameters as $1, $2 (never interpolated)', examples: ['select * from orders where region = $1'] })),
+    params: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), { description: 'Values of the query parameters' })),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch (default: the topology batch size)' })),
+    key: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'Key columns (default: the primary key of the table, or the key declared by the batch)' })),
+    cursor_column: Type.Optional(Type.String({ description: 'incremental: timestamp (or other increasing) column of the watermark' })),
+    poll_interval_ms: Type.Optional(Type.Integer({ minimum: 10, description: 'incremental: poll again after this long once caught up; unset = complete when caught up' })),
+    tables: Type.Optional(Type.Array(Type.String(), { description: 'cdc: tables of the publication when it is created (default: all tables)' })),
+    slot: Type.String({ description: 'cdc: replication slot name', default: 'sluice', pattern: '^[a-z0-9_]{1,63}$' }),
+    publication: Type.String({ description: 'cdc: publication name (created when missing)', default: 'sluice' }),
+    snapshot: Type.Union([Type.Literal('initial'), Type.Literal('never')], {
+      description: 'cdc: read the tables in the snapshot exported by the slot creation (initial), or only stream changes (never)',
+      default: 'initial',
+    }),
+    heartbeat_ms: Type.Integer({ minimum: 100, description: 'cdc: when idle, emit an empty batch this often so the slot keeps advancing', default: 10_000 }),
+    max_batch_delay_ms: Type.Integer({ minimum: 1, description: 'cdc: emit a partial batch once changes have waited this long', default: 200 }),
+    write_mode: Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
+      description: 'Sink: append rows, replace the table atomically at the end, or upsert by key (changelog batches always apply by key)',
+      default: 'append',
+    }),
+    create_table: Type.Boolean({ description: 'Sink: create the table from the first batch schema when missing', default: false }),
+    add_columns: Type.Boolean({ description: 'Sink: add columns that appear in batches but not in the table', default: true }),
+  },
+  { additionalProperties: false },
+);
+
+export type PostgresConfig = Static<typeof postgresConfigSchema>;

@@ -1,0 +1,14 @@
+import { registry } from '../../core/registry.js';
+import { postgresConfigSchema } from './config.js';
+import { QuerySource } from './source.js';
+import { PostgresSink } from './sink.js';
+
+/** The `postgresql` connector: query, incremental and CDC sources; append/replace/upsert sink. */
+export const postgresqlConnector = registry.connector({
+  type: 'postgresql',
+  description: 'PostgreSQL: query, incremental (watermark) and CDC (logical replication) sources; append, replace and upsert sink',
+  configSchema: postgresConfigSchema,
+  createSource: (config) => new QuerySource(config),
+  createSink: (config) => new PostgresSink(config),
+  unbounded: (config) => config.mode === 'cdc' || (config.mode === 'incremental' && config.poll_interval_ms !== undefined),
+});

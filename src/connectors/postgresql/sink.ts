@@ -1,0 +1,223 @@
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { Field, RecordBatch } from 'apache-arrow';
+import type { Batch } from '../../core/batch.js';
+import type { Sink, SinkOpenContext } from '../../core/ports.js';
+import { SluiceError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { PostgresConfig } from './config.js';
+import { closeQuietly, connect, ident, primaryKey, qualified, splitTable } from './client.js';
+import { copyEscape, textFormatter, type TextFormatter } from './pg-text.js';
+import { pgTypeOfField } from './types.js';
+import { KEY_META } from './text-batch.js';
+import { RESERVED_COLUMNS, foldChanges, type FoldedChange } from './changelog-fold.js';
+
+/**
+ * Writes batches to a table. `append` copies rows in; `upsert` merges them by key (COPY into a
+ * temporary table, then INSERT ... ON CONFLICT); `replace` loads a staging table and swaps its
+ * rows into the target in one transaction at `finish()`, so a failed run leaves the target as it
+ * was. Changelog batches (`__op` c/u/r/d) always apply by key, so replaying a batch changes nothing.
+ */
+export class PostgresSink implements Sink {
+  private client: pg.Client | undefined;
+  private readonly table: string;
+  private columns: Set<string> | undefined;
+  private key: string[] | undefined;
+  private stagingReady = false;
+  private resuming = false;
+  private logger: Logger | undefined;
+
+  constructor(private readonly config: PostgresConfig) {
+    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql sink needs `table`');
+    this.table = config.table;
+  }
+
+  async open(ctx: SinkOpenContext): Promise<void> {
+    this.resuming = ctx.resuming;
+    this.logger = ctx.logger;
+    await this.connection();
+  }
+
+  async write(batch: Batch): Promise<void> {
+    if (batch.data.numRows === 0) return;
+    const client = await this.connection();
+    try {
+      await this.prepareTable(client, batch.data);
+      const target = this.config.write_mode === 'replace' ? await this.staging(client) : qualified(this.table);
+      const columns = batch.data.schema.fields.map((f) => f.name).filter((name) => !RESERVED_COLUMNS.has(name) && this.columns!.has(name));
+      if (batch.meta.kind === 'changelog' || this.config.write_mode === 'upsert') {
+        await this.merge(client, target, batch.data, columns, this.keyOf(batch.data));
+      } else {
+        const formatters = columns.map((c) => textFormatter(batch.data.getChild(c)!));
+        await copyRows(client, target, columns, formatters, rangeOf(batch.data.numRows));
+      }
+    } catch (error) {
+      throw sinkError(error, this.table);
+    }
+  }
+
+  /** Publishes a replace: the staged rows become the table's rows in one transaction. */
+  async finish(): Promise<void> {
+    if (this.config.write_mode !== 'replace') return;
+    const client = await this.connection();
+    try {
+      if (!this.columns && !(await this.tableColumns(client))) return;
+      const staging = await this.staging(client);
+      await client.query('begin');
+      await client.query(`lock table ${qualified(this.table)} in access exclusive mode`);
+      await client.query(`delete from ${qualified(this.table)}`);
+      await client.query(`insert into ${qualified(this.table)} select * from ${staging}`);
+      await client.query(`drop table ${staging}`);
+      await client.query('commit');
+      this.stagingReady = false;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw sinkError(error, this.table);
+    }
+  }
+
+  async close(): Promise<void> {
+    await closeQuietly(this.client);
+    this.client = undefined;
+  }
+
+  private async connection(): Promise<pg.Client> {
+    this.client ??= await connect(this.config);
+    return this.client;
+  }
+
+  private keyOf(data: RecordBatch): string[] {
+    const declared = data.schema.metadata.get(KEY_META);
+    const key = this.config.key ?? (this.key && this.key.length > 0 ? this.key : declared ? (JSON.parse(declared) as string[]) : []);
+    if (key.length === 0) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table}: no key to apply changes by (set \`key\` or give the table a primary key)`, { retriable: false });
+    return key;
+  }
+
+  /** Creates the table when asked and missing; adds columns that batches bring. */
+  private async prepareTable(client: pg.Client, data: RecordBatch): Promise<void> {
+    if (!this.columns && !(await this.tableColumns(client))) {
+      if (!this.config.create_table) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table} does not exist (set create_table)`, { retriable: false });
+      const fields = data.schema.fields.filter((f) => !RESERVED_COLUMNS.has(f.name));
+      const declared = data.schema.metadata.get(KEY_META);
+      const key = this.config.key ?? (declared ? (JSON.parse(declared) as string[]) : []);
+      const pk = key.length > 0 ? `, primary key (${key.map(ident).join(', ')})` : '';
+      await client.query(`create table if not exists ${qualified(this.table)} (${fields.map(columnDdl).join(', ')}${pk})`);
+      await this.tableColumns(client);
+    }
+    const missing = data.schema.fields.filter((f) => !RESERVED_COLUMNS.has(f.name) && !this.columns!.has(f.name));
+    if (missing.length > 0 && this.config.add_columns) {
+      await client.query(`alter table ${qualified(this.table)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
+      if (this.stagingReady) await client.query(`alter table ${await this.staging(client)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
+      this.logger?.info({ table: this.table, columns: missing.map((f) => f.name) }, 'added columns');
+      await this.tableColumns(client);
+    }
+  }
+
+  private async tableColumns(client: pg.Client): Promise<boolean> {
+    const { schema, name } = splitTable(this.table);
+    const { rows } = await client.query<{ attname: string }>(
+      `select a.attname from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relname = $2 and a.attnum > 0 and not a.attisdropped`,
+      [schema, name],
+    );
+    if (rows.length === 0) return false;
+    this.columns = new Set(rows.map((r) => r.attname));
+    this.key = await primaryKey(client, this.table);
+    return true;
+  }
+
+  /** The staging table of a replace, created empty like the target on a fresh run. */
+  private async staging(client: pg.Client): Promise<string> {
+    const { schema, name } = splitTable(this.table);
+    const staging = `${ident(schema)}.${ident(`${name}__sluice_staging`.slice(0, 63))}`;
+    if (!this.stagingReady) {
+      if (!this.resuming) await client.query(`drop table if exists ${staging}`);
+      await client.query(`create table if not exists ${staging} (like ${qualified(this.table)} including all)`);
+      this.stagingReady = true;
+    }
+    return staging;
+  }
+
+  /** Applies the net change of a batch per key in one transaction. */
+  private async merge(client: pg.Client, target: string, data: RecordBatch, columns: string[], key: string[]): Promise<void> {
+    const formatters = columns.map((c) => textFormatter(data.getChild(c)!));
+    const keyFormatters = key.map((k) => {
+      const column = data.getChild(k);
+      if (!column) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table}: batch has no key column ${k}`, { retriable: false });
+      return textFormatter(column);
+    });
+    const changes = foldChanges(data, columns, keyFormatters);
+    const stage = ident('sluice_merge');
+    const match = key.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' and ');
+    const values = columns.filter((c) => !key.includes(c));
+    await client.query('begin');
+    try {
+      await client.query(`create temp table ${stage} on commit drop as select ${columns.map(ident).join(', ')} from ${target} with no data`);
+      await client.query(`alter table ${stage} add column "__op" text, add column "__unchanged" text[]`);
+      await copyChanges(client, stage, columns, formatters, changes);
+      await client.query(`delete from ${target} t using ${stage} s where s.__op = 'd' and ${match}`);
+      if (values.length > 0) {
+        const set = values.map((c) => `${ident(c)} = case when ${literal(c)} = any(s.__unchanged) then t.${ident(c)} else s.${ident(c)} end`).join(', ');
+        await client.query(`update ${target} t set ${set} from ${stage} s where s.__op = 'u' and s.__unchanged is not null and ${match}`);
+      }
+      const conflict = values.length > 0 ? `do update set ${values.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
+      await client.query(
+        `insert into ${target} (${columns.map(ident).join(', ')}) select ${columns.map(ident).join(', ')} from ${stage} s
+          where s.__op = 'u' and s.__unchanged is null on conflict (${key.map(ident).join(', ')}) ${conflict}`,
+      );
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    }
+  }
+}
+
+function columnDdl(field: Field): string {
+  return `${ident(field.name)} ${pgTypeOfField(field)}`;
+}
+
+function literal(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+function rangeOf(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** Streams rows to `COPY table (columns) FROM STDIN` in text format. */
+async function copyRows(client: pg.Client, table: string, columns: string[], formatters: TextFormatter[], rows: number[]): Promise<void> {
+  const lines: string[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) lines[i] = formatters.map((f) => copyEscape(f(rows[i]))).join('\t');
+  await copyText(client, `copy ${table} (${columns.map(ident).join(', ')}) from stdin`, lines);
+}
+
+async function copyChanges(client: pg.Client, table: string, columns: string[], formatters: TextFormatter[], changes: FoldedChange[]): Promise<void> {
+  const lines = changes.map((change) => {
+    const fields = formatters.map((f, c) => {
+      if (change.op === 'd') return copyEscape(f(change.row));
+      const source = change.sources![c];
+      return source < 0 ? '\\N' : copyEscape(f(source));
+    });
+    const unknown = change.sources ? columns.filter((_, c) => change.sources![c] < 0) : [];
+    fields.push(change.op, unknown.length > 0 ? copyEscape(`{${unknown.map((u) => `"${u.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`) : '\\N');
+    return fields.join('\t');
+  });
+  await copyText(client, `copy ${table} (${[...columns, '__op', '__unchanged'].map(ident).join(', ')}) from stdin`, lines);
+}
+
+async function copyText(client: pg.Client, sql: string, lines: string[]): Promise<void> {
+  const stream = client.query(copyFrom(sql));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+    // Chunks of a few thousand rows keep memory flat without a write per row.
+    for (let i = 0; i < lines.length; i += 2000) stream.write(lines.slice(i, i + 2000).join('\n') + '\n');
+    stream.end();
+  });
+}
+
+function sinkError(error: unknown, table: string): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: ${(error as Error).message}`, { cause: error });
+}

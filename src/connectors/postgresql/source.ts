@@ -1,0 +1,92 @@
+import { Observable } from 'rxjs';
+import type pg from 'pg';
+import type { Field } from 'apache-arrow';
+import type { Batch, Position } from '../../core/batch.js';
+import type { ReadContext, Source } from '../../core/ports.js';
+import { SluiceError } from '../../core/errors.js';
+import type { PostgresConfig } from './config.js';
+import { closeQuietly, connect, primaryKey, qualified } from './client.js';
+import { TypeResolver, arrowFieldOf } from './types.js';
+import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
+
+/** Every value as PostgreSQL prints it: the type mapping parses text itself, exactly. */
+export const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+
+/** The Arrow fields of a result set, resolved through the catalog once. */
+export async function fieldsOf(resolver: TypeResolver, result: pg.QueryResult): Promise<Field[]> {
+  const types = await resolver.resolve(result.fields.map((f) => f.dataTypeID));
+  return result.fields.map((f, i) => arrowFieldOf(f.name, types[i]));
+}
+
+/**
+ * Runs a query through a server-side cursor inside a read-only repeatable-read transaction and
+ * calls `emit` with each batch of text rows. Stops early when `signal` aborts.
+ */
+export async function readCursor(
+  client: pg.Client,
+  sql: string,
+  params: unknown[],
+  batchSize: number,
+  signal: AbortSignal,
+  emit: (fields: Field[], columns: (string | null)[][]) => Promise<void>,
+): Promise<void> {
+  const resolver = new TypeResolver(client);
+  await client.query('declare sluice_cursor no scroll cursor for ' + sql, params);
+  let fields: Field[] | undefined;
+  while (!signal.aborted) {
+    const result = await client.query({ text: `fetch ${batchSize} from sluice_cursor`, rowMode: 'array', types: TEXT_TYPES });
+    fields ??= await fieldsOf(resolver, result);
+    if (result.rows.length === 0) break;
+    await emit(fields, rowsToColumns(result.rows as (string | null)[][], fields.length));
+    if (result.rows.length < batchSize) break;
+  }
+  await client.query('close sluice_cursor');
+}
+
+/**
+ * The bounded query source: a table or a parameterized query, streamed with a server-side
+ * cursor into Arrow batches. Not resumable mid-read (its batches carry no position).
+ */
+export class QuerySource implements Source {
+  constructor(private readonly config: PostgresConfig) {
+    if (!config.table && !config.query) throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql query source needs `table` or `query`');
+  }
+
+  async partitions(): Promise<string[]> {
+    return [this.config.table ?? 'query'];
+  }
+
+  read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
+    return new Observable<Batch>((subscriber) => {
+      const stop = new AbortController();
+      const signal = AbortSignal.any([stop.signal, ctx.signal]);
+      let client: pg.Client | undefined;
+      (async () => {
+        client = await connect(this.config);
+        await client.query('begin isolation level repeatable read read only');
+        const key = this.config.key ?? (this.config.table ? await primaryKey(client, this.config.table) : []);
+        const metadata = key.length > 0 ? new Map([[KEY_META, JSON.stringify(key)]]) : undefined;
+        const sql = this.config.query ?? `select * from ${qualified(this.config.table!)}`;
+        await readCursor(client, sql, this.config.params ?? [], this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
+          await ctx.flow.acquire();
+          subscriber.next({ data: textBatch(fields, columns, metadata), meta: { stream: partition, partition, position: undefined, kind: 'records' } });
+        });
+        await client.query('commit');
+      })().then(
+        () => subscriber.complete(),
+        (error: unknown) => subscriber.error(wrapSourceError(error)),
+      ).finally(() => closeQuietly(client));
+      return () => stop.abort();
+    });
+  }
+
+  async commit(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
+
+/** A driver error as a SluiceError of the source (a SluiceError passes through). */
+export function wrapSourceError(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('SLUICE_SOURCE_FAILED', `postgresql source: ${(error as Error).message}`, { cause: error });
+}
