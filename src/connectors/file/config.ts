@@ -1,0 +1,43 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet')], {
+  description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet).',
+});
+
+const Csv = Type.Object(
+  {
+    delimiter: Type.Optional(Type.String({ minLength: 1, maxLength: 1, description: 'Field delimiter, one ASCII character; `,` by default, tab for .tsv files.', examples: [',', ';', '\t'] })),
+    quote: Type.String({ minLength: 1, maxLength: 1, default: '"', description: 'Quote character; a quote inside a quoted field is doubled.' }),
+    header: Type.Boolean({ default: true, description: 'The first record holds the column names (read) / write them as the first line (write). Without one, columns are column_1, column_2...' }),
+    infer_types: Type.Boolean({
+      default: true,
+      description:
+        'Infer column types from a sample at the file start: integers (Float64 when all are safe integers, else Int64), floats, booleans, ISO dates/timestamps (Timestamp ms UTC). When false every column is Utf8.',
+    }),
+  },
+  { additionalProperties: false, description: 'CSV options.' },
+);
+
+/** Config of the `file` connector: one schema for both the source and the sink. */
+export const FileConfigSchema = Type.Object(
+  {
+    path: Type.String({
+      minLength: 1,
+      description:
+        'Source: a file, a directory (its files of the format) or a glob. Sink: the file to write (ndjson, csv) or the directory of part files (parquet).',
+      examples: ['data/orders.csv', 'data/in/*.ndjson', 'out/orders/'],
+    }),
+    format: Type.Optional(Format),
+    csv: Type.Optional(Csv),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
+    sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
+    mode: Type.Union([Type.Literal('overwrite'), Type.Literal('append')], {
+      default: 'overwrite',
+      description: 'Sink: a fresh run replaces what is at `path` (overwrite) or adds to it (append). A resumed run always appends.',
+    }),
+    compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', description: 'Sink: parquet compression codec.' }),
+  },
+  { additionalProperties: false },
+);
+
+export type FileConfig = Static<typeof FileConfigSchema>;

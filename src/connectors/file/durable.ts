@@ -1,0 +1,39 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/** Fsyncs a directory so that file creations and renames in it survive a crash. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const LF = 0x0a;
+const TAIL_BLOCK = 64 * 1024;
+
+/**
+ * Cuts a file back to just after its last line feed, dropping a partial line a crash left behind.
+ * Returns how many bytes were dropped.
+ */
+export async function truncatePartialLine(handle: FileHandle): Promise<number> {
+  const { size } = await handle.stat();
+  let end = size;
+  const block = Buffer.alloc(TAIL_BLOCK);
+  while (end > 0) {
+    const start = Math.max(0, end - TAIL_BLOCK);
+    const { bytesRead } = await handle.read(block, 0, end - start, start);
+    const i = block.subarray(0, bytesRead).lastIndexOf(LF);
+    if (i >= 0) {
+      end = start + i + 1;
+      break;
+    }
+    end = start;
+  }
+  if (end < size) {
+    await handle.truncate(end);
+    await handle.sync();
+  }
+  return size - end;
+}

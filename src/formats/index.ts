@@ -1,0 +1,51 @@
+import { extname } from 'node:path';
+import { SluiceError } from '../core/errors.js';
+import { readCsv } from './csv-reader.js';
+import { readJsonArray, readNdjson } from './json-reader.js';
+import { readParquetFile } from './parquet-reader.js';
+import type { FormatName, ReadChunk, ReadOptions } from './types.js';
+
+export { encodeCsv, type CsvWriteOptions } from './encode-csv.js';
+export { encodeJsonArray } from './encode-json.js';
+export { encodeNdjson } from './encode-ndjson.js';
+export { encodeParquet, type ParquetCompression } from './encode-parquet.js';
+export { FORMATS, type CsvReadOptions, type FormatName, type ReadChunk, type ReadOptions, type TextPosition } from './types.js';
+export type { ParquetPosition } from './parquet-reader.js';
+
+const BY_EXTENSION: Record<string, FormatName> = {
+  '.ndjson': 'ndjson',
+  '.jsonl': 'ndjson',
+  '.json': 'json',
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+};
+
+/** The format a file name implies, or undefined. */
+export function formatFromPath(path: string): FormatName | undefined {
+  return BY_EXTENSION[extname(path).toLowerCase()];
+}
+
+/**
+ * Streams a file as chunks of at most `batchSize` records. Malformed records are not thrown: they
+ * come out as the chunk's dead letters (origin file and line, raw text, reason). Each chunk carries
+ * the position to pass back as `from` to read what follows it. An empty file yields no chunk.
+ *
+ * @example
+ * for await (const { data, deadLetters, position } of readRecords('in.csv', 'csv', { batchSize: 5000 })) { ... }
+ */
+export function readRecords(path: string, format: FormatName, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  switch (format) {
+    case 'ndjson':
+      return readNdjson(path, options);
+    case 'json':
+      return readJsonArray(path, options);
+    case 'csv':
+      return readCsv(path, options);
+    case 'parquet':
+      return readParquetFile(path, options);
+    default:
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `unknown file format ${JSON.stringify(format)}`);
+  }
+}

@@ -1,0 +1,48 @@
+import type { RecordBatch } from 'apache-arrow';
+import type { Position } from '../core/batch.js';
+import type { DeadLetter } from '../core/dead-letter.js';
+
+export const FORMATS = ['ndjson', 'json', 'csv', 'parquet'] as const;
+export type FormatName = (typeof FORMATS)[number];
+
+/** One chunk a reader emits: good rows, the records it rejected, and where reading can resume. */
+export interface ReadChunk {
+  data: RecordBatch;
+  deadLetters: DeadLetter[];
+  /** `{ offset, line }` for text formats, `{ row_group, row }` for parquet. */
+  position: Position;
+}
+
+export interface CsvReadOptions {
+  /** One ASCII character; default `,`. */
+  delimiter?: string;
+  /** One ASCII character; default `"`. */
+  quote?: string;
+  /** Whether the first record names the columns; default true. */
+  header?: boolean;
+  /** Infer Float64/Int64/Bool/Timestamp columns from a sample; default true (else all Utf8). */
+  inferTypes?: boolean;
+}
+
+export interface ReadOptions {
+  /** Rows per chunk at most (good rows plus dead letters); default 10 000. */
+  batchSize?: number;
+  /** A position from an earlier chunk of the same file: read what follows it. */
+  from?: Position;
+  csv?: CsvReadOptions;
+  /** Records at the file start used to infer the schema of text formats; default 1000. */
+  sampleSize?: number;
+  /** Named as the dead-letter `node`; default `file`. */
+  node?: string;
+  /** Stops reading (the iterable just ends) when aborted. */
+  signal?: AbortSignal;
+}
+
+/** Where a text reader is: byte offset after the last complete record and lines consumed. */
+export interface TextPosition {
+  offset: number;
+  line: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 10_000;
+export const DEFAULT_SAMPLE_SIZE = 1000;
