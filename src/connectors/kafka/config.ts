@@ -1,0 +1,67 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Sasl = Type.Object(
+  {
+    mechanism: Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
+    username: Type.String({ minLength: 1 }),
+    password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.' }),
+  },
+  { additionalProperties: false },
+);
+
+/** Config of the `kafka` connector: connection, then source options, then sink options. */
+export const KafkaConfigSchema = Type.Object(
+  {
+    brokers: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      default: ['127.0.0.1:9092'],
+      description: 'Bootstrap brokers, host:port.',
+      examples: [['127.0.0.1:9092']],
+    }),
+    client_id: Type.String({ default: 'sluice', description: 'Client id the broker logs and quotas see.' }),
+    ssl: Type.Boolean({ default: false, description: 'Connect with TLS.' }),
+    sasl: Type.Optional(Sasl),
+    format: Type.Union([Type.Literal('json'), Type.Literal('raw')], {
+      default: 'json',
+      description:
+        'Value encoding. json: one JSON object per message, object keys become columns. ' +
+        'raw: the bytes as they are, in Binary columns `key` and `value`.',
+    }),
+
+    // Source
+    topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Topics to read (source).' })),
+    group_id: Type.Optional(Type.String({ minLength: 1, description: 'Consumer group (source); defaults to `sluice-<node>`.' })),
+    start_from: Type.Union([Type.Literal('earliest'), Type.Literal('latest'), Type.Literal('timestamp')], {
+      default: 'earliest',
+      description: 'Where a partition without a checkpoint or committed group offset starts.',
+    }),
+    start_timestamp: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Epoch milliseconds; required when start_from is `timestamp`.' }),
+    ),
+    session_timeout_ms: Type.Integer({ minimum: 6000, default: 30000, description: 'Consumer group session timeout.' }),
+
+    // Sink
+    topic: Type.Optional(Type.String({ minLength: 1, description: 'Topic to write (sink).' })),
+    key_columns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: "Columns forming the message key; defaults to a changelog's key (schema metadata `sluice.key`).",
+      }),
+    ),
+    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Static headers added to every message.' }),
+    compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { default: 'gzip' }),
+    envelope: Type.Union([Type.Literal('none'), Type.Literal('debezium')], {
+      default: 'none',
+      description:
+        'none: the row as a JSON object. debezium: a Debezium change event ' +
+        '(`before`, `after`, `op`, `ts_ms`, `source`) so Debezium consumers read it unchanged.',
+    }),
+    tombstones: Type.Boolean({
+      default: true,
+      description: 'With the debezium envelope, follow each delete with a null-valued message (compacted topics drop the key).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type KafkaConfig = Static<typeof KafkaConfigSchema>;

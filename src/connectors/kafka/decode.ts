@@ -1,0 +1,104 @@
+import { Binary, Bool, Float64, Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type RecordBatch, type Vector } from 'apache-arrow';
+import type { KafkaMessage } from 'kafkajs';
+import { recordBatchFromTable } from '../../core/batch.js';
+import type { DeadLetter } from '../../core/dead-letter.js';
+import { errorMessage } from '../../core/errors.js';
+
+export interface DecodedMessages {
+  data: RecordBatch;
+  deadLetters: DeadLetter[];
+}
+
+interface Where {
+  topic: string;
+  partition: number;
+  node: string;
+}
+
+/**
+ * Arrow columns from Kafka messages. `json`: the keys of each value object become columns
+ * (scalars typed Float64/Bool/Utf8; nested or mixed values as JSON text), a non-object value
+ * lands in a `value` column, null values (tombstones) give no row and undecodable values are
+ * dead letters. `raw`: Binary `key` and `value`. Both add `__key` (json only, UTF-8),
+ * `__partition` (Int32), `__offset` (Int64) and `__timestamp` (ms) metadata columns.
+ */
+export function decodeMessages(messages: KafkaMessage[], format: 'json' | 'raw', where: Where): DecodedMessages {
+  return format === 'raw' ? decodeRaw(messages, where) : decodeJson(messages, where);
+}
+
+function decodeRaw(messages: KafkaMessage[], where: Where): DecodedMessages {
+  const columns: Record<string, Vector> = {
+    key: vectorFromArray(messages.map((m) => bytes(m.key)), new Binary()),
+    value: vectorFromArray(messages.map((m) => bytes(m.value)), new Binary()),
+    ...metadataColumns(messages, where),
+  };
+  return { data: recordBatchFromTable(new Table(columns)), deadLetters: [] };
+}
+
+function decodeJson(messages: KafkaMessage[], where: Where): DecodedMessages {
+  const rows: Record<string, unknown>[] = [];
+  const kept: KafkaMessage[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const message of messages) {
+    if (message.value === null) continue;
+    const text = message.value.toString('utf8');
+    try {
+      const parsed: unknown = JSON.parse(text);
+      rows.push(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed });
+      kept.push(message);
+    } catch (error) {
+      deadLetters.push({
+        node: where.node,
+        reason: `value is not JSON: ${errorMessage(error)}`,
+        record: text,
+        origin: { topic: where.topic, partition: where.partition, offset: message.offset },
+      });
+    }
+  }
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    for (const name of Object.keys(row)) {
+      if (!seen.has(name)) {
+        seen.add(name);
+        names.push(name);
+      }
+    }
+  }
+  const columns: Record<string, Vector> = {};
+  for (const name of names) columns[name] = inferVector(rows.map((r) => r[name]));
+  columns.__key = vectorFromArray(kept.map((m) => (m.key === null ? null : m.key.toString('utf8'))), new Utf8());
+  Object.assign(columns, metadataColumns(kept, where));
+  return { data: recordBatchFromTable(new Table(columns)), deadLetters };
+}
+
+function metadataColumns(messages: KafkaMessage[], where: Where): Record<string, Vector> {
+  return {
+    __partition: vectorFromArray(messages.map(() => where.partition), new Int32()),
+    __offset: vectorFromArray(messages.map((m) => BigInt(m.offset)), new Int64()),
+    __timestamp: vectorFromArray(messages.map((m) => Number(m.timestamp)), new TimestampMillisecond()),
+  };
+}
+
+function bytes(buffer: Buffer | null): Uint8Array | null {
+  return buffer === null ? null : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}
+
+type Kind = 'number' | 'bool' | 'string' | 'json';
+
+/** One column: a single scalar type keeps its Arrow type; anything else is JSON text. */
+function inferVector(values: unknown[]): Vector {
+  let kind: Kind | undefined;
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    const k: Kind = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v === 'string' ? 'string' : 'json';
+    kind = kind === undefined || kind === k ? k : 'json';
+    if (kind === 'json') break;
+  }
+  const nulled = values.map((v) => (v === undefined ? null : v));
+  const types: Record<Kind, DataType> = { number: new Float64(), bool: new Bool(), string: new Utf8(), json: new Utf8() };
+  if (kind === 'json') {
+    return vectorFromArray(nulled.map((v) => (v === null || typeof v === 'string' ? v : JSON.stringify(v))), new Utf8());
+  }
+  return vectorFromArray(nulled, types[kind ?? 'string']);
+}

@@ -1,0 +1,111 @@
+import type { Schema } from 'apache-arrow';
+import type { Batch } from '../../core/batch.js';
+import { rowsOf } from '../../core/batch.js';
+import { SluiceError } from '../../core/errors.js';
+
+/** Schema metadata naming a changelog's key columns (a JSON array of names). */
+export const KEY_META = 'sluice.key';
+const OP = '__op';
+const TS = '__ts';
+
+export interface OutgoingMessage {
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+}
+
+export interface EncodeOptions {
+  /** Key columns from config; else the batch's `sluice.key` metadata; else no key. */
+  keyColumns?: string[];
+  envelope: 'none' | 'debezium';
+  tombstones: boolean;
+  headers: Record<string, string>;
+  /** Connector name in the Debezium `source` block. */
+  name: string;
+}
+
+/**
+ * Kafka messages for a batch. Columns starting with `__` are Sluice metadata and stay out of
+ * values. Keys: one key column gives its value as text, several a JSON object (the Debezium
+ * envelope always uses a JSON object, as Debezium does). Headers: the static ones plus
+ * `sluice.stream` and, for changelogs, `sluice.op`.
+ */
+export function encodeBatch(batch: Batch, options: EncodeOptions): OutgoingMessage[] {
+  const keyColumns = options.keyColumns ?? keyColumnsOf(batch.data.schema);
+  const names = batch.data.schema.fields.map((f) => f.name);
+  for (const key of keyColumns) {
+    if (!names.includes(key)) throw new SluiceError('SLUICE_SINK_FAILED', `key column ${key} is not in the batch (columns: ${names.join(', ')})`, { retriable: false });
+  }
+  const valueColumns = names.filter((n) => !n.startsWith('__'));
+  const changelog = batch.meta.kind === 'changelog' && names.includes(OP);
+  const debezium = options.envelope === 'debezium';
+  const out: OutgoingMessage[] = [];
+  for (const row of rowsOf(batch.data)) {
+    const value: Record<string, unknown> = {};
+    for (const name of valueColumns) value[name] = row[name];
+    const op = changelog ? String(row[OP]) : debezium ? 'r' : undefined;
+    const key = keyOf(row, keyColumns, debezium);
+    const headers: Record<string, string> = { ...options.headers, 'sluice.stream': batch.meta.stream };
+    if (changelog && op) headers['sluice.op'] = op;
+    if (!debezium) {
+      // A plain changelog delete is a tombstone: the key is gone.
+      out.push({ key, value: op === 'd' ? null : toJson(value), headers });
+      continue;
+    }
+    const envelope = {
+      before: op === 'd' ? value : null,
+      after: op === 'd' ? null : value,
+      source: {
+        version: 'sluice',
+        connector: 'sluice',
+        name: options.name,
+        ts_ms: millis(row[TS]) ?? null,
+        snapshot: op === 'r' ? 'true' : 'false',
+        table: batch.meta.stream,
+      },
+      op,
+      ts_ms: Date.now(),
+    };
+    out.push({ key, value: toJson(envelope), headers });
+    if (op === 'd' && options.tombstones && key !== null) out.push({ key, value: null, headers });
+  }
+  return out;
+}
+
+/** Key columns declared by a changelog in its schema metadata. */
+export function keyColumnsOf(schema: Schema): string[] {
+  const declared = schema.metadata.get(KEY_META);
+  if (!declared) return [];
+  if (declared.startsWith('[')) return JSON.parse(declared) as string[];
+  return declared.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function keyOf(row: Record<string, unknown>, columns: string[], asObject: boolean): string | null {
+  if (columns.length === 0) return null;
+  if (columns.length === 1 && !asObject) {
+    const v = row[columns[0]];
+    return v === null || v === undefined ? null : typeof v === 'string' ? v : toJson(v);
+  }
+  const key: Record<string, unknown> = {};
+  for (const c of columns) key[c] = row[c];
+  return toJson(key);
+}
+
+function millis(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.getTime();
+  const parsed = Date.parse(String(value));
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+/** JSON for Arrow values: 64-bit integers as numbers while exact (else strings), bytes as base64. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_, v: unknown) => {
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
+    if (v !== null && typeof v === 'object' && 'toJSON' in v && typeof v.toJSON === 'function' && !(v instanceof Date)) return v.toJSON();
+    return v;
+  });
+}

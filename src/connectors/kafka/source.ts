@@ -1,0 +1,299 @@
+import { Observable, type Subscriber } from 'rxjs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Batch, Position } from '../../core/batch.js';
+import { SluiceError } from '../../core/errors.js';
+import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
+import { createKafkaClient, parseTopicPartition, topicPartitionId } from './client.js';
+import type { KafkaConfig } from './config.js';
+import { decodeMessages } from './decode.js';
+
+/** One `read()` of one topic-partition. */
+interface Reader {
+  id: string;
+  topic: string;
+  partition: number;
+  subscriber: Subscriber<Batch>;
+  ctx: ReadContext;
+  /** Start position resolved (checkpoint, timestamp): until then the partition is held. */
+  ready: boolean;
+  /** Offset of the next message to emit; where the consumer seeks on (re)assignment. */
+  nextOffset: string | undefined;
+  /** Credits acquired and not yet spent on a batch (0 or 1). */
+  granted: number;
+  acquiring: boolean;
+  closed: boolean;
+}
+
+/** Coordinator answers meaning this member lost (or is losing) its partitions: skip the commit. */
+const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Kafka source: one consumer group member per source; every topic-partition is a stream
+ * partition (`orders:0`) with position = offset of the next message (a string). Offsets are
+ * committed only in `commit()`, which the runtime calls after the checkpoint is stored, and only
+ * for partitions this member still owns, so a rebalance never commits unacknowledged data.
+ * Each batch spends one flow-control credit; without one the partition is paused (and the
+ * consumer rewound to the first unemitted message) until a credit arrives, so the group
+ * heartbeat keeps running however slow the sinks are.
+ */
+export class KafkaSource implements Source {
+  private readonly kafka: Kafka;
+  private readonly node: string;
+  private readonly logger: Logger;
+  private readonly groupId: string;
+  private readonly topics: string[];
+  private readonly readers = new Map<string, Reader>();
+  /** Partitions paused by this source, by id. */
+  private readonly held = new Set<string>();
+  private assigned = new Set<string>();
+  private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: KafkaConfig,
+    ctx: ConnectorContext,
+  ) {
+    if (!config.topics) throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: a kafka source needs \`topics\``);
+    if (config.start_from === 'timestamp' && config.start_timestamp === undefined) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: start_from "timestamp" needs start_timestamp`);
+    }
+    this.topics = config.topics;
+    this.groupId = config.group_id ?? `sluice-${ctx.node}`;
+    this.logger = ctx.logger.child({ connector: 'kafka', group: this.groupId });
+    this.kafka = createKafkaClient(config, this.logger);
+    this.node = ctx.node;
+  }
+
+  async partitions(): Promise<string[]> {
+    const admin = await this.adminClient();
+    const { topics } = await admin.fetchTopicMetadata({ topics: this.topics });
+    return topics.flatMap((t) => t.partitions.map((p) => topicPartitionId(t.name, p.partitionId))).sort();
+  }
+
+  read(partition: string, from: Position | undefined, ctx: ReadContext): Observable<Batch> {
+    return new Observable<Batch>((subscriber) => {
+      const { topic, partition: number } = parseTopicPartition(partition);
+      if (!this.topics.includes(topic) || !Number.isInteger(number)) {
+        subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `${partition} is not a partition of topics ${this.topics.join(', ')}`, { retriable: false }));
+        return;
+      }
+      if (ctx.signal.aborted) {
+        subscriber.complete();
+        return;
+      }
+      const reader: Reader = {
+        id: partition,
+        topic,
+        partition: number,
+        subscriber,
+        ctx,
+        ready: false,
+        nextOffset: undefined,
+        granted: 0,
+        acquiring: false,
+        closed: false,
+      };
+      this.readers.get(partition)?.subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `${partition} is read twice`, { retriable: false }));
+      this.readers.set(partition, reader);
+      const onAbort = (): void => {
+        this.detach(reader);
+        subscriber.complete();
+      };
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      this.requestCredit(reader);
+      this.attach(reader, from).catch((error: unknown) => {
+        this.detach(reader);
+        subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `kafka ${partition}: ${String(error)}`, { cause: error }));
+      });
+      return () => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        this.detach(reader);
+      };
+    });
+  }
+
+  async commit(partition: string, position: Position): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || !this.assigned.has(partition)) {
+      this.logger.debug({ partition, position }, 'partition not owned by this member: offset not committed');
+      return;
+    }
+    const { topic, partition: number } = parseTopicPartition(partition);
+    try {
+      await consumer.commitOffsets([{ topic, partition: number, offset: String(position) }]);
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type && REBALANCE_ERRORS.has(type)) {
+        this.logger.warn({ partition, position, type }, 'offset commit skipped: group is rebalancing');
+        return;
+      }
+      throw new SluiceError('SLUICE_SOURCE_FAILED', `kafka commit ${partition}@${String(position)}: ${String(error)}`, { cause: error });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const reader of [...this.readers.values()]) {
+      this.detach(reader);
+      reader.subscriber.complete();
+    }
+    await this.starting?.catch(() => undefined);
+    await this.consumer?.disconnect();
+    await this.admin?.disconnect();
+    this.consumer = undefined;
+    this.admin = undefined;
+  }
+
+  private async adminClient(): Promise<Admin> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    return this.admin;
+  }
+
+  /** Resolves where the reader starts, then lets the consumer deliver its partition. */
+  private async attach(reader: Reader, from: Position | undefined): Promise<void> {
+    await this.ensureStarted();
+    if (from !== undefined && from !== null) reader.nextOffset = String(from);
+    else if (this.config.start_from === 'timestamp') reader.nextOffset = await this.offsetAtTimestamp(reader);
+    reader.ready = true;
+    if (reader.closed) return;
+    if (this.assigned.has(reader.id) && reader.nextOffset !== undefined) this.seek(reader, reader.nextOffset);
+    this.maybeResume(reader);
+  }
+
+  /** The group's committed offset if any (it wins, like for earliest/latest), else the first at the timestamp. */
+  private async offsetAtTimestamp(reader: Reader): Promise<string | undefined> {
+    const admin = await this.adminClient();
+    const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [reader.topic] });
+    const own = committed?.partitions.find((p) => p.partition === reader.partition);
+    if (own && own.offset !== '-1') return undefined;
+    const byTime = await admin.fetchTopicOffsetsByTimestamp(reader.topic, this.config.start_timestamp);
+    const offset = byTime.find((p) => p.partition === reader.partition)?.offset;
+    if (offset !== undefined && offset !== '-1') return offset;
+    // Nothing at or after the timestamp: start at the end.
+    const ends = await admin.fetchTopicOffsets(reader.topic);
+    return ends.find((p) => p.partition === reader.partition)?.high;
+  }
+
+  private ensureStarted(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async start(): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      sessionTimeout: this.config.session_timeout_ms,
+      maxWaitTimeInMs: 500,
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.assigned = new Set();
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return;
+      const error = new SluiceError('SLUICE_SOURCE_FAILED', `kafka consumer ${this.groupId} stopped: ${String(payload.error)}`, { cause: payload.error });
+      for (const reader of [...this.readers.values()]) {
+        this.detach(reader);
+        reader.subscriber.error(error);
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: this.config.start_from !== 'latest' });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    this.assigned = new Set(Object.entries(assignment).flatMap(([topic, ps]) => ps.map((p) => topicPartitionId(topic, p))));
+    this.logger.info({ partitions: [...this.assigned] }, 'partitions assigned');
+    for (const id of this.assigned) {
+      const reader = this.readers.get(id);
+      // Continue after what this member already emitted instead of the (older) committed offset.
+      if (reader?.ready && reader.nextOffset !== undefined) this.seek(reader, reader.nextOffset);
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const id = topicPartitionId(topic, partition);
+    const reader = this.readers.get(id);
+    if (!reader?.ready || reader.closed) {
+      this.hold(topic, partition, batch.firstOffset() ?? undefined);
+      return;
+    }
+    const from = reader.nextOffset === undefined ? undefined : BigInt(reader.nextOffset);
+    const messages = from === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= from);
+    // Everything fetched was emitted before (fetched ahead of a seek): let the consumer move on.
+    if (messages.length === 0 && batch.messages.length > 0) resolveOffset(batch.lastOffset());
+    const size = Math.max(1, reader.ctx.batchSize);
+    for (let i = 0; i < messages.length; i += size) {
+      if (!isRunning() || isStale() || reader.closed) return;
+      if (reader.granted === 0) {
+        this.hold(topic, partition, messages[i].offset);
+        this.requestCredit(reader);
+        return;
+      }
+      reader.granted--;
+      const chunk = messages.slice(i, i + size);
+      const last = chunk[chunk.length - 1].offset;
+      const { data, deadLetters } = decodeMessages(chunk, this.config.format, { topic, partition, node: this.node });
+      reader.nextOffset = String(BigInt(last) + 1n);
+      resolveOffset(last);
+      reader.subscriber.next({
+        data,
+        meta: {
+          stream: topic,
+          partition: id,
+          position: reader.nextOffset,
+          kind: 'records',
+          ...(deadLetters.length > 0 ? { deadLetters } : {}),
+        },
+      });
+      this.requestCredit(reader);
+    }
+    await heartbeat();
+  }
+
+  /** Stops fetching a partition and rewinds the consumer to `offset` for when it resumes. */
+  private hold(topic: string, partition: number, offset: string | undefined): void {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.held.add(topicPartitionId(topic, partition));
+    consumer.pause([{ topic, partitions: [partition] }]);
+    if (offset !== undefined) consumer.seek({ topic, partition, offset });
+  }
+
+  private seek(reader: Reader, offset: string): void {
+    this.consumer?.seek({ topic: reader.topic, partition: reader.partition, offset });
+  }
+
+  private maybeResume(reader: Reader): void {
+    if (!reader.ready || reader.closed || reader.granted === 0 || !this.held.has(reader.id)) return;
+    this.held.delete(reader.id);
+    this.consumer?.resume([{ topic: reader.topic, partitions: [reader.partition] }]);
+  }
+
+  /** Keeps one credit acquired ahead, so a batch can go out as soon as it is fetched. */
+  private requestCredit(reader: Reader): void {
+    if (reader.acquiring || reader.granted > 0 || reader.closed) return;
+    reader.acquiring = true;
+    reader.ctx.flow.acquire().then(() => {
+      reader.acquiring = false;
+      if (reader.closed) return;
+      reader.granted++;
+      this.maybeResume(reader);
+    }, (error: unknown) => reader.subscriber.error(error));
+  }
+
+  private detach(reader: Reader): void {
+    if (reader.closed) return;
+    reader.closed = true;
+    if (this.readers.get(reader.id) === reader) this.readers.delete(reader.id);
+    if (this.assigned.has(reader.id)) this.hold(reader.topic, reader.partition, undefined);
+  }
+}
