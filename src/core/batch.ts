@@ -22,6 +22,11 @@ export interface BatchMeta {
    * the lowest seq whose rows are held and not yet emitted. The checkpoint never passes it.
    */
   retainedFrom?: number;
+  /**
+   * How much of the partition has been read after this batch, in the source's own unit (bytes of
+   * a file, rows of a table), when the source knows the total: drives progress bars.
+   */
+  progress?: { done: number; total: number };
   /** Records of this batch that could not be processed, written to the dead-letter destination. */
   deadLetters?: DeadLetter[];
 }

@@ -55,6 +55,7 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
         sourceCounts.rowsIn += batch.data.numRows + deadCount;
         sourceCounts.rowsOut += batch.data.numRows;
         sourceCounts.batches++;
+        if (batch.meta.progress) run.metrics.progress.set(key, batch.meta.progress);
         return { data: batch.data, meta: { ...batch.meta, seq: tracker.register(batch.meta.position) } };
       }),
       concatMap((batch) => settleDeadLetters(run, sourceNode.name, batch)),

@@ -28,6 +28,8 @@ export interface RunSummary {
 export class RunMetrics {
   readonly nodes = new Map<string, NodeCounts>();
   readonly startedAt = Date.now();
+  /** Latest progress each source partition reported, keyed by checkpoint key. */
+  readonly progress = new Map<string, { done: number; total: number }>();
 
   constructor(topology: CompiledTopology) {
     for (const name of topology.order) {
@@ -45,6 +47,17 @@ export class RunMetrics {
     let total = 0;
     for (const n of this.nodes.values()) if (n.kind === 'source') total += n.rowsIn;
     return total;
+  }
+
+  /** Fraction of all partitions' known totals read so far, or undefined when no source knows. */
+  get fractionDone(): number | undefined {
+    let done = 0;
+    let total = 0;
+    for (const p of this.progress.values()) {
+      done += p.done;
+      total += p.total;
+    }
+    return total > 0 ? Math.min(1, done / total) : undefined;
   }
 
   get deadLettered(): number {

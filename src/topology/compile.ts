@@ -115,8 +115,8 @@ function compileNode(name: string, node: NodeSpec, path: string, issues: ErrorIs
     issues.push({ path: `${path}.type`, message: `unknown type '${node.type}' (known: ${known})` });
     return undefined;
   }
-  const config = parseNodeConfig(transform?.configSchema ?? connector!.configSchema, node.config, `${path}.config`, issues);
-  if (config === undefined) return undefined;
+  // An invalid config is reported, and the node stays in the graph so structure checks stay exact.
+  const config = parseNodeConfig(transform?.configSchema ?? connector!.configSchema, node.config, `${path}.config`, issues) ?? node.config ?? {};
 
   if (transform) {
     if (inputs.length === 0) issues.push({ path: `${path}.inputs`, message: `transform '${node.type}' needs at least one input` });

@@ -1,0 +1,3 @@
+// Importing a connector's or transform's index registers its type; this imports all of them.
+import './connectors/file/index.js';
+import './transforms/index.js';
