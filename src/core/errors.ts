@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   SLUICE_SINK_FAILED: { retriable: true, http: 500, summary: 'a sink failed while writing' },
   SLUICE_TRANSFORM_FAILED: { retriable: false, http: 500, summary: 'a transform failed' },
   SLUICE_CHECKPOINT_FAILED: { retriable: true, http: 500, summary: 'checkpoint store failed' },
+  SLUICE_EXPRESSION_INVALID: { retriable: false, http: 400, summary: 'an expression does not parse or does not fit the batch schema' },
   SLUICE_RECORD_INVALID: { retriable: false, http: 422, summary: 'a record could not be processed' },
   SLUICE_SERVICE_MISSING: { retriable: false, http: 503, summary: 'a required service is not reachable' },
   SLUICE_CANCELLED: { retriable: false, http: 409, summary: 'the run was cancelled' },

@@ -1,0 +1,3 @@
+// Importing a transform module registers its type; keep one line per transform file.
+import './filter.js';
+import './map.js';
