@@ -133,6 +133,11 @@ export class KafkaSource implements Source {
     }
   }
 
+  /** Partitions the group currently assigns to this member. */
+  owned(): string[] {
+    return [...this.assigned].sort();
+  }
+
   async close(): Promise<void> {
     for (const reader of [...this.readers.values()]) {
       this.detach(reader);
