@@ -104,7 +104,9 @@ export function inferCsvLayout(header: CsvFields | undefined, sample: CsvFields[
   const kinds: Kind[] = names.map((_, c) => {
     if (!inferTypes) return 'string';
     const values: string[] = [];
+    // Records of the wrong width are dead letters later; they must not sway the types.
     for (const record of sample) {
+      if (record.length !== names.length) continue;
       const v = record[c];
       if (v !== null && v !== undefined && v !== '') values.push(v);
     }

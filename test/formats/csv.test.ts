@@ -49,12 +49,12 @@ describe('CSV reader', () => {
   });
 
   it('dead-letters malformed records with file, line and reason and keeps reading', async () => {
-    const lines = ['id,amount', '1,10', '2', '3,abc', '4,"x"y', '5,50', '6,"never closed'];
+    const lines = ['id,amount', '1,10', 'oops', '3,abc', '4,"x"y', '5,50', '6,"never closed'];
     const path = writeTemp(dir, 'bad.csv', lines.join('\n') + '\n');
-    const { rows, deadLetters } = await readAll(path, 'csv', { sampleSize: 2, batchSize: 2, node: 'in' });
+    const { chunks, rows, deadLetters } = await readAll(path, 'csv', { sampleSize: 2, batchSize: 2, node: 'in' });
     expect(rows).toEqual([{ id: 1, amount: 10 }, { id: 5, amount: 50 }]);
     expect(deadLetters.map((d) => [d.origin, d.record])).toEqual([
-      [{ file: path, line: 3 }, '2'],
+      [{ file: path, line: 3 }, 'oops'],
       [{ file: path, line: 4 }, '3,abc'],
       [{ file: path, line: 5 }, '4,"x"y'],
       [{ file: path, line: 7 }, '6,"never closed'],
@@ -64,6 +64,8 @@ describe('CSV reader', () => {
     expect(deadLetters[2].reason).toMatch(/after closing quote in field 2/);
     expect(deadLetters[3].reason).toMatch(/unclosed quote/);
     expect(deadLetters.every((d) => d.node === 'in')).toBe(true);
+    // The short record sat in the sample but did not turn `id` into text.
+    expect(String(chunks[0].data.schema.fields[0].type)).toBe('Float64');
     // Reconciles: 6 records in the file = 2 rows + 4 dead letters.
     expect(rows.length + deadLetters.length).toBe(lines.length - 1);
   });
