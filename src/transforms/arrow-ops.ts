@@ -81,21 +81,22 @@ function takeData(data: Data, indices: Int32Array): Data {
     const source = data.values as Uint8Array;
     const outOffsets = new Int32Array(n + 1);
     let bytes = 0;
+    // Arrow JS slices offsets with the data (bitmaps are the ones read at data.offset).
     for (let i = 0; i < n; i++) {
-      const j = data.offset + indices[i];
+      const j = indices[i];
       bytes += offsets[j + 1] - offsets[j];
       outOffsets[i + 1] = bytes;
     }
     const out = new Uint8Array(bytes);
     for (let i = 0; i < n; i++) {
-      const j = data.offset + indices[i];
+      const j = indices[i];
       out.set(source.subarray(offsets[j], offsets[j + 1]), outOffsets[i]);
     }
     return makeData({ type, length: n, nullCount, nullBitmap, valueOffsets: outOffsets, data: out } as never);
   }
   if (DataType.isDictionary(type)) {
     // Keep the dictionary; only the indices move.
-    const values = gatherFixed(data.values, data.offset, 1, indices);
+    const values = gatherFixed(data.values, 1, indices);
     return makeData({ type, length: n, nullCount, nullBitmap, data: values, dictionary: data.dictionary } as never);
   }
   if (DataType.isStruct(type)) {
@@ -106,7 +107,7 @@ function takeData(data: Data, indices: Int32Array): Data {
   const isFlat = data.children.length === 0 && data.valueOffsets === undefined && ArrayBuffer.isView(data.values) && !DataType.isUnion(type);
   if (isFlat) {
     // Fixed-width values (ints, floats, dates, timestamps, decimals): `stride` elements per row.
-    const values = gatherFixed(data.values, data.offset, data.stride, indices);
+    const values = gatherFixed(data.values, data.stride, indices);
     return makeData({ type, length: n, nullCount, nullBitmap, data: values } as never);
   }
   // Lists, maps, unions, large strings: correct but row by row.
@@ -116,14 +117,14 @@ function takeData(data: Data, indices: Int32Array): Data {
 
 type Indexed = ArrayBufferView & { [i: number]: unknown; length: number };
 
-function gatherFixed(source: ArrayBufferView, offset: number, stride: number, indices: Int32Array): Indexed {
+function gatherFixed(source: ArrayBufferView, stride: number, indices: Int32Array): Indexed {
   const values = source as Indexed;
   const out = new (values.constructor as new (length: number) => Indexed)(indices.length * stride);
   if (stride === 1) {
-    for (let i = 0; i < indices.length; i++) out[i] = values[offset + indices[i]];
+    for (let i = 0; i < indices.length; i++) out[i] = values[indices[i]];
   } else {
     for (let i = 0; i < indices.length; i++) {
-      const from = (offset + indices[i]) * stride;
+      const from = indices[i] * stride;
       for (let k = 0; k < stride; k++) out[i * stride + k] = values[from + k];
     }
   }

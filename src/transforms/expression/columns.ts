@@ -59,6 +59,8 @@ export function arrowTypeOf(kind: Kind): DataType {
 
 /** Reads one Arrow vector into the evaluator's representation (zero-copy for Float64 and Int64). */
 export function loadColumn(vector: Vector, kind: Kind): Col {
+  // Arrow JS slices value and offset buffers with the data; only bitmaps (validity, booleans)
+  // are read at `data.offset + i`.
   const n = vector.length;
   const data = vector.data.length === 1 ? vector.data[0] : undefined;
   const valid = data ? validityOf(data) : validityByGet(vector);
@@ -67,7 +69,7 @@ export function loadColumn(vector: Vector, kind: Kind): Col {
     case 'float':
     case 'int': {
       if (data && !DataType.isDictionary(type) && !(DataType.isFloat(type) && type.precision === 0)) {
-        const raw = data.values.subarray(data.offset, data.offset + n);
+        const raw = data.values.subarray(0, n);
         const values = raw instanceof Float64Array ? raw : Float64Array.from(raw as ArrayLike<number>);
         return { kind, values, valid };
       }
@@ -76,7 +78,7 @@ export function loadColumn(vector: Vector, kind: Kind): Col {
       return { kind, values, valid };
     }
     case 'bigint': {
-      if (data && data.values instanceof BigInt64Array) return { kind, values: data.values.subarray(data.offset, data.offset + n), valid };
+      if (data && data.values instanceof BigInt64Array) return { kind, values: data.values.subarray(0, n), valid };
       const values = new BigInt64Array(n);
       for (let i = 0; i < n; i++) values[i] = BigInt.asIntN(64, BigInt(vector.get(i) ?? 0));
       return { kind, values, valid };
@@ -86,10 +88,10 @@ export function loadColumn(vector: Vector, kind: Kind): Col {
       if (data && DataType.isTimestamp(type) && data.values instanceof BigInt64Array) {
         const scale = type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6;
         const raw = data.values;
-        for (let i = 0; i < n; i++) values[i] = Number(raw[data.offset + i]) * scale;
+        for (let i = 0; i < n; i++) values[i] = Number(raw[i]) * scale;
       } else if (data && type instanceof DateDay) {
         const raw = data.values as Int32Array;
-        for (let i = 0; i < n; i++) values[i] = raw[data.offset + i] * 86_400_000;
+        for (let i = 0; i < n; i++) values[i] = raw[i] * 86_400_000;
       } else {
         for (let i = 0; i < n; i++) {
           const v = vector.get(i) as unknown;
@@ -130,14 +132,14 @@ function loadStrings(vector: Vector, data: Data | undefined): string[] {
     const words: string[] = new Array(dictionary.length);
     for (let i = 0; i < dictionary.length; i++) words[i] = (dictionary.get(i) as string | null) ?? '';
     const indices = data.values as ArrayLike<number | bigint>;
-    for (let i = 0; i < n; i++) out[i] = words[Number(indices[data.offset + i])] ?? '';
+    for (let i = 0; i < n; i++) out[i] = words[Number(indices[i])] ?? '';
     return out;
   }
   if (data && DataType.isUtf8(type)) {
     const bytes = data.values as Uint8Array;
     const offsets = data.valueOffsets as Int32Array;
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0, j = data.offset; i < n; i++, j++) out[i] = buffer.toString('utf8', offsets[j], offsets[j + 1]);
+    for (let i = 0; i < n; i++) out[i] = buffer.toString('utf8', offsets[i], offsets[i + 1]);
     return out;
   }
   for (let i = 0; i < n; i++) out[i] = (vector.get(i) as string | null) ?? '';
