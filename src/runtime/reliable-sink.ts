@@ -33,6 +33,12 @@ export class ReliableSink {
     return result;
   }
 
+  /** Publishes staged writes once every input completed (see `Sink.finish`). */
+  async finish(): Promise<void> {
+    await this.queue;
+    await this.sink.finish?.();
+  }
+
   async close(): Promise<void> {
     await this.queue;
     await this.sink.close();

@@ -60,6 +60,7 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
     await lastValueFrom(allPartitions(runs, topology.settings.partition_concurrency), { defaultValue: undefined });
 
     const status = signal.aborted ? 'stopped' : 'completed';
+    if (status === 'completed') for (const sink of sinks.values()) await sink.finish();
     if (status === 'completed' && !topology.sources.some((s: CompiledSourceNode) => s.unbounded)) {
       for (const key of Object.keys(await checkpoints.list(topology.name))) await checkpoints.delete(topology.name, key);
     }

@@ -42,6 +42,7 @@ describe('runTopology', () => {
     expect(src.commits.at(-1)).toBe(5);
     expect(await store.list(name)).toEqual({});
     expect(summary.nodes.find((n) => n.node === 'out')).toMatchObject({ rowsIn: 50, rowsOut: 50 });
+    expect(out.finished).toBe(true);
   });
 
   it('checkpoints a batch only after every sink it fanned out to acknowledged it', async () => {
@@ -114,6 +115,7 @@ describe('runTopology', () => {
     stop.abort();
     const summary = await running;
     expect(summary.status).toBe('stopped');
+    expect(out.finished).toBeUndefined();
     const stored = (await store.list(name))['in/p0'];
     expect(stored).toBe(out.writes);
     expect(out.rows.length).toBe(out.writes * 3);
@@ -195,6 +197,7 @@ describe('runTopology', () => {
     const summary = await running;
     expect(summary.status).toBe('failed');
     expect(summary.error).toContain('disk full');
+    expect(out.finished).toBeUndefined();
     expect(out.rows).toEqual([]);
     expect(await store.list(name)).toEqual({});
   });

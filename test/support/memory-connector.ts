@@ -33,6 +33,8 @@ export interface MemorySinkFixture {
   gate?: Promise<void>;
   failWith?: Error;
   opened?: { resuming: boolean };
+  /** Set when the runtime called finish() (only after every input completed). */
+  finished?: boolean;
 }
 
 const sources = new Map<string, MemorySourceFixture>();
@@ -103,6 +105,9 @@ function createSink(id: string): Sink {
       const column = batch.data.getChild('id');
       if (column) for (const v of column) fixture.rows.push(Number(v));
       fixture.records.push(...rowsOf(batch.data));
+    },
+    finish: async () => {
+      fixture.finished = true;
     },
     close: async () => undefined,
   };
