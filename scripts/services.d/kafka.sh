@@ -31,7 +31,9 @@ kafka_fetch() {
   command -v java >/dev/null || { echo "services: kafka needs java (17+)" >&2; return 1; }
   command -v mvn >/dev/null || { echo "services: kafka needs mvn to fetch the broker jars" >&2; return 1; }
   rm -rf "$dir/jars"
-  mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/jars"
+  mvn -B -f "$pom" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dir/jars" >"$dir/mvn.log" 2>&1 || {
+    tail -30 "$dir/mvn.log" >&2; return 1
+  }
   touch "$dir/jars/.complete-$stamp"
 }
 
