@@ -31,6 +31,9 @@ function unlessAborted(promise: Promise<void>, signal: AbortSignal): Promise<boo
  * empty file completes without emitting a batch.
  */
 export class FileSource implements Source {
+  /** Stops of the reads in progress, so that close() ends them and frees their file handles. */
+  private readonly reads = new Set<AbortController>();
+
   constructor(
     private readonly config: FileConfig,
     private readonly ctx: ConnectorContext,
@@ -61,6 +64,7 @@ export class FileSource implements Source {
   read(partition: string, from: Position | undefined, ctx: ReadContext): Observable<Batch> {
     return new Observable<Batch>((subscriber) => {
       const stop = new AbortController();
+      this.reads.add(stop);
       const onAbort = () => stop.abort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const run = async () => {
@@ -77,7 +81,10 @@ export class FileSource implements Source {
         () => subscriber.complete(),
         (error: unknown) =>
           subscriber.error(isSluiceError(error) ? error : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${partition}: ${errorMessage(error)}`, { cause: error })),
-      ).finally(() => ctx.signal.removeEventListener('abort', onAbort));
+      ).finally(() => {
+        ctx.signal.removeEventListener('abort', onAbort);
+        this.reads.delete(stop);
+      });
       return () => stop.abort();
     });
   }
@@ -85,6 +92,8 @@ export class FileSource implements Source {
   /** Files need no acknowledgement: the checkpointed position is all a resume needs. */
   async commit(): Promise<void> {}
 
-  /** Each read closes its own file handle when it ends or is unsubscribed. */
-  async close(): Promise<void> {}
+  /** Ends the reads still in progress; each closes its file as it stops. */
+  async close(): Promise<void> {
+    for (const stop of this.reads) stop.abort();
+  }
 }

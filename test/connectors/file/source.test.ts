@@ -103,6 +103,29 @@ describe('file source', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('close() ends a read that waits for a credit', async () => {
+    const path = join(dir, 'close.csv');
+    writeFileSync(path, 'n\n1\n2\n3\n4\n');
+    const src = source({ path });
+    const credits = new Credits(1);
+    const seen: Batch[] = [];
+    let waiting!: () => void;
+    const secondAsked = new Promise<void>((resolve) => (waiting = resolve));
+    const flow: FlowControl = {
+      acquire: () => {
+        if (credits.inFlight === 1) waiting();
+        return credits.acquire();
+      },
+    };
+    const done = new Promise<void>((resolve, reject) => {
+      src.read(path, undefined, readContext({ flow })).subscribe({ next: (b) => seen.push(b), error: reject, complete: resolve });
+    });
+    await secondAsked;
+    await src.close();
+    await done;
+    expect(seen.map((b) => b.data.numRows)).toEqual([3]);
+  });
+
   it('fails with SLUICE_SOURCE_FAILED when a JSON file is not an array', async () => {
     const path = join(dir, 'object.json');
     writeFileSync(path, '{"a":1}');
