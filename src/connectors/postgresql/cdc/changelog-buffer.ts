@@ -1,0 +1,68 @@
+import { Field, List, RecordBatch, Schema, Struct, TimeUnit, Timestamp, Utf8, makeData } from 'apache-arrow';
+import { columnFromText } from '../text-columns.js';
+import { KEY_META } from '../text-batch.js';
+import { OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN } from '../changelog-fold.js';
+import type { TupleValues } from './pgoutput.js';
+
+/** Schema metadata naming the source table of a changelog batch. */
+export const TABLE_META = 'sluice.table';
+
+/**
+ * Changes of one table waiting to be emitted, column-major as text. Unchanged TOAST values are
+ * never data: the value is null and the column is named in `__unchanged` of that row.
+ */
+export class ChangelogBuffer {
+  readonly schema: Schema;
+  private columns: (string | null)[][];
+  private ops: string[] = [];
+  private times: bigint[] = [];
+  private unchanged: (string | null)[] = [];
+
+  constructor(readonly table: string, readonly fields: Field[], readonly key: string[]) {
+    this.schema = new Schema(
+      [
+        ...fields,
+        new Field(OP_COLUMN, new Utf8(), false),
+        new Field(TS_COLUMN, new Timestamp(TimeUnit.MICROSECOND, 'UTC'), true),
+        new Field(UNCHANGED_COLUMN, new List(new Field('item', new Utf8(), true)), true),
+      ],
+      new Map([[KEY_META, JSON.stringify(key)], [TABLE_META, table]]),
+    );
+    this.columns = fields.map(() => []);
+  }
+
+  get size(): number {
+    return this.ops.length;
+  }
+
+  /** Adds a change; `values` in the column order of the relation. */
+  push(op: string, values: TupleValues, time: bigint): void {
+    let unknown: string[] | undefined;
+    for (let c = 0; c < this.columns.length; c++) {
+      const v = values[c];
+      if (v === undefined) {
+        (unknown ??= []).push(this.fields[c].name);
+        this.columns[c].push(null);
+      } else this.columns[c].push(v);
+    }
+    this.ops.push(op);
+    this.times.push(time);
+    this.unchanged.push(unknown ? `{${unknown.map((n) => `"${n.replace(/[\\"]/g, '\\$&')}"`).join(',')}}` : null);
+  }
+
+  /** The buffered changes as one record batch; the buffer is left empty. */
+  drain(): RecordBatch {
+    const length = this.ops.length;
+    const children = [
+      ...this.fields.map((f, i) => columnFromText(f.type, this.columns[i])),
+      columnFromText(new Utf8(), this.ops),
+      makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length, nullCount: 0, data: BigInt64Array.from(this.times) }),
+      columnFromText(this.schema.fields[this.fields.length + 2].type, this.unchanged),
+    ];
+    this.columns = this.fields.map(() => []);
+    this.ops = [];
+    this.times = [];
+    this.unchanged = [];
+    return new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children }));
+  }
+}
