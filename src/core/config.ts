@@ -19,9 +19,18 @@ export function schemaIssues(schema: TSchema, value: unknown, prefix = ''): Erro
     // Union branches repeat the same complaint; keep the first per path.
     if (seen.has(path)) continue;
     seen.add(path);
-    issues.push({ path, message: error.message });
+    issues.push({ path, message: describe(error.schema, error.value, error.message) });
   }
   return issues;
+}
+
+/** Spells out what a union of literals (an enum) accepts instead of "Expected union value". */
+function describe(schema: TSchema, value: unknown, fallback: string): string {
+  const options = (schema.anyOf as TSchema[] | undefined)?.map((s) => s.const);
+  if (options && options.length > 0 && options.every((o) => o !== undefined)) {
+    return `must be one of ${options.map((o) => JSON.stringify(o)).join(', ')}; got ${JSON.stringify(value)}`;
+  }
+  return fallback;
 }
 
 /**

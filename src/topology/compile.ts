@@ -79,7 +79,8 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
 
   linkInputs(resolved, nodes, issues);
   const order = topologicalOrder(resolved, issues);
-  checkReachability(nodes, issues);
+  // With a node of unknown kind, reachability would only repeat that problem in other words.
+  if (nodes.size === Object.keys(resolved.nodes).length) checkReachability(nodes, issues);
 
   const deadLetterSpec = resolved.dead_letter ?? {
     type: 'file',
