@@ -2,6 +2,7 @@ import { registry } from '../../core/registry.js';
 import { postgresConfigSchema } from './config.js';
 import { QuerySource } from './source.js';
 import { CdcSource } from './cdc/cdc-source.js';
+import { IncrementalSource } from './incremental.js';
 import { PostgresSink } from './sink.js';
 
 /** The `postgresql` connector: query, incremental and CDC sources; append/replace/upsert sink. */
@@ -9,7 +10,8 @@ export const postgresqlConnector = registry.connector({
   type: 'postgresql',
   description: 'PostgreSQL: query, incremental (watermark) and CDC (logical replication) sources; append, replace and upsert sink',
   configSchema: postgresConfigSchema,
-  createSource: (config) => (config.mode === 'cdc' ? new CdcSource(config) : new QuerySource(config)),
+  createSource: (config) =>
+    config.mode === 'cdc' ? new CdcSource(config) : config.mode === 'incremental' ? new IncrementalSource(config) : new QuerySource(config),
   createSink: (config) => new PostgresSink(config),
   unbounded: (config) => config.mode === 'cdc' || (config.mode === 'incremental' && config.poll_interval_ms !== undefined),
 });
