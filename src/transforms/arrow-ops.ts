@@ -104,13 +104,29 @@ function takeData(data: Data, indices: Int32Array): Data {
     const children = data.children.map((child) => takeData(child, indices));
     return makeData({ type, length: n, nullCount, nullBitmap, children });
   }
+  if ((DataType.isList(type) || DataType.isMap(type)) && data.valueOffsets instanceof Int32Array) {
+    // Offsets point into the unsliced child: gather the child rows of each kept list.
+    const offsets = data.valueOffsets;
+    const outOffsets = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) outOffsets[i + 1] = outOffsets[i] + offsets[indices[i] + 1] - offsets[indices[i]];
+    const childIndices = new Int32Array(outOffsets[n]);
+    for (let i = 0, k = 0; i < n; i++) for (let c = offsets[indices[i]]; c < offsets[indices[i] + 1]; c++) childIndices[k++] = c;
+    const child = takeData(data.children[0], childIndices);
+    return makeData({ type, length: n, nullCount, nullBitmap, valueOffsets: outOffsets, child } as never);
+  }
+  if (DataType.isFixedSizeList(type)) {
+    const size = type.listSize;
+    const childIndices = new Int32Array(n * size);
+    for (let i = 0; i < n; i++) for (let k = 0; k < size; k++) childIndices[i * size + k] = indices[i] * size + k;
+    return makeData({ type, length: n, nullCount, nullBitmap, child: takeData(data.children[0], childIndices) });
+  }
   const isFlat = data.children.length === 0 && data.valueOffsets === undefined && ArrayBuffer.isView(data.values) && !DataType.isUnion(type);
   if (isFlat) {
     // Fixed-width values (ints, floats, dates, timestamps, decimals): `stride` elements per row.
     const values = gatherFixed(data.values, data.stride, indices);
     return makeData({ type, length: n, nullCount, nullBitmap, data: values } as never);
   }
-  // Lists, maps, unions, large strings: correct but row by row.
+  // Unions, large strings and binaries: correct but row by row.
   const vector = makeVector(data);
   return vectorFromArray(Array.from(indices, (i) => vector.get(i)), type).data[0];
 }
