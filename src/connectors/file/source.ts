@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Observable } from 'rxjs';
 import type { Batch, Position } from '../../core/batch.js';
@@ -68,12 +69,22 @@ export class FileSource implements Source {
       const onAbort = () => stop.abort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const run = async () => {
+        const { size } = await stat(partition);
         const chunks = readRecords(partition, formatOf(this.config, partition), this.options(partition, from, ctx, stop.signal));
         for await (const chunk of chunks) {
           if (!(await unlessAborted(ctx.flow.acquire(), stop.signal))) break;
+          const offset = (chunk.position as { offset?: unknown }).offset;
           subscriber.next({
             data: chunk.data,
-            meta: { stream: this.ctx.node, partition, position: chunk.position, kind: 'records', deadLetters: chunk.deadLetters },
+            meta: {
+              stream: this.ctx.node,
+              partition,
+              position: chunk.position,
+              kind: 'records',
+              deadLetters: chunk.deadLetters,
+              // Text formats resume at a byte offset, which is also how far through the file we are.
+              ...(typeof offset === 'number' && size > 0 ? { progress: { done: offset, total: size } } : {}),
+            },
           });
         }
       };

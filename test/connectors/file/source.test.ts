@@ -31,6 +31,17 @@ describe('file source', () => {
     expect(() => source({ path: 'x.csv', format: 'xml' })).toThrow(/config\.format/);
   });
 
+  it('reports progress through a text file as bytes read of its size', async () => {
+    const path = join(dir, 'progress.csv');
+    const text = `id,name\n${Array.from({ length: 10 }, (_, i) => `${i},n${i}`).join('\n')}\n`;
+    writeFileSync(path, text);
+    const batches = await collect(source({ path }).read(path, undefined, readContext()));
+    const progress = batches.map((b) => b.meta.progress!);
+    expect(progress.every((p) => p.total === Buffer.byteLength(text))).toBe(true);
+    expect(progress.map((p) => p.done)).toEqual([...progress.map((p) => p.done)].sort((a, b) => a - b));
+    expect(progress.at(-1)!.done).toBe(Buffer.byteLength(text));
+  });
+
   it('lists the files of a directory, a glob or a single file as sorted partitions', async () => {
     const d = join(dir, 'list');
     mkdirSync(join(d, 'sub'), { recursive: true });
