@@ -7,6 +7,7 @@ import type { CompiledSourceNode, CompiledTopology } from '../topology/compile.j
 import { DeadLetterWriter } from './dead-letter-writer.js';
 import { checkpointKey, partitionPipeline, type PartitionRun } from './partition-pipeline.js';
 import { ReliableSink } from './reliable-sink.js';
+import { observeRun } from './prometheus.js';
 import { RunMetrics, type RunSummary } from './run-metrics.js';
 
 export interface RunOptions {
@@ -29,6 +30,7 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
   const logger = (options.logger ?? rootLogger).child({ topology: topology.name });
   const checkpoints = options.checkpoints ?? createCheckpointStore(topology.checkpoint);
   const metrics = new RunMetrics(topology);
+  const endObservation = observeRun(topology.name, metrics);
   const sources = new Map<string, Source>();
   const sinks = new Map<string, ReliableSink>();
   let resumed = false;
@@ -71,6 +73,7 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
     logger.error({ err: error }, 'run failed');
     return metrics.summary(topology.name, 'failed', resumed, errorMessage(error));
   } finally {
+    endObservation();
     await closeAll(logger, [...sinks.values()], [...sources.values()]);
     if (!options.checkpoints) await checkpoints.close();
   }

@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { metricsRegistry } from '../../src/core/metrics.js';
 import { FileCheckpointStore } from '../../src/state/file-checkpoint-store.js';
 import { compileTopology } from '../../src/topology/compile.js';
 import { runTopology } from '../../src/runtime/run-topology.js';
@@ -43,6 +44,9 @@ describe('runTopology', () => {
     expect(await store.list(name)).toEqual({});
     expect(summary.nodes.find((n) => n.node === 'out')).toMatchObject({ rowsIn: 50, rowsOut: 50 });
     expect(out.finished).toBe(true);
+    const exposed = await metricsRegistry.getSingleMetricAsString('sluice_node_rows_total');
+    expect(exposed).toContain(`sluice_node_rows_total{topology="${name}",node="out",kind="sink",direction="out"} 50`);
+    expect(exposed).toContain(`sluice_node_rows_total{topology="${name}",node="in",kind="source",direction="in"} 50`);
   });
 
   it('checkpoints a batch only after every sink it fanned out to acknowledged it', async () => {
