@@ -21,10 +21,10 @@ export const DeadLetterSpecSchema = Type.Object(
 
 export const SettingsSchema = Type.Object(
   {
-    batch_size: Type.Integer({ minimum: 1, default: 10_000, description: 'Rows per batch sources emit.' }),
-    max_in_flight: Type.Integer({ minimum: 1, default: 8, description: 'Batches of one partition in flight before the source waits.' }),
-    partition_concurrency: Type.Integer({ minimum: 1, default: 4, description: 'Partitions of a bounded source read at once (unbounded sources read all).' }),
-    sink_retries: Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable sink write before the run fails.' }),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, default: 10_000, description: 'Rows per batch sources emit.' })),
+    max_in_flight: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Batches of one partition in flight before the source waits.' })),
+    partition_concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 4, description: 'Partitions of a bounded source read at once (unbounded sources read all).' })),
+    sink_retries: Type.Optional(Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable sink write before the run fails.' })),
   },
   { additionalProperties: false },
 );
@@ -45,5 +45,6 @@ export const TopologySpecSchema = Type.Object(
 
 export type NodeSpec = Static<typeof NodeSpecSchema>;
 export type TopologySpec = Static<typeof TopologySpecSchema>;
-export type Settings = Static<typeof SettingsSchema>;
+/** Settings after defaults are filled: every field is set. */
+export type Settings = Required<Static<typeof SettingsSchema>>;
 export type DeadLetterSpec = Static<typeof DeadLetterSpecSchema>;
