@@ -1,3 +1,4 @@
 // Importing a transform module registers its type; keep one line per transform file.
 import './filter.js';
 import './map.js';
+import './aggregate.js';

@@ -4,7 +4,7 @@ import { map } from 'rxjs';
 import { withData } from '../core/batch.js';
 import { SluiceError } from '../core/errors.js';
 import { registry } from '../core/registry.js';
-import { columnsOf, recordBatchOf } from './arrow-ops.js';
+import { recordBatchOf } from './arrow-ops.js';
 import { castVector, type CastTarget } from './expression/cast.js';
 import { compileExpression, type CompiledExpression } from './expression/index.js';
 import { ExpressionString } from './expression/schema.js';

@@ -139,11 +139,24 @@ function loadStrings(vector: Vector, data: Data | undefined): string[] {
     const bytes = data.values as Uint8Array;
     const offsets = data.valueOffsets as Int32Array;
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < n; i++) out[i] = buffer.toString('utf8', offsets[i], offsets[i + 1]);
+    const start = offsets[0];
+    const end = offsets[n];
+    if (isAscii(bytes, start, end)) {
+      // One decode for the whole column; each value is then a cheap slice of it.
+      const whole = buffer.toString('latin1', start, end);
+      for (let i = 0; i < n; i++) out[i] = whole.slice(offsets[i] - start, offsets[i + 1] - start);
+    } else {
+      for (let i = 0; i < n; i++) out[i] = buffer.toString('utf8', offsets[i], offsets[i + 1]);
+    }
     return out;
   }
   for (let i = 0; i < n; i++) out[i] = (vector.get(i) as string | null) ?? '';
   return out;
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (bytes[i] > 0x7f) return false;
+  return true;
 }
 
 function validityOf(data: Data): Uint8Array | null {

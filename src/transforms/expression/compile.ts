@@ -121,13 +121,28 @@ function unify(left: Bound, right: Bound, what: string, pos: Bound['pos']): Kind
   return kind;
 }
 
-const COMPARE: Record<string, (a: number | bigint | string, b: number | bigint | string) => boolean> = {
-  '=': (a, b) => a === b,
-  '!=': (a, b) => a !== b,
-  '<': (a, b) => a < b,
-  '<=': (a, b) => a <= b,
-  '>': (a, b) => a > b,
-  '>=': (a, b) => a >= b,
+type Comparable = ArrayLike<number | bigint | string>;
+
+/** One tight loop per operator: a per-row callback would cost more than the comparison. */
+const COMPARE: Record<string, (a: Comparable, b: Comparable, out: Uint8Array, n: number) => void> = {
+  '=': (a, b, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = a[i] === b[i] ? 1 : 0;
+  },
+  '!=': (a, b, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = a[i] !== b[i] ? 1 : 0;
+  },
+  '<': (a, b, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = a[i] < b[i] ? 1 : 0;
+  },
+  '<=': (a, b, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = a[i] <= b[i] ? 1 : 0;
+  },
+  '>': (a, b, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = a[i] > b[i] ? 1 : 0;
+  },
+  '>=': (a, b, out, n) => {
+    for (let i = 0; i < n; i++) out[i] = a[i] >= b[i] ? 1 : 0;
+  },
 };
 
 function bindBinary(op: BinaryOp, left: Bound, right: Bound, pos: Bound['pos']): Bound {
@@ -149,11 +164,7 @@ function bindBinary(op: BinaryOp, left: Bound, right: Bound, pos: Bound['pos']):
         const a = coerce(left.run(ctx), kind, n);
         const b = coerce(right.run(ctx), kind, n);
         const values = new Uint8Array(n);
-        if (a.values !== null && b.values !== null) {
-          const av = a.values as ArrayLike<number | bigint | string>;
-          const bv = b.values as ArrayLike<number | bigint | string>;
-          for (let i = 0; i < n; i++) values[i] = test(av[i], bv[i]) ? 1 : 0;
-        }
+        if (a.values !== null && b.values !== null) test(a.values as Comparable, b.values as Comparable, values, n);
         return { kind: 'bool', values, valid: mergeValid(n, a.valid, b.valid) };
       },
     };
