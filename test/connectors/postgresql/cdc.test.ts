@@ -103,9 +103,11 @@ describe('postgresql cdc source', () => {
     // Random hex does not compress below the TOAST threshold: the value is stored out of line.
     await sql(src.url, "insert into toasty select 1, 1, string_agg(md5(random()::text), '') from generate_series(1, 2000)");
     const reader = collect(new CdcSource(config({ url: src.url, mode: 'cdc', slot: 'toasty', publication: 'toasty', tables: ['toasty'] })));
-    await reader.until(2);
+    await reader.until(3);
     await sql(src.url, 'begin; update toasty set n = 2 where id = 1; delete from toasty where id = 1; commit');
-    const [snapshot, end, change] = await reader.until(3);
+    const [start, snapshot, end, change] = await reader.until(4);
+    expect(start.meta.position).toMatchObject({ snapshot: 'running' });
+    expect(snapshot.meta.position).toMatchObject({ snapshot: 'running' });
     await reader.stop();
     expect(snapshot.data.getChild('__op')!.get(0)).toBe('r');
     expect(snapshot.data.getChild('big')!.get(0)).toHaveLength(64_000);
@@ -124,10 +126,10 @@ describe('postgresql cdc source', () => {
     await sql(src.url, 'create table conf (id int primary key)');
     const source = new CdcSource(config({ url: src.url, mode: 'cdc', slot: 'conf', publication: 'conf', tables: ['conf'], heartbeat_ms: 100 }));
     const reader = collect(source);
-    await reader.until(1);
+    await reader.until(2);
     const created = await slotLsn(src.url, 'conf');
     await sql(src.url, 'insert into conf values (1)');
-    const change = (await reader.until(2))[1];
+    const change = (await reader.until(3))[2];
     expect(change.data.numRows).toBe(1);
     // Past the status interval would not matter: nothing was committed, so nothing is confirmed.
     await new Promise((r) => setTimeout(r, 500));

@@ -114,6 +114,10 @@ export class CdcSource implements Source {
     await client.query(`set transaction snapshot '${snapshotName.replace(/'/g, "''")}'`);
     const time = BigInt(Date.now()) * 1000n;
     const position: CdcPosition = { lsn, snapshot: 'running' };
+    // Checkpointed at once: a crash from here on snapshots again instead of resuming from the
+    // fresh slot (which would skip the rows of the snapshot).
+    await ctx.flow.acquire();
+    subscriber.next({ data: new ChangelogBuffer(this.config.slot, [], []).drain(), meta: { stream: this.config.slot, partition, position, kind: 'changelog' } });
     for (const table of await publicationTables(client, this.config.publication)) {
       const key = await primaryKey(client, table);
       await readCursor(client, `select * from ${qualifiedTable(table)}`, [], this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
