@@ -246,5 +246,7 @@ describe('column handling', () => {
     const sliced = batch.slice(1, 4);
     expect(valuesOf(compileExpression('concat(s, i)').evaluate(sliced))).toEqual(['World0', '7', '😀ab']);
     expect(valuesOf(compileExpression('k + 1').evaluate(sliced))).toEqual([-4n, null, 1n]);
+    const ascii = typedBatch({ w: [['ab', 'cde', null, 'f', 'gh'], new Utf8()] }).slice(1, 5);
+    expect(valuesOf(compileExpression("concat(w, '|')").evaluate(ascii))).toEqual(['cde|', '|', 'f|', 'gh|']);
   });
 });
