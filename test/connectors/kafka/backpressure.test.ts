@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../../src/core/batch.js';
 import { Credits } from '../../../src/core/flow-control.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
-import { Reading, config, connectorContext, createTopic, kafka, until, uniqueName } from './kafka-helpers.js';
+import { Reading, config, connectorContext, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
 
 describe('kafka source backpressure', () => {
+  afterAll(deleteCreatedTopics);
+
   it('emits no batch without a credit, then resumes exactly where it stopped', async () => {
     const topic = await createTopic(1);
     const producer = kafka.producer();

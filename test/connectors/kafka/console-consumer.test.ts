@@ -1,16 +1,18 @@
 import { execFile } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { recordBatchFromRows } from '../../../src/core/batch.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
-import { BROKERS, config, connectorContext, createTopic } from './kafka-helpers.js';
+import { BROKERS, config, connectorContext, createTopic, deleteCreatedTopics } from './kafka-helpers.js';
 
 const run = promisify(execFile);
 const servicesDir = process.env.SLUICE_SERVICES_DIR ?? resolve(import.meta.dirname, '../../../.services');
 const jars = join(servicesDir, 'kafka', 'jars', '*');
 
 describe("Kafka's own console consumer reads the sink's output", () => {
+  afterAll(deleteCreatedTopics);
+
   it('gets the same keys and JSON records', async () => {
     const topic = await createTopic(1);
     const rows = Array.from({ length: 12 }, (_, i) => ({ sku: `sku-${i}`, qty: i, price: i + 0.25, note: i % 3 === 0 ? null : `é${i}` }));

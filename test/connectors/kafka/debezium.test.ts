@@ -1,8 +1,8 @@
 import { RecordBatch, Schema } from 'apache-arrow';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { recordBatchFromRows, type Batch } from '../../../src/core/batch.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
-import { config, connectorContext, createTopic, kafka, until, uniqueName } from './kafka-helpers.js';
+import { config, connectorContext, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
 
 interface Seen {
   key: string | null;
@@ -44,6 +44,8 @@ const rows = [
 ];
 
 describe('kafka sink change events', () => {
+  afterAll(deleteCreatedTopics);
+
   it('writes Debezium envelopes keyed by the changelog key, with a tombstone after each delete', async () => {
     const topic = await createTopic(1);
     const sink = new KafkaSink(config({ topic, envelope: 'debezium' }), connectorContext);

@@ -32,10 +32,19 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   }
 }
 
+const created: string[] = [];
+
 export async function createTopic(partitions = 1, prefix = 'sluice-test'): Promise<string> {
   const topic = uniqueName(prefix);
   await withAdmin((admin) => admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true }));
+  created.push(topic);
   return topic;
+}
+
+/** Deletes the topics this test file created, so the broker's data stays small across runs. */
+export async function deleteCreatedTopics(): Promise<void> {
+  const topics = created.splice(0);
+  if (topics.length > 0) await withAdmin((admin) => admin.deleteTopics({ topics }));
 }
 
 /** Committed group offsets by partition number ('-1' = none). */

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../../src/core/batch.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
-import { Reading, committedOffsets, config, connectorContext, createTopic, kafka, until, uniqueName } from './kafka-helpers.js';
+import { Reading, committedOffsets, config, connectorContext, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
 
 async function produce(topic: string, from: number, count: number): Promise<void> {
   const producer = kafka.producer();
@@ -13,6 +13,8 @@ async function produce(topic: string, from: number, count: number): Promise<void
 const numbers = (reading: Reading): number[] => reading.batches.flatMap((b) => rowsOf(b.data).map((r) => Number(r.n)));
 
 describe('kafka source offsets', () => {
+  afterAll(deleteCreatedTopics);
+
   it('commits nothing by itself, and exactly the position given to commit()', async () => {
     const topic = await createTopic(1);
     await produce(topic, 0, 10);

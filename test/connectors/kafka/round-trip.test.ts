@@ -1,16 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf, recordBatchFromRows, type Batch } from '../../../src/core/batch.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/kafka/index.js';
-import { Reading, config, connectorContext, createTopic, kafka, until, uniqueName } from './kafka-helpers.js';
+import { Reading, config, connectorContext, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
 
 function recordsBatch(rows: Record<string, unknown>[], stream = 'orders'): Batch {
   return { data: recordBatchFromRows(rows), meta: { stream, partition: stream, position: undefined, kind: 'records' } };
 }
 
 describe('kafka sink → topic → kafka source', () => {
+  afterAll(deleteCreatedTopics);
+
   it('is registered as type kafka and rejects a source config without topics', () => {
     const def = registry.getConnector('kafka');
     expect(def?.createSource && def.createSink).toBeTruthy();

@@ -1,13 +1,13 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runTopology } from '../../../src/runtime/run-topology.js';
 import { FileCheckpointStore } from '../../../src/state/file-checkpoint-store.js';
 import { compileTopology } from '../../../src/topology/compile.js';
 import '../../../src/connectors/kafka/index.js';
 import { memorySink } from '../../support/memory-connector.js';
-import { BROKERS, committedOffsets, createTopic, kafka, until, uniqueName } from './kafka-helpers.js';
+import { BROKERS, committedOffsets, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
 
 async function produce(topic: string, from: number, count: number): Promise<void> {
   const producer = kafka.producer();
@@ -29,6 +29,8 @@ async function outputNumbers(topic: string, count: number): Promise<number[]> {
 }
 
 describe('kafka → runtime → kafka', () => {
+  afterAll(deleteCreatedTopics);
+
   it('copies a topic, commits the checkpointed offsets, and a second run only takes what is new', async () => {
     const input = await createTopic(2, 'sluice-in');
     const output = await createTopic(1, 'sluice-out');
