@@ -20,6 +20,12 @@ export const ERROR_CODES = {
   SLUICE_RECORD_INVALID: { retriable: false, http: 422, summary: 'a record could not be processed' },
   SLUICE_SERVICE_MISSING: { retriable: false, http: 503, summary: 'a required service is not reachable' },
   SLUICE_CANCELLED: { retriable: false, http: 409, summary: 'the run was cancelled' },
+  SLUICE_STEP_FAILED: { retriable: true, http: 500, summary: 'a pipeline step failed' },
+  SLUICE_STEP_TIMEOUT: { retriable: true, http: 504, summary: 'a pipeline step attempt timed out' },
+  SLUICE_SYNC_UNAVAILABLE: { retriable: false, http: 503, summary: 'the sync engine is not available' },
+  SLUICE_PAYLOAD_TOO_LARGE: { retriable: false, http: 413, summary: 'request body or upload too large' },
+  SLUICE_UNSUPPORTED_MEDIA: { retriable: false, http: 415, summary: 'unsupported content type' },
+  SLUICE_RATE_LIMITED: { retriable: true, http: 429, summary: 'too many requests' },
   SLUICE_INTERNAL: { retriable: false, http: 500, summary: 'internal error' },
 } as const satisfies Record<string, { retriable: boolean; http: number; summary: string }>;
 

@@ -1,0 +1,29 @@
+import type { Position } from '../core/batch.js';
+import type { CheckpointStore } from '../core/ports.js';
+
+/**
+ * Checkpoints that live as long as one step attempt: a step's unit of retry is the whole step
+ * (its output is published atomically), so nothing needs to survive the attempt.
+ */
+export class MemoryCheckpointStore implements CheckpointStore {
+  private readonly positions = new Map<string, Record<string, Position>>();
+
+  async get(topology: string, partition: string): Promise<Position | undefined> {
+    return this.positions.get(topology)?.[partition];
+  }
+
+  async put(topology: string, partition: string, position: Position): Promise<void> {
+    this.positions.set(topology, { ...this.positions.get(topology), [partition]: position });
+  }
+
+  async delete(topology: string, partition: string): Promise<void> {
+    const stored = this.positions.get(topology);
+    if (stored) delete stored[partition];
+  }
+
+  async list(topology: string): Promise<Record<string, Position>> {
+    return { ...this.positions.get(topology) };
+  }
+
+  async close(): Promise<void> {}
+}

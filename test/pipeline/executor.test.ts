@@ -1,0 +1,193 @@
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { recordBatchFromRows, rowsOf } from '../../src/core/batch.js';
+import '../../src/register-all.js';
+import { executePipeline, type PipelineEvent } from '../../src/pipeline/executor.js';
+import { planPipeline } from '../../src/pipeline/plan.js';
+import { registerCustomStep } from '../../src/pipeline/steps/custom.js';
+import type { ResolvedDatasource } from '../../src/pipeline/steps/step-context.js';
+import { SluiceError } from '../../src/core/errors.js';
+
+const logger = pino({ level: 'silent' });
+const dir = mkdtempSync(join(tmpdir(), 'sluice-executor-'));
+const input = join(dir, 'resources.ndjson');
+writeFileSync(
+  input,
+  [
+    { resource_id: 'r1', region: 'eastus', cost: 10 },
+    { resource_id: 'r2', region: 'westus', cost: 25 },
+    { resource_id: 'r3', region: 'eastus', cost: null },
+    { resource_id: 'r3', region: 'eastus', cost: 7 },
+  ]
+    .map((r) => JSON.stringify(r))
+    .join('\n') + '\n',
+);
+
+function datasources(extra: Record<string, ResolvedDatasource> = {}) {
+  const all: Record<string, ResolvedDatasource> = {
+    raw: { type: 'file', config: { path: input } },
+    out: { type: 'file', config: { path: join(dir, 'out.ndjson') } },
+    ...extra,
+  };
+  return async (name: string) => {
+    if (!all[name]) throw new SluiceError('SLUICE_NOT_FOUND', `no datasource ${name}`);
+    return all[name];
+  };
+}
+
+function run(document: unknown, options: { signal?: AbortSignal; events?: PipelineEvent[]; resolve?: ReturnType<typeof datasources> } = {}) {
+  const runId = `run-${Math.random().toString(36).slice(2, 8)}`;
+  return executePipeline(planPipeline(document), {
+    runId,
+    runDir: join(dir, 'runs', runId),
+    signal: options.signal ?? new AbortController().signal,
+    logger,
+    resolveDatasource: options.resolve ?? datasources(),
+    onEvent: (e) => options.events?.push(e),
+    retryDelayMs: 10,
+  });
+}
+
+const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe('pipeline executor', () => {
+  it('extracts, transforms, validates and loads in dependency order', async () => {
+    const events: PipelineEvent[] = [];
+    const result = await run(
+      {
+        pipeline_id: 'etl',
+        steps: [
+          { id: 'extract', type: 'extract', config: { source: 'raw' } },
+          { id: 'east', type: 'transform', depends_on: ['extract'], config: { input_step: 'extract', transformations: [{ type: 'filter', config: { condition: "region = 'eastus'" } }] } },
+          {
+            id: 'check',
+            type: 'validate',
+            depends_on: ['east'],
+            config: {
+              validation_rules: [
+                { name: 'ids', type: 'not_null', columns: ['resource_id'] },
+                { name: 'unique', type: 'unique', columns: ['resource_id'] },
+                { name: 'cost', type: 'range', column: 'cost', min_value: 0, max_value: 9 },
+                { name: 'count', type: 'row_count', min_value: 1 },
+              ],
+            },
+          },
+          { id: 'load', type: 'load', depends_on: ['check'], config: { target: 'out', mode: 'replace' } },
+        ],
+      },
+      { events },
+    );
+    expect(result.status, result.error).toBe('completed');
+    expect(lines(join(dir, 'out.ndjson')).map((r) => r.resource_id)).toEqual(['r1', 'r3', 'r3']);
+    const report = result.steps.get('check')!.outcome!.result as { passed: boolean; rules: Array<{ name: string; violations: number; passed: boolean }> };
+    expect(report.passed).toBe(false);
+    expect(Object.fromEntries(report.rules.map((r) => [r.name, r.violations]))).toEqual({ ids: 0, unique: 1, cost: 1, count: 0 });
+    expect(result.steps.get('load')!.outcome!.rows).toBe(3);
+    const order = events.filter((e) => e.type === 'step' && e.status === 'running').map((e) => (e as { step: string }).step);
+    expect(order).toEqual(['extract', 'east', 'check', 'load']);
+  });
+
+  it('runs independent steps in parallel, bounded by max_parallel', async () => {
+    let active = 0;
+    let peak = 0;
+    registerCustomStep('hold', async ({ params }) => {
+      active++;
+      peak = Math.max(peak, active);
+      await new Promise((r) => setTimeout(r, 50));
+      active--;
+      return { held: params.n };
+    });
+    const steps = [1, 2, 3, 4].map((n) => ({ id: `h${n}`, type: 'custom', config: { function: 'hold', params: { n } } }));
+    const result = await run({ pipeline_id: 'par', settings: { max_parallel: 2 }, steps });
+    expect(result.status).toBe('completed');
+    expect(peak).toBe(2);
+    expect(result.steps.get('h3')!.outcome!.result).toEqual({ held: 3 });
+  });
+
+  it('retries a failing step and succeeds on a later attempt', async () => {
+    let calls = 0;
+    registerCustomStep('flaky', async () => {
+      calls++;
+      if (calls < 3) throw new SluiceError('SLUICE_CONNECTION_FAILED', 'transient');
+      return 'ok';
+    });
+    const events: PipelineEvent[] = [];
+    const result = await run({ pipeline_id: 'flaky', settings: { retries: 3 }, steps: [{ id: 'f', type: 'custom', config: { function: 'flaky' } }] }, { events });
+    expect(result.status).toBe('completed');
+    expect(result.steps.get('f')!.attempts).toBe(3);
+    expect(events.filter((e) => e.type === 'retry')).toHaveLength(2);
+  });
+
+  it('a step failing for good skips its dependents and leaves the target untouched', async () => {
+    const target = join(dir, 'kept.ndjson');
+    writeFileSync(target, '{"before":true}\n');
+    registerCustomStep('broken', async () => {
+      throw new SluiceError('SLUICE_RECORD_INVALID', 'bad data');
+    });
+    const result = await run(
+      {
+        pipeline_id: 'fail',
+        steps: [
+          { id: 'extract', type: 'extract', config: { source: 'raw' } },
+          { id: 'boom', type: 'custom', depends_on: ['extract'], config: { function: 'broken' } },
+          { id: 'load', type: 'load', depends_on: ['boom', 'extract'], config: { input_step: 'extract', target: 'kept' } },
+        ],
+      },
+      { resolve: datasources({ kept: { type: 'file', config: { path: target } } }) },
+    );
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('bad data');
+    expect(result.steps.get('boom')!.attempts).toBe(1); // not retriable
+    expect(result.steps.get('load')!.status).toBe('skipped');
+    expect(readFileSync(target, 'utf8')).toBe('{"before":true}\n');
+  });
+
+  it('times out an attempt and fails the step after its retries', async () => {
+    registerCustomStep('slow', ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve('late'))));
+    const result = await run({ pipeline_id: 'slow', steps: [{ id: 's', type: 'custom', retries: 1, timeout_ms: 100, config: { function: 'slow' } }] });
+    expect(result.status).toBe('failed');
+    expect(result.steps.get('s')!.attempts).toBe(2);
+    expect(result.error).toContain('timed out');
+  });
+
+  it('cancel stops running steps and cancels the rest', async () => {
+    const controller = new AbortController();
+    registerCustomStep('wait', ({ signal }) => {
+      setTimeout(() => controller.abort(), 20);
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined)));
+    });
+    const result = await run(
+      { pipeline_id: 'cancel', steps: [{ id: 'w', type: 'custom', config: { function: 'wait' } }, { id: 'after', type: 'custom', depends_on: ['w'], config: { function: 'hold' } }] },
+      { signal: controller.signal },
+    );
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.get('w')!.status).toBe('cancelled');
+    expect(result.steps.get('after')!.status).toBe('cancelled');
+  });
+
+  it('custom steps stream batches to dependents; sync steps fail clearly; the run directory is removed', async () => {
+    registerCustomStep('numbers', async function* () {
+      yield recordBatchFromRows([{ n: 1 }, { n: 2 }]);
+      yield recordBatchFromRows([{ n: 3 }]);
+    });
+    registerCustomStep('sum', async ({ input }) => {
+      let total = 0;
+      for await (const batch of input!) for (const row of rowsOf(batch)) total += Number(row.n);
+      return { total };
+    });
+    const ok = await run({ pipeline_id: 'c', steps: [{ id: 'gen', type: 'custom', config: { function: 'numbers' } }, { id: 'sum', type: 'custom', depends_on: ['gen'], config: { function: 'sum', input_step: 'gen' } }] });
+    expect(ok.steps.get('sum')!.outcome!.result).toEqual({ total: 6 });
+    const sync = await run({ pipeline_id: 's', steps: [{ id: 'sync', type: 'sync', config: { rule_id: 'r' } }] });
+    expect(sync.status).toBe('failed');
+    expect(sync.error).toContain('sync engine not available');
+    expect(existsSync(join(dir, 'runs'))).toBe(true);
+    expect(readdirCount(join(dir, 'runs'))).toBe(0);
+  });
+});
+
+function readdirCount(path: string): number {
+  return readdirSync(path).length;
+}
