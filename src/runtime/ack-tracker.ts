@@ -6,17 +6,24 @@ import type { Credits } from '../core/flow-control.js';
  * commits the position when all of them are past it. Routes are order-preserving, so an
  * acknowledgement of seq n from a route covers every earlier seq on it.
  *
- * Two frontiers: progress (every route has processed up to here — releases in-flight credits)
- * and durability (progress, held back by rows transforms still keep in state — checkpointed).
+ * Two frontiers: progress (every route has processed up to here) and durability (progress, held
+ * back by rows transforms still keep in state — this is what gets checkpointed). A batch's
+ * in-flight credit is released only once the checkpoint covering it is stored, so what a crash
+ * can replay is bounded by the in-flight limit. Checkpoint writes are coalesced: while one is being
+ * stored, later acknowledgements only move the target of the next.
  */
 export class AckTracker {
   private nextSeq = 0;
   private readonly positions = new Map<number, Position | undefined>();
   private readonly acked: number[];
   private readonly retainedFrom: Array<number | undefined>;
+  /** Highest seq whose position is stored (or needs none), and highest seq whose credit is back. */
+  private stored = -1;
   private released = -1;
-  private committed = -1;
-  private commits: Promise<void> = Promise.resolve();
+  /** What the next pump round should reach. */
+  private targetDurable = -1;
+  private targetProgress = -1;
+  private pumping: Promise<void> | undefined;
   private failure: unknown;
 
   constructor(
@@ -40,37 +47,53 @@ export class AckTracker {
     if (this.failure !== undefined) throw this.failure;
     if (seq !== undefined && seq > this.acked[route]) this.acked[route] = seq;
     this.retainedFrom[route] = retainedFrom;
-
     const progress = Math.min(...this.acked);
-    if (progress > this.released) {
-      this.credits.release(progress - this.released);
-      this.released = progress;
-    }
     const durable = Math.min(...this.acked.map((a, i) => (this.retainedFrom[i] === undefined ? a : Math.min(a, this.retainedFrom[i]! - 1))));
-    this.commitUpTo(durable);
+    this.advance(durable, progress);
   }
 
-  /** All routes completed: everything registered has been processed. */
+  /** All routes completed: everything registered has been processed; stores the last position. */
   async complete(): Promise<void> {
-    this.commitUpTo(this.nextSeq - 1);
-    await this.commits;
+    if (this.failure !== undefined) throw this.failure;
+    this.advance(this.nextSeq - 1, this.nextSeq - 1);
+    await this.pumping;
+    if (this.failure !== undefined) throw this.failure;
   }
 
-  private commitUpTo(seq: number): void {
-    if (seq <= this.committed) return;
+  private advance(durable: number, progress: number): void {
+    this.targetDurable = Math.max(this.targetDurable, durable);
+    this.targetProgress = Math.max(this.targetProgress, progress);
+    this.pumping ??= this.pump().finally(() => {
+      this.pumping = undefined;
+    });
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.targetDurable > this.stored || this.targetProgress > this.released) {
+        const durable = this.targetDurable;
+        const progress = this.targetProgress;
+        const position = this.takePositions(durable);
+        if (position !== undefined) await this.commit(position);
+        this.stored = Math.max(this.stored, durable);
+        if (progress > this.released) {
+          this.credits.release(progress - this.released);
+          this.released = progress;
+        }
+      }
+    } catch (error) {
+      this.failure ??= error;
+    }
+  }
+
+  /** The latest position at or before `seq` not yet stored, forgetting the ones it covers. */
+  private takePositions(seq: number): Position | undefined {
     let position: Position | undefined;
-    for (let s = this.committed + 1; s <= seq; s++) {
+    for (let s = this.stored + 1; s <= seq; s++) {
       const p = this.positions.get(s);
       if (p !== undefined) position = p;
       this.positions.delete(s);
     }
-    this.committed = seq;
-    if (position === undefined) return;
-    const target = position;
-    // Chained so positions are stored in order, each only after the previous one.
-    this.commits = this.commits.then(() => this.commit(target));
-    this.commits.catch((error: unknown) => {
-      this.failure ??= error;
-    });
+    return position;
   }
 }

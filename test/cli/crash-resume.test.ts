@@ -29,12 +29,11 @@ async function checkpointWritten(file: string): Promise<boolean> {
   }
 }
 
-describe('crash and resume (kill -9)', () => {
-  it('after kill -9 a rerun resumes from the checkpoint and every input row is delivered', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-crash-'));
-    await writeInput(join(dir, 'in.csv'));
-    const topology = join(dir, 'crash.json');
-    await writeFile(
+async function setup(): Promise<{ dir: string; topology: string; checkpointFile: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sluice-crash-'));
+  await writeInput(join(dir, 'in.csv'));
+  const topology = join(dir, 'crash.json');
+  await writeFile(
       topology,
       JSON.stringify({
         name: 'crash',
@@ -46,10 +45,19 @@ describe('crash and resume (kill -9)', () => {
           output: { type: 'file', inputs: ['input'], config: { path: join(dir, 'out.ndjson') } },
         },
       }),
-    );
+  );
+  return { dir, topology, checkpointFile: join(dir, 'checkpoints', 'crash.json') };
+}
 
+async function outputIds(dir: string): Promise<number[]> {
+  const lines = (await readFile(join(dir, 'out.ndjson'), 'utf8')).split('\n').filter((l) => l !== '');
+  return lines.map((l) => JSON.parse(l).id as number);
+}
+
+describe('crash and resume', () => {
+  it('after kill -9 a rerun resumes from the checkpoint and every input row is delivered', async () => {
+    const { dir, topology, checkpointFile } = await setup();
     const first = startSluice(['run', topology, '--quiet']);
-    const checkpointFile = join(dir, 'checkpoints', 'crash.json');
     for (let i = 0; i < 3000 && !(await checkpointWritten(checkpointFile)); i++) await new Promise((r) => setTimeout(r, 5));
     // Then a random moment later, while batches are in flight.
     await new Promise((r) => setTimeout(r, Math.random() * 400));
@@ -68,8 +76,7 @@ describe('crash and resume (kill -9)', () => {
     expect(read).toBeGreaterThan(0);
     expect(read).toBeLessThan(ROWS);
 
-    const lines = (await readFile(join(dir, 'out.ndjson'), 'utf8')).split('\n').filter((l) => l !== '');
-    const ids = lines.map((l) => JSON.parse(l).id as number);
+    const ids = await outputIds(dir);
     const distinct = new Set(ids);
     expect(distinct.size).toBe(ROWS);
     for (let i = 0; i < ROWS; i += 9973) expect(distinct.has(i)).toBe(true);
@@ -77,5 +84,25 @@ describe('crash and resume (kill -9)', () => {
     // Only the window written but not yet checkpointed when the process died is delivered twice.
     expect(duplicates).toBeLessThanOrEqual(IN_FLIGHT * BATCH);
     console.info(`crash test: killed after checkpoint ${JSON.stringify(stored)}; rerun read ${read} of ${ROWS} rows; ${duplicates} duplicates`);
+  });
+
+  it('SIGTERM stops gracefully: exit 0, everything delivered is checkpointed, the rerun repeats nothing', async () => {
+    const { dir, topology, checkpointFile } = await setup();
+    const first = startSluice(['run', topology, '--json']);
+    for (let i = 0; i < 3000 && !(await checkpointWritten(checkpointFile)); i++) await new Promise((r) => setTimeout(r, 5));
+    first.child.kill('SIGTERM');
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const summary = JSON.parse(stopped.stdout);
+    expect(summary.status).toBe('stopped');
+    const delivered = await outputIds(dir);
+    expect(delivered.length).toBe(summary.nodes.find((n: { node: string }) => n.node === 'output').rowsOut);
+    expect(delivered.length).toBeLessThan(ROWS);
+
+    const second = await sluice(['run', topology, '--json']);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout).resumed).toBe(true);
+    const ids = await outputIds(dir);
+    expect(ids).toEqual(Array.from({ length: ROWS }, (_, i) => i));
   });
 });
