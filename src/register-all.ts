@@ -1,3 +1,4 @@
 // Importing a connector's or transform's index registers its type; this imports all of them.
 import './connectors/file/index.js';
+import './connectors/kafka/index.js';
 import './transforms/index.js';
