@@ -1,0 +1,88 @@
+import type { TSchema } from '@sinclair/typebox';
+import { registry } from '../core/registry.js';
+import { NodeSpecSchema, TopologySpecSchema } from './schema.js';
+
+/**
+ * The topology JSON Schema for editors and other tools: the topology schema with each node's
+ * `config` checked against the schema of the type it names.
+ */
+export function topologyJsonSchema(): Record<string, unknown> {
+  const types = [
+    ...registry.connectorTypes().map((t) => [t, registry.getConnector(t)!.configSchema] as const),
+    ...registry.transformTypes().map((t) => [t, registry.getTransform(t)!.configSchema] as const),
+  ];
+  const nodeSchema = {
+    ...plain(NodeSpecSchema),
+    allOf: types.map(([type, config]) => ({
+      if: { properties: { type: { const: type } }, required: ['type'] },
+      then: { properties: { config: plain(config) } },
+    })),
+  };
+  const topology = plain(TopologySpecSchema) as { properties: Record<string, Record<string, unknown>> };
+  const nodes = topology.properties.nodes;
+  const pattern = Object.keys(nodes.patternProperties as object)[0];
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id: 'https://sluice.dev/schemas/topology.schema.json',
+    title: 'Sluice topology',
+    ...topology,
+    properties: { ...topology.properties, nodes: { ...nodes, patternProperties: { [pattern]: nodeSchema } } },
+  };
+}
+
+/** Markdown reference of every connector and transform, generated from their config schemas. */
+export function referenceMarkdown(): string {
+  const out = [
+    '# Connector and transform reference',
+    '',
+    'Generated from the config schemas by `npm run schemas`; do not edit by hand.',
+    'Each type validates its `config` with exactly this schema (see also `schemas/topology.schema.json`).',
+    '',
+    '## Connectors',
+    '',
+  ];
+  for (const type of registry.connectorTypes()) {
+    const c = registry.getConnector(type)!;
+    const roles = [c.createSource && 'source', c.createSink && 'sink'].filter(Boolean).join(', ');
+    out.push(`### \`${type}\` (${roles})`, '', c.description, '', ...fieldTable(c.configSchema), '');
+  }
+  out.push('## Transforms', '');
+  for (const type of registry.transformTypes()) {
+    const t = registry.getTransform(type)!;
+    out.push(`### \`${type}\``, '', t.description, '', ...fieldTable(t.configSchema), '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+function fieldTable(schema: TSchema): string[] {
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  const required = new Set((schema.required as string[] | undefined) ?? []);
+  const names = Object.keys(properties);
+  if (names.length === 0) return ['No options.'];
+  return [
+    '| field | type | default | description |',
+    '| --- | --- | --- | --- |',
+    ...names.map((name) => {
+      const p = properties[name];
+      const def = p.default === undefined ? (required.has(name) ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
+      return `| \`${name}\` | ${typeName(p)} | ${def} | ${cell(p.description ?? '')} |`;
+    }),
+  ];
+}
+
+function typeName(schema: TSchema): string {
+  if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
+  if (schema.anyOf) return (schema.anyOf as TSchema[]).map(typeName).join(' \\| ');
+  if (schema.type === 'array') return `${typeName(schema.items as TSchema)}[]`;
+  if (schema.type === 'object') return 'object';
+  return String(schema.type ?? 'any');
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+/** JSON copy without TypeBox's symbol keys. */
+function plain(schema: TSchema): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
