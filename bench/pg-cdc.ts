@@ -45,13 +45,15 @@ async function drain(slot: string, write: (b: Batch) => Promise<void>, done: (ro
   const credits = new Credits(8);
   const controller = new AbortController();
   let rows = 0;
-  const started = performance.now();
+  // Timed from the first batch: connecting and creating the slot are not reading.
+  let started = 0;
   let subscription: Subscription | undefined;
   await new Promise<void>((resolve, reject) => {
     subscription = source
       .read(slot, undefined, { flow: credits, signal: controller.signal, logger, batchSize: 5000 })
       .pipe(
         concatMap(async (batch) => {
+          started ||= performance.now();
           await write(batch);
           rows += batch.data.numRows;
           await source.commit(slot, batch.meta.position!);

@@ -49,8 +49,23 @@ export function columnFromText(type: DataType, values: ReadonlyArray<string | nu
       return makeData({ ...base, valueOffsets: offsets, child } as never);
     }
     default:
-      return variableWidth(base, values.map((v) => (v === null ? null : encoder.encode(v))));
+      return utf8Column(base, values);
   }
+}
+
+/** UTF-8 column encoded into one buffer (no allocation per value). */
+function utf8Column(base: object, values: ReadonlyArray<string | null>): Data {
+  const offsets = new Int32Array(values.length + 1);
+  let capacity = 0;
+  for (const v of values) if (v !== null) capacity += v.length * 3;
+  const data = new Uint8Array(capacity);
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== null && v.length > 0) at += encoder.encodeInto(v, data.subarray(at)).written;
+    offsets[i + 1] = at;
+  }
+  return makeData({ ...base, valueOffsets: offsets, data: data.subarray(0, at) } as never);
 }
 
 function validity(values: ReadonlyArray<unknown>): { nullBitmap: Uint8Array; nullCount: number } {
@@ -113,14 +128,28 @@ export function parseTimestampMicros(v: string, _withZone: boolean): bigint {
   if (v === '-infinity') return -TS_INFINITY;
   const m = TS.exec(v);
   if (!m) throw new SluiceError('SLUICE_RECORD_INVALID', `cannot read timestamp '${v}' (DateStyle must be ISO)`);
-  const year = m[12] ? 1 - Number(m[1]) : Number(m[1]);
-  let micros = BigInt(epochMs(year, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]))) * 1000n;
+  const seconds = dayMs(m[1], m[2], m[3], m[12] !== undefined) / 1000 + Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]);
+  let micros = BigInt(seconds) * 1_000_000n;
   if (m[7]) micros += BigInt(m[7].padEnd(6, '0'));
   if (m[8]) {
     const offset = (Number(m[9]) * 3600 + Number(m[10] ?? 0) * 60 + Number(m[11] ?? 0)) * 1_000_000;
     micros -= BigInt(m[8] === '-' ? -offset : offset);
   }
   return micros;
+}
+
+const dayCache = new Map<string, number>();
+
+/** Epoch milliseconds of a date's midnight UTC, cached: rows of a batch share few dates. */
+function dayMs(y: string, mo: string, d: string, bc: boolean): number {
+  const key = `${y}-${mo}-${d}${bc ? 'BC' : ''}`;
+  let ms = dayCache.get(key);
+  if (ms === undefined) {
+    ms = epochMs(bc ? 1 - Number(y) : Number(y), Number(mo), Number(d));
+    if (dayCache.size > 10_000) dayCache.clear();
+    dayCache.set(key, ms);
+  }
+  return ms;
 }
 
 /** Elements of a one-dimensional array literal such as `{1,NULL,"a b","q\"x"}`. */

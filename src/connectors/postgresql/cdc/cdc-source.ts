@@ -4,9 +4,10 @@ import type { Batch, Position } from '../../../core/batch.js';
 import type { ReadContext, Source } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
 import type { PostgresConfig } from '../config.js';
-import { closeQuietly, connect, primaryKey } from '../client.js';
+import { closeQuietly, connect, primaryKey, qualified } from '../client.js';
 import { TypeResolver, arrowFieldOf } from '../types.js';
-import { readCursor, wrapSourceError } from '../source.js';
+import { wrapSourceError } from '../source.js';
+import { readTableCopy } from '../copy-reader.js';
 import { ChangelogBuffer } from './changelog-buffer.js';
 import { decodePgOutput, type PgOutputMessage, type TupleValues } from './pgoutput.js';
 import { ReplicationStream, type ReplicationFrame } from './replication-stream.js';
@@ -120,12 +121,10 @@ export class CdcSource implements Source {
     subscriber.next({ data: new ChangelogBuffer(this.config.slot, [], []).drain(), meta: { stream: this.config.slot, partition, position, kind: 'changelog' } });
     for (const table of await publicationTables(client, this.config.publication)) {
       const key = await primaryKey(client, table);
-      await readCursor(client, `select * from ${qualifiedTable(table)}`, [], this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
-        const buffer = new ChangelogBuffer(table, fields, key);
-        const rows = columns[0]?.length ?? 0;
-        for (let r = 0; r < rows; r++) buffer.push('r', columns.map((c) => c[r]), time);
+      await readTableCopy(client, qualified(table), this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
+        const data = new ChangelogBuffer(table, fields, key).snapshotBatch(columns, time);
         await ctx.flow.acquire();
-        subscriber.next({ data: buffer.drain(), meta: { stream: table, partition, position, kind: 'changelog' } });
+        subscriber.next({ data, meta: { stream: table, partition, position, kind: 'changelog' } });
       });
       if (signal.aborted) return;
     }
@@ -156,11 +155,6 @@ export class CdcSource implements Source {
 
 function slotError(message: string, cause?: unknown): SluiceError {
   return new SluiceError('SLUICE_SOURCE_FAILED', message, { retriable: false, cause });
-}
-
-function qualifiedTable(table: string): string {
-  const dot = table.indexOf('.');
-  return `"${table.slice(0, dot).replace(/"/g, '""')}"."${table.slice(dot + 1).replace(/"/g, '""')}"`;
 }
 
 const TICK = Symbol('tick');

@@ -50,6 +50,16 @@ export class ChangelogBuffer {
     this.unchanged.push(unknown ? `{${unknown.map((n) => `"${n.replace(/[\\"]/g, '\\$&')}"`).join(',')}}` : null);
   }
 
+  /** A batch of snapshot rows (`r`) straight from text columns, without buffering them. */
+  snapshotBatch(columns: (string | null)[][], time: bigint): RecordBatch {
+    this.columns = columns;
+    const length = columns[0]?.length ?? 0;
+    this.ops = new Array<string>(length).fill('r');
+    this.times = new Array<bigint>(length).fill(time);
+    this.unchanged = new Array<string | null>(length).fill(null);
+    return this.drain();
+  }
+
   /** The buffered changes as one record batch; the buffer is left empty. */
   drain(): RecordBatch {
     const length = this.ops.length;
