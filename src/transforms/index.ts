@@ -2,3 +2,5 @@
 import './filter.js';
 import './map.js';
 import './aggregate.js';
+import './clean.js';
+import './normalize.js';

@@ -13,21 +13,23 @@ export function rng(seed: number): () => number {
 
 const WORDS = ['eu-west', 'us-east', 'héllo', '😀 zone', 'ap-south', "o'brien", ''];
 
-export interface RandomRow {
+export type RandomRow = {
+  id: number;
   g: string | null;
   h: number | null;
   x: number | null;
   k: bigint | null;
   ts: number | null;
   empty: null;
-}
+};
 
-export const SQL_COLUMNS: Record<keyof RandomRow, SqlType> = { g: 'VARCHAR', h: 'INTEGER', x: 'DOUBLE', k: 'BIGINT', ts: 'TIMESTAMP', empty: 'DOUBLE' };
+export const SQL_COLUMNS: Record<keyof RandomRow, SqlType> = { id: 'INTEGER', g: 'VARCHAR', h: 'INTEGER', x: 'DOUBLE', k: 'BIGINT', ts: 'TIMESTAMP', empty: 'DOUBLE' };
 
 /** Rows with nulls, NaN, unicode, bigint and timestamps; `x` is NaN sometimes. */
 export function randomRows(random: () => number, n: number): RandomRow[] {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
-  return Array.from({ length: n }, () => ({
+  return Array.from({ length: n }, (_, id) => ({
+    id,
     g: random() < 0.1 ? null : pick(WORDS),
     h: random() < 0.1 ? null : Math.floor(random() * 4),
     x: random() < 0.1 ? null : random() < 0.05 ? Number.NaN : Math.round((random() * 200 - 50) * 100) / 100,
@@ -53,6 +55,7 @@ export function splitRandomly<T>(random: () => number, rows: T[]): T[][] {
 /** Arrow batch of random rows: `g` dictionary-encoded, `k` Int64, `ts` timestamp ms, `empty` all null. */
 export function toArrow(rows: RandomRow[]): RecordBatch {
   const vectors: Record<string, Vector> = {
+    id: vectorFromArray(rows.map((r) => r.id), new Int32()),
     g: vectorFromArray(rows.map((r) => r.g), new Dictionary(new Utf8(), new Int32())),
     h: vectorFromArray(rows.map((r) => r.h), new Int32()),
     x: vectorFromArray(rows.map((r) => r.x), new Float64()),

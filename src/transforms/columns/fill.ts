@@ -1,0 +1,86 @@
+import { DataType, type Vector } from 'apache-arrow';
+import { SluiceError } from '../../core/errors.js';
+import { kindOfType, loadColumn, toVector, type Col, type Kind } from '../expression/columns.js';
+import { parseTimestamp } from '../expression/coerce.js';
+
+/** Which rows of a column are missing: null, or NaN in a float column (as pandas counts them). */
+export function missingMask(vector: Vector): Uint8Array {
+  const n = vector.length;
+  const kind = kindOfType(vector.type as DataType);
+  const col = loadColumn(vector, kind === 'other' ? 'string' : kind);
+  const missing = new Uint8Array(n);
+  if (col.kind === 'null') return missing.fill(1);
+  const valid = col.valid;
+  const floats = col.kind === 'float' ? col.values : null;
+  for (let i = 0; i < n; i++) missing[i] = (valid !== null && valid[i] === 0) || (floats !== null && floats[i] !== floats[i]) ? 1 : 0;
+  return missing;
+}
+
+/** A value converted to the kind of a column; throws when it cannot be (text into a number column). */
+export function valueForKind(value: unknown, kind: Kind, what: string): unknown {
+  const fail = (): never => {
+    throw new SluiceError('SLUICE_TRANSFORM_FAILED', `${what}: cannot put ${JSON.stringify(value)} in a ${kind} column`);
+  };
+  switch (kind) {
+    case 'float':
+    case 'int':
+      return typeof value === 'number' || typeof value === 'bigint' ? Number(value) : fail();
+    case 'bigint':
+      return typeof value === 'bigint' ? value : typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : fail();
+    case 'timestamp': {
+      if (typeof value === 'number') return value;
+      const ms = typeof value === 'string' ? parseTimestamp(value) : value instanceof Date ? value.getTime() : NaN;
+      return Number.isNaN(ms) ? fail() : ms;
+    }
+    case 'bool':
+      return typeof value === 'boolean' ? value : fail();
+    default:
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : fail();
+  }
+}
+
+/**
+ * A column with its missing rows filled, from a constant or (`forward`) the last value seen, which
+ * `carry` holds across batches. Returns the input vector when nothing is missing. Strings come
+ * out as Utf8 (dictionaries are decoded), small ints as Int32.
+ */
+export function fillMissing(vector: Vector, fill: { value: unknown } | { forward: { last: unknown } }, what: string): Vector {
+  const missing = missingMask(vector);
+  const n = vector.length;
+  const kind = columnKind(vector);
+  const hasMissing = missing.includes(1);
+  if ('forward' in fill && !hasMissing) {
+    if (n > 0) fill.forward.last = lastValue(loadColumn(vector, kind), n - 1);
+    return vector;
+  }
+  if (!hasMissing) return vector;
+  if (kind === 'null') {
+    if ('forward' in fill) return vector;
+    throw new SluiceError('SLUICE_TRANSFORM_FAILED', `${what}: the column has no type (all null) to fill`);
+  }
+  const col = loadColumn(vector, kind);
+  const values = (Array.isArray(col.values) ? col.values.slice() : (col.values as Float64Array).slice()) as unknown[] & ArrayLike<unknown>;
+  const valid = new Uint8Array(n);
+  let last = 'forward' in fill ? fill.forward.last : valueForKind(fill.value, kind, what);
+  for (let i = 0; i < n; i++) {
+    if (!missing[i]) {
+      valid[i] = 1;
+      if ('forward' in fill) last = values[i];
+    } else if (last !== undefined && last !== null) {
+      values[i] = kind === 'bool' ? (last ? 1 : 0) : last;
+      valid[i] = 1;
+    }
+  }
+  if ('forward' in fill) fill.forward.last = last;
+  return toVector({ kind, values, valid } as Col, n);
+}
+
+function lastValue(col: Col, i: number): unknown {
+  return col.values === null ? undefined : (col.values as ArrayLike<unknown>)[i];
+}
+
+/** The kind a column is read and written as here (nested types read as text). */
+export function columnKind(vector: Vector): Kind {
+  const kind = kindOfType(vector.type as DataType);
+  return kind === 'other' ? 'string' : kind;
+}
