@@ -4,8 +4,9 @@ import { CdcSource } from '../../../src/connectors/postgresql/cdc/cdc-source.js'
 import { PostgresSink } from '../../../src/connectors/postgresql/sink.js';
 import { parseLsn } from '../../../src/connectors/postgresql/cdc/lsn.js';
 import type { PostgresConfig } from '../../../src/connectors/postgresql/config.js';
-import { config, createDatabase, readContext, silent, sql } from './pg-helpers.js';
+import { config, createDatabase, readContext, sql } from './pg-helpers.js';
 import { Pipeline } from './cdc-driver.js';
+import { metricsRegistry } from '../../../src/core/metrics.js';
 import { WORKLOAD_DDL, dumpTables, runWorkload } from './workload.js';
 
 type Db = Awaited<ReturnType<typeof createDatabase>>;
@@ -96,6 +97,10 @@ describe('postgresql cdc source', () => {
     expect(await dumpTables(dst.url)).toEqual(expected);
     // Confirmed to the server: exactly what was committed, never more.
     expect(parseLsn((await slotLsn(src.url, 'workload'))!)).toBeLessThanOrEqual(p.lsn);
+    const metrics = await metricsRegistry.getMetricsAsJSON();
+    const events = metrics.find((m) => m.name === 'sluice_pg_cdc_events_total')!.values.find((v) => v.labels.slot === 'workload')!;
+    expect(events.value).toBe(p.rows);
+    expect(metrics.find((m) => m.name === 'sluice_pg_cdc_slot_lag_bytes')!.values.some((v) => v.labels.slot === 'workload')).toBe(true);
   }, 180_000);
 
   it('emits changelog batches with __op, __ts, the key, and never a value for unchanged TOAST', async () => {
@@ -139,6 +144,22 @@ describe('postgresql cdc source', () => {
     for (let i = 0; i < 100 && (await slotLsn(src.url, 'conf')) !== want; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await slotLsn(src.url, 'conf')).toBe(want);
     await reader.stop();
+  });
+
+  it('advances the slot with heartbeats while the captured tables are idle', async () => {
+    await sql(src.url, 'create table idle (id int primary key); create table busy (id int)');
+    await sql(dst.url, 'create table idle (id int primary key)');
+    const p = pipeline({ slot: 'idle', publication: 'idle', tables: ['idle'] }, 'idle');
+    await p.waitFor(1n);
+    const before = parseLsn((await slotLsn(src.url, 'idle'))!);
+    // WAL that the publication does not capture: only a heartbeat can move the slot past it.
+    await sql(src.url, 'insert into busy select generate_series(1, 10000)');
+    const after = await currentLsn(src.url);
+    await p.waitFor(after);
+    for (let i = 0; i < 100 && parseLsn((await slotLsn(src.url, 'idle'))!) < after; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(parseLsn((await slotLsn(src.url, 'idle'))!)).toBeGreaterThanOrEqual(after);
+    expect(after).toBeGreaterThan(before);
+    expect(p.rows).toBe(0);
   });
 
   it('gives batches the new schema after ALTER TABLE mid-stream', async () => {

@@ -13,6 +13,7 @@ import { decodePgOutput, type PgOutputMessage, type TupleValues } from './pgoutp
 import { ReplicationStream, type ReplicationFrame } from './replication-stream.js';
 import { createSlot, dropSlot, ensurePublication, publicationTables, slotState } from './slot.js';
 import { formatLsn, parseLsn } from './lsn.js';
+import { activeSlots, cdcEvents } from './metrics.js';
 
 /**
  * Position of the CDC partition: the end LSN of the last commit whose changes were all emitted.
@@ -124,6 +125,7 @@ export class CdcSource implements Source {
       await readTableCopy(client, qualified(table), this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
         const data = new ChangelogBuffer(table, fields, key).snapshotBatch(columns, time);
         await ctx.flow.acquire();
+        cdcEvents.inc({ slot: this.config.slot }, data.numRows);
         subscriber.next({ data, meta: { stream: table, partition, position, kind: 'changelog' } });
       });
       if (signal.aborted) return;
@@ -169,7 +171,10 @@ class ChangeStream {
   private time = 0n;
   private pending = 0;
   private pendingSince = 0;
+  /** WAL position of the last keepalive: every transaction committed before it was sent. */
   private walEnd = 0n;
+  /** Furthest WAL position the server reported (keepalives and data), for the lag metric. */
+  private serverLsn = 0n;
   private lastEmitAt = Date.now();
 
   constructor(
@@ -195,6 +200,7 @@ class ChangeStream {
     this.source.attach(this.stream);
     this.stream.sendStatus(this.source.confirmedLsn);
     const status = setInterval(() => this.stream.sendStatus(this.source.confirmedLsn), STATUS_INTERVAL_MS);
+    activeSlots.set(this.config.slot, () => (this.serverLsn > this.source.confirmedLsn ? this.serverLsn - this.source.confirmedLsn : 0n));
     const aborted = new Promise<typeof TICK>((resolve) => this.signal.addEventListener('abort', () => resolve(TICK), { once: true }));
     const frames = this.stream.frames();
     const delay = Math.min(this.config.max_batch_delay_ms, this.config.heartbeat_ms);
@@ -217,6 +223,7 @@ class ChangeStream {
       }
     } finally {
       clearInterval(status);
+      activeSlots.delete(this.config.slot);
       this.source.attach(undefined);
       // Ends the generator and the copy stream; the connection is closed by the source.
       void frames.return(undefined).catch(() => undefined);
@@ -239,9 +246,11 @@ class ChangeStream {
   private async onFrame(frame: ReplicationFrame): Promise<void> {
     if (frame.kind === 'keepalive') {
       if (frame.walEnd > this.walEnd) this.walEnd = frame.walEnd;
+      if (frame.walEnd > this.serverLsn) this.serverLsn = frame.walEnd;
       if (frame.replyRequested) this.stream.sendStatus(this.source.confirmedLsn);
       return;
     }
+    if (frame.end > this.serverLsn) this.serverLsn = frame.end;
     await this.onMessage(decodePgOutput(frame.payload));
   }
 
@@ -322,6 +331,7 @@ class ChangeStream {
   private async emit(buffer: ChangelogBuffer, position: CdcPosition): Promise<void> {
     await this.ctx.flow.acquire();
     this.lastEmitAt = Date.now();
+    cdcEvents.inc({ slot: this.config.slot }, buffer.size);
     this.subscriber.next({ data: buffer.drain(), meta: { stream: buffer.table, partition: this.partition, position, kind: 'changelog' } });
   }
 }
