@@ -78,6 +78,9 @@ EOF
 }
 
 kafka_up() {
+  # The jars are fetched even when a broker already answers: tests run Kafka's own tools from them.
+  mkdir -p "$(kafka_dir)"
+  kafka_fetch
   kafka_check && return 0
   if [ -n "${KAFKA_BROKERS:-}" ] && [ "${KAFKA_BROKERS}" != "127.0.0.1:9092" ]; then
     echo "services: KAFKA_BROKERS=$KAFKA_BROKERS does not answer" >&2; return 1
