@@ -34,7 +34,8 @@ const MAX_BUFFERED_BATCHES = 4;
 export class CdcSource implements Source {
   private stream: ReplicationStream | undefined;
   private confirmed = 0n;
-  private readonly clients: pg.Client[] = [];
+  /** Connections of each read in progress, closed when it ends (a retry gets its own). */
+  private readonly runs = new Set<pg.Client[]>();
 
   constructor(readonly config: PostgresConfig) {}
 
@@ -46,10 +47,18 @@ export class CdcSource implements Source {
     return new Observable<Batch>((subscriber) => {
       const stop = new AbortController();
       const signal = AbortSignal.any([stop.signal, ctx.signal]);
-      this.run(partition, from as CdcPosition | undefined, ctx, signal, subscriber).then(
-        () => subscriber.complete(),
-        (error: unknown) => subscriber.error(wrapSourceError(error)),
-      ).finally(() => this.closeClients());
+      const clients: pg.Client[] = [];
+      this.runs.add(clients);
+      const closeRun = async () => {
+        this.runs.delete(clients);
+        await Promise.all(clients.splice(0).map(closeQuietly));
+      };
+      this.run(partition, from as CdcPosition | undefined, ctx, signal, subscriber, clients)
+        .finally(closeRun)
+        .then(
+          () => subscriber.complete(),
+          (error: unknown) => subscriber.error(wrapSourceError(error)),
+        );
       return () => stop.abort();
     });
   }
@@ -64,24 +73,21 @@ export class CdcSource implements Source {
   }
 
   async close(): Promise<void> {
-    await this.closeClients();
-  }
-
-  private async closeClients(): Promise<void> {
     this.stream = undefined;
-    await Promise.all(this.clients.splice(0).map(closeQuietly));
+    const all = [...this.runs].flatMap((clients) => clients.splice(0));
+    this.runs.clear();
+    await Promise.all(all.map(closeQuietly));
   }
 
-  private async open(replication = false): Promise<pg.Client> {
-    const client = await connect(this.config, { replication });
-    this.clients.push(client);
-    return client;
-  }
-
-  private async run(partition: string, from: CdcPosition | undefined, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>): Promise<void> {
+  private async run(partition: string, from: CdcPosition | undefined, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>, clients: pg.Client[]): Promise<void> {
     const { slot, publication } = this.config;
-    const meta = await this.open();
-    const replication = await this.open(true);
+    const open = async (replication = false) => {
+      const client = await connect(this.config, { replication });
+      clients.push(client);
+      return client;
+    };
+    const meta = await open();
+    const replication = await open(true);
     await ensurePublication(meta, publication, this.config.tables);
     let state = await slotState(meta, slot);
     if (state?.walStatus === 'lost') throw slotError(`replication slot ${slot} is invalidated (the WAL it needed was removed): drop it and the checkpoint to snapshot again`);
@@ -94,6 +100,10 @@ export class CdcSource implements Source {
     if (from && !from.snapshot) {
       if (!state) throw slotError(`replication slot ${slot} does not exist but the checkpoint is at ${from.lsn}: it was dropped, changes after it are lost; delete the checkpoint to snapshot again`);
       start = parseLsn(from.lsn);
+      if (state.confirmedFlushLsn && parseLsn(state.confirmedFlushLsn) > start) {
+        // Only possible if a checkpoint write was lost after the slot was confirmed: say so loudly.
+        ctx.logger.error({ slot, checkpoint: from.lsn, confirmed: state.confirmedFlushLsn }, 'slot is confirmed past the checkpoint: changes in between are not delivered again');
+      }
     } else if (!from?.snapshot && state) {
       if (!state.confirmedFlushLsn) throw slotError(`replication slot ${slot} has no confirmed position`);
       start = parseLsn(state.confirmedFlushLsn);
@@ -102,7 +112,7 @@ export class CdcSource implements Source {
       const created = await createSlot(replication, slot, this.config.snapshot === 'initial');
       start = parseLsn(created.consistentPoint);
       ctx.logger.info({ slot, lsn: created.consistentPoint }, 'created replication slot');
-      if (created.snapshotName) await this.snapshot(partition, created.snapshotName, created.consistentPoint, ctx, signal, subscriber);
+      if (created.snapshotName) await this.snapshot(await open(), partition, created.snapshotName, created.consistentPoint, ctx, signal, subscriber);
     }
     if (signal.aborted) return;
     this.confirmed = start > this.confirmed ? start : this.confirmed;
@@ -110,8 +120,7 @@ export class CdcSource implements Source {
   }
 
   /** Reads every published table in the snapshot the slot exported, as `r` changes. */
-  private async snapshot(partition: string, snapshotName: string, lsn: string, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>): Promise<void> {
-    const client = await this.open();
+  private async snapshot(client: pg.Client, partition: string, snapshotName: string, lsn: string, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>): Promise<void> {
     await client.query('begin isolation level repeatable read read only');
     await client.query(`set transaction snapshot '${snapshotName.replace(/'/g, "''")}'`);
     const time = BigInt(Date.now()) * 1000n;
