@@ -4,3 +4,4 @@ import './map.js';
 import './aggregate.js';
 import './clean.js';
 import './normalize.js';
+import './validate.js';
