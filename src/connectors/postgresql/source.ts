@@ -5,7 +5,7 @@ import type { Batch, Position } from '../../core/batch.js';
 import type { ReadContext, Source } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
-import { closeQuietly, connect, primaryKey, qualified } from './client.js';
+import { closeQuietly, connect, ident, primaryKey, qualified } from './client.js';
 import { TypeResolver, arrowFieldOf } from './types.js';
 import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
 
@@ -45,7 +45,8 @@ export async function readCursor(
 
 /**
  * The bounded query source: a table or a parameterized query, streamed with a server-side
- * cursor into Arrow batches. Not resumable mid-read (its batches carry no position).
+ * cursor into Arrow batches. Not resumable mid-read (its batches carry no position). A table
+ * with a single integer primary key can be read as `parallelism` key ranges, one partition each.
  */
 export class QuerySource implements Source {
   constructor(private readonly config: PostgresConfig) {
@@ -53,7 +54,9 @@ export class QuerySource implements Source {
   }
 
   async partitions(): Promise<string[]> {
-    return [this.config.table ?? 'query'];
+    const n = this.config.parallelism;
+    if (n <= 1 || !this.config.table || this.config.query) return [this.config.table ?? 'query'];
+    return Array.from({ length: n }, (_, i) => `${this.config.table}#${i}/${n}`);
   }
 
   read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
@@ -66,10 +69,14 @@ export class QuerySource implements Source {
         await client.query('begin isolation level repeatable read read only');
         const key = this.config.key ?? (this.config.table ? await primaryKey(client, this.config.table) : []);
         const metadata = key.length > 0 ? new Map([[KEY_META, JSON.stringify(key)]]) : undefined;
-        const sql = this.config.query ?? `select * from ${qualified(this.config.table!)}`;
-        await readCursor(client, sql, this.config.params ?? [], this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
+        const range = /#(\d+)\/(\d+)$/.exec(partition);
+        const { sql, params } = range
+          ? await keyRange(client, this.config.table!, key, Number(range[1]), Number(range[2]))
+          : { sql: this.config.query ?? `select * from ${qualified(this.config.table!)}`, params: this.config.params ?? [] };
+        const stream = this.config.table ?? partition;
+        await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
           await ctx.flow.acquire();
-          subscriber.next({ data: textBatch(fields, columns, metadata), meta: { stream: partition, partition, position: undefined, kind: 'records' } });
+          subscriber.next({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } });
         });
         await client.query('commit');
       })().then(
@@ -83,6 +90,20 @@ export class QuerySource implements Source {
   async commit(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+/** The query of key range `index` of `count` equal ranges between the smallest and largest key. */
+async function keyRange(client: pg.Client, table: string, key: string[], index: number, count: number): Promise<{ sql: string; params: string[] }> {
+  if (key.length !== 1) throw new SluiceError('SLUICE_CONFIG_INVALID', `parallel read of ${table} needs a single-column integer key`);
+  const k = ident(key[0]);
+  const { rows } = await client.query<{ lo: string | null; hi: string | null }>(`select min(${k})::text as lo, max(${k})::text as hi from ${qualified(table)}`);
+  const base = `select * from ${qualified(table)}`;
+  if (rows[0].lo === null) return { sql: `${base} where false`, params: [] };
+  const lo = BigInt(rows[0].lo);
+  const span = BigInt(rows[0].hi!) - lo + 1n;
+  const from = lo + (span * BigInt(index)) / BigInt(count);
+  const to = lo + (span * BigInt(index + 1)) / BigInt(count);
+  return { sql: `${base} where ${k} >= $1::numeric and ${k} < $2::numeric`, params: [from.toString(), to.toString()] };
 }
 
 /** A driver error as a SluiceError of the source (a SluiceError passes through). */
