@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   SLUICE_PAYLOAD_TOO_LARGE: { retriable: false, http: 413, summary: 'request body or upload too large' },
   SLUICE_UNSUPPORTED_MEDIA: { retriable: false, http: 415, summary: 'unsupported content type' },
   SLUICE_RATE_LIMITED: { retriable: true, http: 429, summary: 'too many requests' },
+  SLUICE_CONNECTION_TEST_FAILED: { retriable: false, http: 422, summary: 'the connection test of a new datasource failed' },
+  SLUICE_SCHEMA_INCOMPATIBLE: { retriable: false, http: 409, summary: 'a schema is not compatible with the versions registered for its subject' },
   SLUICE_INTERNAL: { retriable: false, http: 500, summary: 'internal error' },
 } as const satisfies Record<string, { retriable: boolean; http: number; summary: string }>;
 

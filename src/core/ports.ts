@@ -2,6 +2,7 @@ import type { Observable, OperatorFunction } from 'rxjs';
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Batch, Position } from './batch.js';
+import type { DeadLetter } from './dead-letter.js';
 
 /**
  * Credits for batches in flight. A source awaits `acquire()` before it emits a batch; the runtime
@@ -35,6 +36,11 @@ export interface SinkOpenContext {
   /** True when the run resumes from a checkpoint: keep what earlier runs wrote. */
   resuming: boolean;
   logger: Logger;
+  /**
+   * Sends records the sink refuses (e.g. rows whose schema the destination rejects) to the
+   * topology's dead-letter destination, so the run goes on. Absent outside the runtime.
+   */
+  deadLetter?(batch: Batch, deadLetters: DeadLetter[]): Promise<void>;
 }
 
 export interface Sink {
@@ -83,6 +89,8 @@ export interface ConnectorDefinition<S extends TSchema = TSchema> {
   createSink?(config: Static<S>, ctx: ConnectorContext): Sink;
   /** True when the source never completes by itself (CDC, brokers). */
   unbounded?(config: Static<S>): boolean;
+  /** Tests that the system is reachable with this config (used when a datasource is connected); throws if not. */
+  check?(config: Static<S>): Promise<void>;
 }
 
 /** A transform type: one config schema and an operator factory. */

@@ -40,6 +40,8 @@ export interface ExecuteOptions {
   onEvent?(event: PipelineEvent): void;
   /** Base delay of the retry backoff (tests shorten it). */
   retryDelayMs?: number;
+  /** Leave the run directory for the caller to read step outputs from (and remove). */
+  keepRunDir?: boolean;
 }
 
 export interface PipelineResult {
@@ -112,7 +114,7 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
     state.status = status === 'cancelled' ? 'cancelled' : 'skipped';
     emit({ type: 'step', step: id, status: state.status });
   }
-  await rm(options.runDir, { recursive: true, force: true });
+  if (!options.keepRunDir) await rm(options.runDir, { recursive: true, force: true });
   return { status, ...(failure !== undefined ? { error: failure } : status === 'cancelled' ? { error: 'the run was cancelled' } : {}), steps };
 }
 

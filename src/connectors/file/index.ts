@@ -1,8 +1,26 @@
+import { access, constants } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isDynamicPattern } from 'tinyglobby';
 import { parseConfig } from '../../core/config.js';
+import { SluiceError } from '../../core/errors.js';
 import { registry } from '../../core/registry.js';
-import { FileConfigSchema } from './config.js';
+import { FileConfigSchema, type FileConfig } from './config.js';
 import { FileSink } from './sink.js';
 import { FileSource } from './source.js';
+import { matchingFiles } from './files.js';
+
+/** A usable file datasource: the path (file, directory, glob) exists, or its directory does for a target to be written. */
+async function checkPath(config: FileConfig): Promise<void> {
+  if (isDynamicPattern(config.path)) {
+    await matchingFiles(config);
+    return;
+  }
+  const path = resolve(config.path);
+  const reachable = await access(path, constants.R_OK).then(() => true, () => access(dirname(path), constants.W_OK).then(() => true, () => false));
+  if (!reachable) {
+    throw new SluiceError('SLUICE_NOT_FOUND', `neither ${path} nor its directory is accessible`, { issues: [{ path: 'config.path', message: 'path and its directory not accessible' }] });
+  }
+}
 
 /** The `file` connector: reads and writes NDJSON, JSON arrays, CSV and Parquet on the local disk. */
 export const fileConnector = registry.connector({
@@ -12,6 +30,7 @@ export const fileConnector = registry.connector({
   createSource: (config, ctx) => new FileSource(parseConfig(FileConfigSchema, config), ctx),
   createSink: (config, ctx) => new FileSink(parseConfig(FileConfigSchema, config), ctx),
   unbounded: () => false,
+  check: (config) => checkPath(parseConfig(FileConfigSchema, config)),
 });
 
 export { FileConfigSchema, type FileConfig } from './config.js';

@@ -1,0 +1,64 @@
+import type { RecordBatch } from 'apache-arrow';
+import { lastValueFrom, takeWhile } from 'rxjs';
+import { parseConfig } from '../../../core/config.js';
+import { SluiceError } from '../../../core/errors.js';
+import type { Logger } from '../../../core/logger.js';
+import type { ConnectorDefinition } from '../../../core/ports.js';
+import { registry } from '../../../core/registry.js';
+import { resolveEnvRefs } from '../../../core/secrets.js';
+import { recordBatchFromRows } from '../../../core/batch.js';
+import type { ResolvedDatasource } from '../../../pipeline/steps/step-context.js';
+
+function connectorOf(ds: ResolvedDatasource, path: string, role: 'source' | 'sink'): ConnectorDefinition {
+  const connector = registry.getConnector(ds.type);
+  if (!connector || (role === 'source' ? !connector.createSource : !connector.createSink)) {
+    throw new SluiceError('SLUICE_UNKNOWN_TYPE', `datasource type '${ds.type}' cannot be ${role === 'source' ? 'read' : 'written'}`, { issues: [{ path, message: `type ${ds.type} has no ${role}` }] });
+  }
+  return connector;
+}
+
+/** Reads at most `limit` rows from a datasource, partition after partition, then stops the source. */
+export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<string, unknown>, limit: number, logger: Logger, path = 'body.source_name'): Promise<RecordBatch[]> {
+  const connector = connectorOf(ds, path, 'source');
+  const config = parseConfig(connector.configSchema, resolveEnvRefs(sourceConfig), 'body');
+  const source = connector.createSource!(config, { node: 'read', logger });
+  const stop = new AbortController();
+  const batches: RecordBatch[] = [];
+  let rows = 0;
+  try {
+    for (const partition of await source.partitions()) {
+      if (rows >= limit) break;
+      await lastValueFrom(
+        source.read(partition, undefined, { flow: { acquire: async () => undefined }, signal: stop.signal, logger, batchSize: Math.min(limit, 10_000) }).pipe(
+          takeWhile((batch) => {
+            const take = Math.min(batch.data.numRows, limit - rows);
+            if (take > 0) batches.push(take === batch.data.numRows ? batch.data : batch.data.slice(0, take));
+            rows += take;
+            return rows < limit;
+          }),
+        ),
+        { defaultValue: undefined },
+      );
+    }
+  } finally {
+    stop.abort();
+    await source.close();
+  }
+  return batches;
+}
+
+/** Writes rows to a datasource through its sink: open, write, finish (publishes staged writes), close. */
+export async function writeRows(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, rows: Record<string, unknown>[], logger: Logger): Promise<number> {
+  const connector = connectorOf(ds, 'body.source_name', 'sink');
+  const config = parseConfig(connector.configSchema, resolveEnvRefs(sinkConfig), 'body');
+  const data = recordBatchFromRows(rows);
+  const sink = connector.createSink!(config, { node: 'write', logger });
+  try {
+    await sink.open?.({ resuming: false, logger });
+    await sink.write({ data, meta: { stream: 'api', partition: 'api', position: null, kind: 'records' } });
+    await sink.finish?.();
+  } finally {
+    await sink.close();
+  }
+  return data.numRows;
+}

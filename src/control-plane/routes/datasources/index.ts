@@ -1,0 +1,84 @@
+import { Type } from '@sinclair/typebox';
+import { parseConfig } from '../../../core/config.js';
+import { SluiceError, errorMessage } from '../../../core/errors.js';
+import { registry } from '../../../core/registry.js';
+import type { ControlPlane, TypedApp } from '../../control-plane.js';
+import { ConnectBody, DatasourceView } from '../../schemas/datasource.js';
+import { errors } from '../../schemas/common.js';
+import type { DatasourceRecord } from '../../state/datasource-repository.js';
+import { publicConfig } from '../../state/secret-fields.js';
+import { checkConnection } from './check-connection.js';
+
+type Health = { status: 'healthy' | 'unhealthy' | 'unknown'; error?: string };
+
+function view(record: DatasourceRecord, secretFields: string[], health?: Health) {
+  return { name: record.name, type: record.type, config: record.public_config, secret_fields: secretFields, created_at: record.created_at, updated_at: record.updated_at, ...(health ? { health } : {}) };
+}
+
+/** Datasources: connect (tested, secrets sealed), list with health, get, disconnect. */
+export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
+  app.post(
+    '/datasources/connect',
+    { config: { access: 'admin' }, schema: { tags: ['datasources'], summary: 'Connect a datasource (tests the connection first)', body: ConnectBody, response: { 201: DatasourceView, ...errors(422) } } },
+    async (request, reply) => {
+      const { name, type, test_connection } = request.body;
+      const config = request.body.config ?? request.body.connection_config ?? {};
+      const connector = registry.getConnector(type);
+      if (!connector) {
+        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${registry.connectorTypes().filter((t) => t !== 'step_output').join(', ')})` }] });
+      }
+      parseConfig(connector.configSchema, config, request.body.config ? 'body.config' : 'body.connection_config');
+      const tested = test_connection ? await checkConnection(type, config) : false;
+      const record = await cp.state.datasources.upsert(name, type, config);
+      await request.audit('datasource.connect', `datasource:${name}`, { type, tested });
+      const health: Health = tested ? { status: 'healthy' } : { status: 'unknown' };
+      return reply.status(201).send(view(record, publicConfig(config).secretFields, health));
+    },
+  );
+
+  app.get(
+    '/datasources',
+    { config: { access: 'viewer' }, schema: { tags: ['datasources'], summary: 'List connected datasources with their health', response: { 200: Type.Object({ datasources: Type.Array(DatasourceView) }), ...errors() } } },
+    async () => {
+      const records = await cp.state.datasources.list();
+      const datasources = await Promise.all(
+        records.map(async (record) => {
+          const { type, config } = await cp.state.datasources.resolve(record.name);
+          let health: Health;
+          try {
+            health = (await checkConnection(type, config)) ? { status: 'healthy' } : { status: 'unknown' };
+          } catch (error) {
+            health = { status: 'unhealthy', error: errorMessage(error) };
+          }
+          return view(record, publicConfig(config).secretFields, health);
+        }),
+      );
+      return { datasources };
+    },
+  );
+
+  app.get(
+    '/datasources/:name',
+    { config: { access: 'viewer' }, schema: { tags: ['datasources'], summary: 'One datasource (without secrets)', params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }), response: { 200: DatasourceView, ...errors(404) } } },
+    async (request) => {
+      const record = await cp.state.datasources.get(request.params.name);
+      if (!record) throw notFound(request.params.name);
+      const { config } = await cp.state.datasources.resolve(record.name);
+      return view(record, publicConfig(config).secretFields);
+    },
+  );
+
+  app.delete(
+    '/datasources/:name',
+    { config: { access: 'admin' }, schema: { tags: ['datasources'], summary: 'Disconnect a datasource', params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }), response: { 200: Type.Object({ disconnected: Type.String() }), ...errors(404) } } },
+    async (request) => {
+      if (!(await cp.state.datasources.delete(request.params.name))) throw notFound(request.params.name);
+      await request.audit('datasource.disconnect', `datasource:${request.params.name}`);
+      return { disconnected: request.params.name };
+    },
+  );
+}
+
+function notFound(name: string): SluiceError {
+  return new SluiceError('SLUICE_NOT_FOUND', `no datasource '${name}'`, { issues: [{ path: 'params.name', message: 'datasource not found' }] });
+}

@@ -1,0 +1,106 @@
+import type { Database } from './database.js';
+import { iso } from './datasource-repository.js';
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
+
+export interface StepResult {
+  step_id: string;
+  status: StepStatus;
+  attempts: number;
+  rows_out: number;
+  result: unknown;
+  error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export interface RunRecord {
+  run_id: string;
+  pipeline_id: string;
+  version: number;
+  status: RunStatus;
+  trigger: string;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  steps: StepResult[];
+}
+
+const ACTIVE = `('queued', 'running')`;
+
+/** Runs and their step results, written as a run progresses so a restart finds them. */
+export class RunRepository {
+  constructor(private readonly db: Database) {}
+
+  async create(run: { run_id: string; pipeline_id: string; version: number; trigger: string }, steps: string[]): Promise<void> {
+    await this.db.query('insert into runs (run_id, pipeline_id, version, status, trigger) values ($1, $2, $3, $4, $5)', [run.run_id, run.pipeline_id, run.version, 'queued', run.trigger]);
+    for (const step of steps) await this.db.query(`insert into step_results (run_id, step_id, status) values ($1, $2, 'pending')`, [run.run_id, step]);
+  }
+
+  async setStatus(runId: string, status: RunStatus, error?: string): Promise<void> {
+    const stamp = status === 'running' ? 'started_at = now(),' : status === 'queued' ? '' : 'finished_at = now(),';
+    await this.db.query(`update runs set ${stamp} status = $2, error = $3 where run_id = $1`, [runId, status, error ?? null]);
+  }
+
+  async setStep(runId: string, stepId: string, update: { status: StepStatus; attempts?: number; rows_out?: number; result?: unknown; error?: string }): Promise<void> {
+    const stamp = update.status === 'running' ? 'started_at = coalesce(started_at, now()),' : update.status === 'pending' ? '' : 'finished_at = now(),';
+    await this.db.query(
+      `update step_results set ${stamp} status = $3, attempts = coalesce($4, attempts), rows_out = coalesce($5, rows_out),
+         result = coalesce($6, result), error = $7 where run_id = $1 and step_id = $2`,
+      [runId, stepId, update.status, update.attempts ?? null, update.rows_out ?? null, update.result === undefined ? null : JSON.stringify(update.result), update.error ?? null],
+    );
+  }
+
+  async get(runId: string): Promise<RunRecord | undefined> {
+    const [run] = await this.db.query<RunRecord>('select * from runs where run_id = $1', [runId]);
+    if (!run) return undefined;
+    const steps = await this.db.query<StepResult>('select step_id, status, attempts, rows_out, result, error, started_at, finished_at from step_results where run_id = $1 order by started_at nulls last, step_id', [runId]);
+    return { ...normalize(run), steps: steps.map(normalizeStep) };
+  }
+
+  async list(pipelineId: string, limit = 50): Promise<RunRecord[]> {
+    const runs = await this.db.query<RunRecord>('select * from runs where pipeline_id = $1 order by created_at desc limit $2', [pipelineId, limit]);
+    return runs.map((r) => ({ ...normalize(r), steps: [] }));
+  }
+
+  /** The latest run of each pipeline (or of one). */
+  async latest(pipelineId?: string): Promise<RunRecord[]> {
+    const runs = await this.db.query<RunRecord>(
+      `select distinct on (pipeline_id) * from runs where $1::text is null or pipeline_id = $1 order by pipeline_id, created_at desc`,
+      [pipelineId ?? null],
+    );
+    return runs.map((r) => ({ ...normalize(r), steps: [] }));
+  }
+
+  async countActive(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(`select count(*)::int as n from runs where status in ${ACTIVE}`);
+    return row.n;
+  }
+
+  /** At startup: no run can still be going, so what the database says is running was interrupted. */
+  async markInterrupted(): Promise<number> {
+    const runs = await this.db.query(`update runs set status = 'interrupted', finished_at = now(), error = 'the server stopped while the run was in progress' where status in ${ACTIVE} returning run_id`);
+    await this.db.query(`update step_results set status = 'interrupted', finished_at = now() where status in ('pending', 'running') and run_id in (select run_id from runs where status = 'interrupted')`);
+    return runs.length;
+  }
+}
+
+function normalize(run: RunRecord): RunRecord {
+  return {
+    ...run,
+    created_at: iso(run.created_at),
+    started_at: run.started_at ? iso(run.started_at) : null,
+    finished_at: run.finished_at ? iso(run.finished_at) : null,
+  };
+}
+
+function normalizeStep(step: StepResult): StepResult {
+  return {
+    ...step,
+    rows_out: Number(step.rows_out),
+    started_at: step.started_at ? iso(step.started_at) : null,
+    finished_at: step.finished_at ? iso(step.finished_at) : null,
+  };
+}
