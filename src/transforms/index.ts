@@ -5,3 +5,4 @@ import './aggregate.js';
 import './clean.js';
 import './normalize.js';
 import './validate.js';
+import './profile.js';
