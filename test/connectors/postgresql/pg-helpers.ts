@@ -24,7 +24,14 @@ export async function createDatabase(prefix: string): Promise<{ url: string; nam
     drop: async () => {
       const a = new pg.Client({ connectionString: PGURL });
       await a.connect();
-      await a.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1 and not active`, [name]);
+      // A test that failed may have left a pipeline streaming: end its walsender first.
+      await a.query('select pg_terminate_backend(active_pid) from pg_replication_slots where database = $1 and active', [name]);
+      for (let i = 0; i < 50; i++) {
+        const { rows } = await a.query('select count(*)::int as n from pg_replication_slots where database = $1 and active', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await a.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1', [name]);
       await a.query(`drop database if exists ${name} with (force)`);
       await a.end();
     },
