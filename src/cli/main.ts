@@ -2,6 +2,7 @@ import { SluiceError } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './commands/run.js';
+import { schemaRegistryCommand } from './commands/schema-registry.js';
 import { validateCommand } from './commands/validate.js';
 import { writeErr, writeOut } from './output.js';
 
@@ -12,7 +13,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [runCommand, validateCommand];
+const commands: Command[] = [runCommand, validateCommand, schemaRegistryCommand];
 
 const HELP = `sluice — stream-processing dataflow runtime
 
