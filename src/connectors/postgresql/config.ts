@@ -31,6 +31,10 @@ export const postgresConfigSchema = Type.Object(
       description: 'cdc: read the tables in the snapshot exported by the slot creation (initial), or only stream changes (never)',
       default: 'initial',
     }),
+    on_slot_lost: Type.Union([Type.Literal('fail'), Type.Literal('resnapshot')], {
+      description: 'cdc: when the checkpointed slot was dropped or invalidated, fail with a clear error, or create it again and snapshot again',
+      default: 'fail',
+    }),
     heartbeat_ms: Type.Integer({ minimum: 100, description: 'cdc: when idle, emit an empty batch this often so the slot keeps advancing', default: 10_000 }),
     max_batch_delay_ms: Type.Integer({ minimum: 1, description: 'cdc: emit a partial batch once changes have waited this long', default: 200 }),
     write_mode: Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {

@@ -193,6 +193,12 @@ describe('postgresql cdc source', () => {
     // ...and the retry finds no slot: a clear error, not retried, never a silent "from now".
     const again = pipeline({ slot: 'dropped', publication: 'dropped', tables: ['dropped'] }, 'dropped', p.position as never);
     await expect(again.done).rejects.toMatchObject({ retriable: false, message: expect.stringMatching(/does not exist/) });
+    // Configured to, it creates the slot again and snapshots again: the target catches up.
+    await sql(src.url, 'insert into dropped values (2)');
+    const resnapshot = pipeline({ slot: 'dropped', publication: 'dropped', tables: ['dropped'], on_slot_lost: 'resnapshot' }, 'dropped', p.position as never);
+    await resnapshot.waitFor(await currentLsn(src.url));
+    expect(await sql(dst.url, 'select id from dropped order by id')).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await slotLsn(src.url, 'dropped')).toBeDefined();
   });
 
   it('resumes from the slot confirmed_flush_lsn when the checkpoint store is empty', async () => {

@@ -90,7 +90,12 @@ export class CdcSource implements Source {
     const replication = await open(true);
     await ensurePublication(meta, publication, this.config.tables);
     let state = await slotState(meta, slot);
-    if (state?.walStatus === 'lost') throw slotError(`replication slot ${slot} is invalidated (the WAL it needed was removed): drop it and the checkpoint to snapshot again`);
+    const lost = state?.walStatus === 'lost' || (from !== undefined && !from.snapshot && !state);
+    if (lost && this.config.on_slot_lost === 'resnapshot') {
+      ctx.logger.warn({ slot, checkpoint: from?.lsn }, 'replication slot dropped or invalidated: creating it again and snapshotting again');
+      from = { lsn: from?.lsn ?? '0/0', snapshot: 'running' };
+    }
+    if (state?.walStatus === 'lost' && !from?.snapshot) throw slotError(`replication slot ${slot} is invalidated (the WAL it needed was removed): drop it and the checkpoint to snapshot again, or set on_slot_lost: resnapshot`);
     if (from?.snapshot === 'running' && state) {
       ctx.logger.warn({ slot }, 'initial snapshot was interrupted: dropping the slot to snapshot again');
       await dropSlot(meta, slot);
@@ -98,7 +103,7 @@ export class CdcSource implements Source {
     }
     let start: bigint;
     if (from && !from.snapshot) {
-      if (!state) throw slotError(`replication slot ${slot} does not exist but the checkpoint is at ${from.lsn}: it was dropped, changes after it are lost; delete the checkpoint to snapshot again`);
+      if (!state) throw slotError(`replication slot ${slot} does not exist but the checkpoint is at ${from.lsn}: it was dropped, changes after it are lost; delete the checkpoint to snapshot again, or set on_slot_lost: resnapshot`);
       start = parseLsn(from.lsn);
       if (state.confirmedFlushLsn && parseLsn(state.confirmedFlushLsn) > start) {
         // Only possible if a checkpoint write was lost after the slot was confirmed: say so loudly.
