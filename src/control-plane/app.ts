@@ -9,7 +9,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
 import '../register-all.js';
-import '../connectors/postgresql/index.js';
 import type { ControlPlane, TypedApp } from './control-plane.js';
 import { registerAudit } from './plugins/audit.js';
 import { parseApiKeys, registerAuth } from './plugins/auth.js';
@@ -98,7 +97,7 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  registerAuth(app, keys);
+  registerAuth(app, keys, ['/docs']);
   registerAudit(app, state.audit);
   registerMetrics(app, metrics, () => runs.activeCount);
 

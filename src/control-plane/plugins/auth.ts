@@ -58,13 +58,15 @@ function presentedKey(request: FastifyRequest): string | undefined {
 
 /**
  * Checks the key of every request against the access its route declares. Routes that declare
- * none are admin-only, so a forgotten declaration fails closed. With no keys configured every
+ * none are admin-only, so a forgotten declaration fails closed (routes of plugins under
+ * `publicPrefixes`, such as the Swagger UI, are public). With no keys configured every
  * request acts as admin (local development only; the caller warns).
  */
-export function registerAuth(app: FastifyInstance, keys: KeyEntry[]): void {
+export function registerAuth(app: FastifyInstance, keys: KeyEntry[], publicPrefixes: string[] = []): void {
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (request) => {
-    const access: Access = request.routeOptions.config?.access ?? 'admin';
+    const url = request.routeOptions.url ?? '';
+    const access: Access = request.routeOptions.config?.access ?? (publicPrefixes.some((p) => url.startsWith(p)) ? 'public' : 'admin');
     if (keys.length === 0) {
       request.principal = { actor: 'anonymous', role: 'admin' };
       return;

@@ -40,11 +40,30 @@ export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<s
         { defaultValue: undefined },
       );
     }
+  } catch (error) {
+    throw asInputError(error, path);
   } finally {
     stop.abort();
     await source.close();
   }
   return batches;
+}
+
+/**
+ * Read failures the request caused (a path that does not exist, SQL that does not parse or
+ * names unknown columns: SQLSTATE classes 22 and 42) become 4xx errors naming the field.
+ */
+function asInputError(error: unknown, path: string): unknown {
+  if (error instanceof SluiceError && error.httpStatus < 500) {
+    return error.issues.length > 0 ? error : new SluiceError(error.code, error.message, { cause: error, issues: [{ path, message: error.message }] });
+  }
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|42)[0-9A-Z]{3}$/.test(code)) {
+      return new SluiceError('SLUICE_CONFIG_INVALID', cause.message, { cause: error, issues: [{ path, message: cause.message }] });
+    }
+  }
+  return error;
 }
 
 /** Writes rows to a datasource through its sink: open, write, finish (publishes staged writes), close. */

@@ -10,7 +10,7 @@ import type { ControlPlane, TypedApp } from '../../control-plane.js';
 import { errors, JsonObject } from '../../schemas/common.js';
 import { readBatches, writeRows } from './datasource-io.js';
 import { columnsOf, jsonRows } from './json-rows.js';
-import { profileBatches } from './profile-batches.js';
+import { profileTable } from '../../../transforms/profile/profiler.js';
 
 const SourceSelect = {
   source_name: Type.String({ minLength: 1, maxLength: 128, description: 'A connected datasource.' }),
@@ -56,7 +56,7 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Read rows from a datasource', body: ReadBody, response: { 200: Type.Object({ count: Type.Integer(), columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), nullable: Type.Boolean() })), rows: Type.Array(JsonObject) }), ...errors(404) } } },
     async (request) => {
       const ds = await cp.state.datasources.resolve(request.body.source_name);
-      const batches = await readBatches(ds, extractSourceConfig(ds, { source: request.body.source_name, ...select(request.body) }), request.body.limit, request.log as unknown as Logger);
+      const batches = await readBatches(ds, extractSourceConfig(ds, { source: request.body.source_name, ...select(request.body) }), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
       const rows = batches.flatMap(jsonRows);
       return { count: rows.length, columns: batches[0] ? columnsOf(batches[0]) : [], rows };
     },
@@ -83,15 +83,23 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
 
   app.post(
     '/data/profile',
-    { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Profile the columns of a datasource', body: ProfileBody, response: { 200: Type.Object({ rows: Type.Integer(), columns: Type.Array(Type.Unknown()) }), ...errors(404) } } },
+    { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Profile the columns of a datasource', body: ProfileBody, response: { 200: Type.Object({ row_count: Type.Integer(), duplicate_rows: Type.Integer(), columns: Type.Array(Type.Unknown()) }), ...errors(404) } } },
     async (request) => {
       const ds = await cp.state.datasources.resolve(request.body.source_name);
-      const batches = await readBatches(ds, extractSourceConfig(ds, { source: request.body.source_name, ...select(request.body) }), request.body.limit, request.log as unknown as Logger);
+      const batches = await readBatches(ds, extractSourceConfig(ds, { source: request.body.source_name, ...select(request.body) }), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
       const filters = Object.entries(request.body.filters ?? {});
       const kept = filters.length === 0 ? batches : batches.map((b) => keepMatching(b, filters));
-      return profileBatches(kept);
+      return profileTable(kept);
     },
   );
+}
+
+/** The field a read failure is most likely about. */
+function fieldOf(body: { query?: string; path?: string; table?: string; table_name?: string }): string {
+  if (body.query) return 'body.query';
+  if (body.path) return 'body.path';
+  if (body.table || body.table_name) return body.table ? 'body.table' : 'body.table_name';
+  return 'body.source_name';
 }
 
 /** The rows of a batch whose columns equal the filter values. */

@@ -8,7 +8,8 @@ import { SluiceError, errorMessage } from '../../../core/errors.js';
 import { formatFromPath, readRecords } from '../../../formats/index.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
 import { errors, JsonObject, Name } from '../../schemas/common.js';
-import { detectTypes, typeOfArrow } from './detect-types.js';
+import { detectTypes } from './detect-types.js';
+import { profileTable } from '../../../transforms/profile/profiler.js';
 
 const Column = Type.Object({ name: Type.String(), type: Type.String(), nullable: Type.Boolean() });
 const SAMPLE_ROWS = 1000;
@@ -17,7 +18,8 @@ const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 /** A file's detected columns from a sample of its first records, via the format readers. */
 async function sampleColumns(path: string, format: NonNullable<ReturnType<typeof formatFromPath>>) {
   for await (const chunk of readRecords(path, format, { batchSize: SAMPLE_ROWS, sampleSize: SAMPLE_ROWS })) {
-    return { rows: chunk.data.numRows, columns: chunk.data.schema.fields.map((f) => ({ name: f.name, type: typeOfArrow(f.type), nullable: f.nullable })) };
+    const profile = profileTable([chunk.data], { topValues: 0 });
+    return { rows: chunk.data.numRows, columns: profile.columns.map((c) => ({ name: c.name, type: c.inferred_type, nullable: c.null_count > 0 })) };
   }
   return { rows: 0, columns: [] };
 }
