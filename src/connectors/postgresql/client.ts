@@ -60,3 +60,16 @@ export async function primaryKey(client: pg.Client, table: string): Promise<stri
 export async function closeQuietly(client: pg.Client | undefined): Promise<void> {
   await client?.end().catch(() => undefined);
 }
+
+/** Connects and, for CDC, checks that the server can decode logically; throws a SluiceError if not. */
+export async function checkServer(config: PostgresConfig): Promise<void> {
+  const client = await connect(config);
+  try {
+    const { rows } = await client.query<{ wal_level: string }>('show wal_level');
+    if (config.mode === 'cdc' && rows[0].wal_level !== 'logical') {
+      throw new SluiceError('SLUICE_CONNECTION_FAILED', `PostgreSQL has wal_level=${rows[0].wal_level}: CDC needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart)`, { retriable: false });
+    }
+  } finally {
+    await closeQuietly(client);
+  }
+}

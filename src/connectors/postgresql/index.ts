@@ -4,6 +4,7 @@ import { QuerySource } from './source.js';
 import { CdcSource } from './cdc/cdc-source.js';
 import { IncrementalSource } from './incremental.js';
 import { PostgresSink } from './sink.js';
+import { checkServer } from './client.js';
 
 /** The `postgresql` connector: query, incremental and CDC sources; append/replace/upsert sink. */
 export const postgresqlConnector = registry.connector({
@@ -13,5 +14,6 @@ export const postgresqlConnector = registry.connector({
   createSource: (config) =>
     config.mode === 'cdc' ? new CdcSource(config) : config.mode === 'incremental' ? new IncrementalSource(config) : new QuerySource(config),
   createSink: (config) => new PostgresSink(config),
+  check: (config) => checkServer(config),
   unbounded: (config) => config.mode === 'cdc' || (config.mode === 'incremental' && config.poll_interval_ms !== undefined),
 });

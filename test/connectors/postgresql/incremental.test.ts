@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import type { Position } from '../../../src/core/batch.js';
 import { IncrementalSource } from '../../../src/connectors/postgresql/incremental.js';
-import { registry } from '../../../src/core/registry.js';
-import '../../../src/connectors/postgresql/index.js';
 import { config, createDatabase, readContext, sql } from './pg-helpers.js';
 
 describe('postgresql incremental source', () => {
@@ -33,14 +31,5 @@ describe('postgresql incremental source', () => {
     await sql(db.url, "insert into events values (2501, timestamptz '2024-01-01 00:00:00.000003+00', 'tie'), (2502, now(), 'new')");
     const next = await lastValueFrom(new IncrementalSource(cfg).read('events', rest.at(-1)!.meta.position as never, readContext()).pipe(toArray()));
     expect(ids(next)).toEqual([2501, 2502]);
-  });
-
-  it('is registered as the incremental mode of the postgresql connector', () => {
-    const definition = registry.getConnector('postgresql')!;
-    const source = definition.createSource!(config({ url: db.url, mode: 'incremental', table: 'events', cursor_column: 'at' }), { node: 'n', logger: readContext().logger });
-    expect(source).toBeInstanceOf(IncrementalSource);
-    expect(definition.unbounded!(config({ mode: 'cdc' }))).toBe(true);
-    expect(definition.unbounded!(config({ mode: 'incremental', poll_interval_ms: 1000 }))).toBe(true);
-    expect(definition.unbounded!(config({ mode: 'query' }))).toBe(false);
   });
 });
