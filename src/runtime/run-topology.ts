@@ -1,4 +1,6 @@
 import { from, lastValueFrom, merge, mergeMap, type Observable } from 'rxjs';
+import type { Batch } from '../core/batch.js';
+import type { DeadLetter } from '../core/dead-letter.js';
 import { errorMessage } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
 import type { CheckpointStore, Source } from '../core/ports.js';
@@ -34,6 +36,7 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
   const sources = new Map<string, Source>();
   const sinks = new Map<string, ReliableSink>();
   let resumed = false;
+  let deadLetters: DeadLetterWriter | undefined;
 
   try {
     const stored = await checkpoints.list(topology.name);
@@ -44,10 +47,16 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
     for (const node of [...topology.nodes.values(), topology.deadLetter]) {
       if (node.kind !== 'sink') continue;
       const sink = new ReliableSink(node.name, node.connector.createSink!(node.config, { node: node.name, logger: logger.child({ node: node.name }) }), topology.settings.sink_retries);
-      await sink.open({ resuming: resumed, logger });
+      const name = node.name;
+      const deadLetter = async (batch: Batch, letters: DeadLetter[]): Promise<void> => {
+        await deadLetters!.write(batch, letters);
+        metrics.of(name).deadLettered += letters.length;
+      };
+      await sink.open({ resuming: resumed, logger, ...(name === topology.deadLetter.name ? {} : { deadLetter }) });
       sinks.set(node.name, sink);
     }
-    const deadLetters = new DeadLetterWriter(topology.name, sinks.get(topology.deadLetter.name)!);
+    // Sinks only dead-letter while writing, after this is set.
+    deadLetters = new DeadLetterWriter(topology.name, sinks.get(topology.deadLetter.name)!);
     logger.info({ resumed, partitions: Object.keys(stored).length }, resumed ? 'resuming from checkpoints' : 'starting');
     options.onStart?.(metrics);
 

@@ -9,6 +9,40 @@ const Sasl = Type.Object(
   { additionalProperties: false },
 );
 
+const SchemaRegistry = Type.Object(
+  {
+    url: Type.String({ minLength: 1, description: 'Confluent-compatible schema registry URL.', examples: ['http://127.0.0.1:8081'] }),
+    auth: Type.Optional(
+      Type.Object(
+        {
+          username: Type.String({ minLength: 1 }),
+          password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.' }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Where Avro schemas are registered (sink) and looked up by id (source); needed by format avro.' },
+);
+
+const ExactlyOnce = Type.Object(
+  {
+    transactional_id: Type.String({
+      minLength: 1,
+      description: 'Transactional id of the producer; a second instance with the same id fences the first.',
+    }),
+    group_id: Type.Optional(
+      Type.String({ minLength: 1, description: "Consumer group whose offsets commit with each transaction; defaults to the kafka source's group." }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Kafka→Kafka exactly-once (sink): each batch is produced in a transaction that also commits the kafka source's " +
+      'offsets, and the source resumes from those committed offsets. Consumers of the output read with read_committed.',
+  },
+);
+
 /** Config of the `kafka` connector: connection, then source options, then sink options. */
 export const KafkaConfigSchema = Type.Object(
   {
@@ -21,12 +55,14 @@ export const KafkaConfigSchema = Type.Object(
     client_id: Type.String({ default: 'sluice', description: 'Client id the broker logs and quotas see.' }),
     ssl: Type.Boolean({ default: false, description: 'Connect with TLS.' }),
     sasl: Type.Optional(Sasl),
-    format: Type.Union([Type.Literal('json'), Type.Literal('raw')], {
+    format: Type.Union([Type.Literal('json'), Type.Literal('avro'), Type.Literal('raw')], {
       default: 'json',
       description:
         'Value encoding. json: one JSON object per message, object keys become columns. ' +
+        'avro: Confluent wire format (magic byte, schema id, Avro body) through `schema_registry`. ' +
         'raw: the bytes as they are, in Binary columns `key` and `value`.',
     }),
+    schema_registry: Type.Optional(SchemaRegistry),
 
     // Source
     topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Topics to read (source).' })),
@@ -60,6 +96,7 @@ export const KafkaConfigSchema = Type.Object(
       default: true,
       description: 'With the debezium envelope, follow each delete with a null-valued message (compacted topics drop the key).',
     }),
+    exactly_once: Type.Optional(ExactlyOnce),
   },
   { additionalProperties: false },
 );

@@ -3,6 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { recordBatchFromTable } from '../../core/batch.js';
 import type { DeadLetter } from '../../core/dead-letter.js';
 import { errorMessage } from '../../core/errors.js';
+import { toJson } from './encode.js';
 
 export interface DecodedMessages {
   data: RecordBatch;
@@ -36,28 +37,65 @@ function decodeRaw(messages: KafkaMessage[], where: Where): DecodedMessages {
 }
 
 function decodeJson(messages: KafkaMessage[], where: Where): DecodedMessages {
-  const rows: Record<string, unknown>[] = [];
-  const kept: KafkaMessage[] = [];
+  const decoded: DecodedRow[] = [];
   const deadLetters: DeadLetter[] = [];
   for (const message of messages) {
     if (message.value === null) continue;
     const text = message.value.toString('utf8');
     try {
       const parsed: unknown = JSON.parse(text);
-      rows.push(parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed });
-      kept.push(message);
+      decoded.push({ message, row: asRow(parsed), key: message.key === null ? null : message.key.toString('utf8') });
     } catch (error) {
-      deadLetters.push({
-        node: where.node,
-        reason: `value is not JSON: ${errorMessage(error)}`,
-        record: text,
-        origin: { topic: where.topic, partition: where.partition, offset: message.offset },
-      });
+      deadLetters.push(deadLetter(message, where, `value is not JSON: ${errorMessage(error)}`, text));
     }
   }
+  return { data: rowsToBatch(decoded, where), deadLetters };
+}
+
+/** Decodes schema ids through the registry (cached per id by the client). */
+export interface AvroDecoder {
+  decode(buffer: Buffer): Promise<unknown>;
+}
+
+/**
+ * Arrow columns from Avro messages in the Confluent wire format, each decoded with the writer
+ * schema its id names. Columns are built as for JSON (records and unions as JSON text); an Avro
+ * key becomes `__key` as JSON text. Undecodable values (unknown id, not the wire format) are dead letters.
+ */
+export async function decodeAvroMessages(messages: KafkaMessage[], registry: AvroDecoder, where: Where): Promise<DecodedMessages> {
+  const decoded: DecodedRow[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const message of messages) {
+    if (message.value === null) continue;
+    try {
+      const value = await registry.decode(message.value);
+      const key = message.key === null ? null : message.key[0] === 0 && message.key.length > 5 ? toJson(await registry.decode(message.key)) : message.key.toString('utf8');
+      decoded.push({ message, row: asRow(value), key });
+    } catch (error) {
+      deadLetters.push(deadLetter(message, where, `value is not Avro in the Confluent wire format: ${errorMessage(error)}`, message.value.toString('base64')));
+    }
+  }
+  return { data: rowsToBatch(decoded, where), deadLetters };
+}
+
+interface DecodedRow {
+  message: KafkaMessage;
+  row: Record<string, unknown>;
+  key: string | null;
+}
+
+function asRow(parsed: unknown): Record<string, unknown> {
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !Buffer.isBuffer(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+}
+
+function deadLetter(message: KafkaMessage, where: Where, reason: string, record: string): DeadLetter {
+  return { node: where.node, reason, record, origin: { topic: where.topic, partition: where.partition, offset: message.offset } };
+}
+
+function rowsToBatch(decoded: DecodedRow[], where: Where): RecordBatch {
   const names: string[] = [];
   const seen = new Set<string>();
-  for (const row of rows) {
+  for (const { row } of decoded) {
     for (const name of Object.keys(row)) {
       if (!seen.has(name)) {
         seen.add(name);
@@ -66,10 +104,10 @@ function decodeJson(messages: KafkaMessage[], where: Where): DecodedMessages {
     }
   }
   const columns: Record<string, Vector> = {};
-  for (const name of names) columns[name] = inferVector(rows.map((r) => r[name]));
-  columns.__key = vectorFromArray(kept.map((m) => (m.key === null ? null : m.key.toString('utf8'))), new Utf8());
-  Object.assign(columns, metadataColumns(kept, where));
-  return { data: recordBatchFromTable(new Table(columns)), deadLetters };
+  for (const name of names) columns[name] = inferVector(decoded.map((d) => d.row[name]));
+  columns.__key = vectorFromArray(decoded.map((d) => d.key), new Utf8());
+  Object.assign(columns, metadataColumns(decoded.map((d) => d.message), where));
+  return recordBatchFromTable(new Table(columns));
 }
 
 function metadataColumns(messages: KafkaMessage[], where: Where): Record<string, Vector> {
@@ -98,7 +136,7 @@ function inferVector(values: unknown[]): Vector {
   const nulled = values.map((v) => (v === undefined ? null : v));
   const types: Record<Kind, DataType> = { number: new Float64(), bool: new Bool(), string: new Utf8(), json: new Utf8() };
   if (kind === 'json') {
-    return vectorFromArray(nulled.map((v) => (v === null || typeof v === 'string' ? v : JSON.stringify(v))), new Utf8());
+    return vectorFromArray(nulled.map((v) => (v === null || typeof v === 'string' ? v : toJson(v))), new Utf8());
   }
   return vectorFromArray(nulled, types[kind ?? 'string']);
 }

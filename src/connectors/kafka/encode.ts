@@ -14,6 +14,15 @@ export interface OutgoingMessage {
   headers: Record<string, string>;
 }
 
+/** One message before serialization: the key columns and the value (a row or a Debezium envelope). */
+export interface ChangeRecord {
+  /** Key column values, or null when the batch has no key. */
+  key: Record<string, unknown> | null;
+  /** The row, a Debezium envelope, or null for a tombstone. */
+  value: Record<string, unknown> | null;
+  headers: Record<string, string>;
+}
+
 export interface EncodeOptions {
   /** Key columns from config; else the batch's `sluice.key` metadata; else no key. */
   keyColumns?: string[];
@@ -25,31 +34,40 @@ export interface EncodeOptions {
 }
 
 /**
- * Kafka messages for a batch. Columns starting with `__` are Sluice metadata and stay out of
- * values. Keys: one key column gives its value as text, several a JSON object (the Debezium
- * envelope always uses a JSON object, as Debezium does). Headers: the static ones plus
- * `sluice.stream` and, for changelogs, `sluice.op`.
+ * Kafka messages for a batch, as JSON. Keys: one key column gives its value as text, several a
+ * JSON object (the Debezium envelope always uses a JSON object, as Debezium does).
  */
 export function encodeBatch(batch: Batch, options: EncodeOptions): OutgoingMessage[] {
-  const keyColumns = options.keyColumns ?? keyColumnsOf(batch.data.schema);
+  const debezium = options.envelope === 'debezium';
+  return changeRecords(batch, options).map(({ key, value, headers }) => ({
+    key: key === null ? null : keyText(key, debezium),
+    value: value === null ? null : toJson(value),
+    headers,
+  }));
+}
+
+/**
+ * The messages of a batch before serialization. Columns starting with `__` are Sluice metadata
+ * and stay out of values. Headers: the static ones plus `sluice.stream` and, for changelogs,
+ * `sluice.op`. A plain changelog delete is a tombstone; with the Debezium envelope a delete is an
+ * event with `before` set, followed by a tombstone when `tombstones` is on.
+ */
+export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecord[] {
+  const keyColumns = resolveKeyColumns(batch, options.keyColumns);
+  const valueColumns = valueColumnsOf(batch.data.schema);
   const names = batch.data.schema.fields.map((f) => f.name);
-  for (const key of keyColumns) {
-    if (!names.includes(key)) throw new SluiceError('SLUICE_SINK_FAILED', `key column ${key} is not in the batch (columns: ${names.join(', ')})`, { retriable: false });
-  }
-  const valueColumns = names.filter((n) => !n.startsWith('__'));
   const changelog = batch.meta.kind === 'changelog' && names.includes(OP);
   const debezium = options.envelope === 'debezium';
-  const out: OutgoingMessage[] = [];
+  const out: ChangeRecord[] = [];
   for (const row of rowsOf(batch.data)) {
     const value: Record<string, unknown> = {};
     for (const name of valueColumns) value[name] = row[name];
     const op = changelog ? String(row[OP]) : debezium ? 'r' : undefined;
-    const key = keyOf(row, keyColumns, debezium);
+    const key = keyOf(row, keyColumns);
     const headers: Record<string, string> = { ...options.headers, 'sluice.stream': batch.meta.stream };
     if (changelog && op) headers['sluice.op'] = op;
     if (!debezium) {
-      // A plain changelog delete is a tombstone: the key is gone.
-      out.push({ key, value: op === 'd' ? null : toJson(value), headers });
+      out.push({ key, value: op === 'd' ? null : value, headers });
       continue;
     }
     const envelope = {
@@ -66,10 +84,25 @@ export function encodeBatch(batch: Batch, options: EncodeOptions): OutgoingMessa
       op,
       ts_ms: Date.now(),
     };
-    out.push({ key, value: toJson(envelope), headers });
+    out.push({ key, value: envelope, headers });
     if (op === 'd' && options.tombstones && key !== null) out.push({ key, value: null, headers });
   }
   return out;
+}
+
+/** The key columns of a batch (config first, then changelog metadata), checked to exist. */
+export function resolveKeyColumns(batch: Batch, configured: string[] | undefined): string[] {
+  const keyColumns = configured ?? keyColumnsOf(batch.data.schema);
+  const names = batch.data.schema.fields.map((f) => f.name);
+  for (const key of keyColumns) {
+    if (!names.includes(key)) throw new SluiceError('SLUICE_SINK_FAILED', `key column ${key} is not in the batch (columns: ${names.join(', ')})`, { retriable: false });
+  }
+  return keyColumns;
+}
+
+/** Columns that go into message values: all but Sluice's `__` metadata. */
+export function valueColumnsOf(schema: Schema): string[] {
+  return schema.fields.map((f) => f.name).filter((n) => !n.startsWith('__'));
 }
 
 /** Key columns declared by a changelog in its schema metadata. */
@@ -80,14 +113,19 @@ export function keyColumnsOf(schema: Schema): string[] {
   return declared.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
-function keyOf(row: Record<string, unknown>, columns: string[], asObject: boolean): string | null {
+function keyOf(row: Record<string, unknown>, columns: string[]): Record<string, unknown> | null {
   if (columns.length === 0) return null;
-  if (columns.length === 1 && !asObject) {
-    const v = row[columns[0]];
-    return v === null || v === undefined ? null : typeof v === 'string' ? v : toJson(v);
-  }
   const key: Record<string, unknown> = {};
   for (const c of columns) key[c] = row[c];
+  return key;
+}
+
+function keyText(key: Record<string, unknown>, asObject: boolean): string | null {
+  const columns = Object.keys(key);
+  if (columns.length === 1 && !asObject) {
+    const v = key[columns[0]];
+    return v === null || v === undefined ? null : typeof v === 'string' ? v : toJson(v);
+  }
   return toJson(key);
 }
 

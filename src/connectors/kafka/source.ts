@@ -1,12 +1,14 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Batch, Position } from '../../core/batch.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
 import { createKafkaClient, parseTopicPartition, topicPartitionId } from './client.js';
 import type { KafkaConfig } from './config.js';
-import { decodeMessages } from './decode.js';
+import { AvroSerializer } from './avro-serializer.js';
+import { decodeAvroMessages, decodeMessages, type DecodedMessages } from './decode.js';
+import { transactionalGroups, type GroupMember } from './transactional-groups.js';
 
 /** One `read()` of one topic-partition. */
 interface Reader {
@@ -36,13 +38,20 @@ const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION',
  * Each batch spends one flow-control credit; without one the partition is paused (and the
  * consumer rewound to the first unemitted message) until a credit arrives, so the group
  * heartbeat keeps running however slow the sinks are.
+ *
+ * When an exactly-once kafka sink claims this source's group (see `transactionalGroups`), the
+ * group's committed offsets are the truth: they move only inside the sink's transactions, so a
+ * partition resumes from them, never from the runtime's checkpoint (which may lag the last
+ * committed transaction after a crash), and `commit()` leaves them alone.
  */
-export class KafkaSource implements Source {
+export class KafkaSource implements Source, GroupMember {
+  readonly groupId: string;
+  readonly topics: string[];
+  transactional = false;
   private readonly kafka: Kafka;
   private readonly node: string;
   private readonly logger: Logger;
-  private readonly groupId: string;
-  private readonly topics: string[];
+  private readonly avro: AvroSerializer | undefined;
   private readonly readers = new Map<string, Reader>();
   /** Partitions paused by this source, by id. */
   private readonly held = new Set<string>();
@@ -64,6 +73,11 @@ export class KafkaSource implements Source {
     this.logger = ctx.logger.child({ connector: 'kafka', group: this.groupId });
     this.kafka = createKafkaClient(config, this.logger);
     this.node = ctx.node;
+    if (config.format === 'avro') {
+      if (!config.schema_registry) throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: format avro needs \`schema_registry\``);
+      this.avro = new AvroSerializer(config.schema_registry);
+    }
+    transactionalGroups.add(this);
   }
 
   async partitions(): Promise<string[]> {
@@ -115,6 +129,8 @@ export class KafkaSource implements Source {
   }
 
   async commit(partition: string, position: Position): Promise<void> {
+    // Offsets already committed with the output transaction; this (older) position must not move them back.
+    if (this.transactional) return;
     const consumer = this.consumer;
     if (!consumer || !this.assigned.has(partition)) {
       this.logger.debug({ partition, position }, 'partition not owned by this member: offset not committed');
@@ -146,6 +162,7 @@ export class KafkaSource implements Source {
     await this.starting?.catch(() => undefined);
     await this.consumer?.disconnect();
     await this.admin?.disconnect();
+    transactionalGroups.remove(this);
     this.consumer = undefined;
     this.admin = undefined;
   }
@@ -162,7 +179,8 @@ export class KafkaSource implements Source {
   /** Resolves where the reader starts, then lets the consumer deliver its partition. */
   private async attach(reader: Reader, from: Position | undefined): Promise<void> {
     await this.ensureStarted();
-    if (from !== undefined && from !== null) reader.nextOffset = String(from);
+    if (this.transactional) reader.nextOffset = undefined;
+    else if (from !== undefined && from !== null) reader.nextOffset = String(from);
     else if (this.config.start_from === 'timestamp') reader.nextOffset = await this.offsetAtTimestamp(reader);
     reader.ready = true;
     if (reader.closed) return;
@@ -246,7 +264,12 @@ export class KafkaSource implements Source {
       reader.granted--;
       const chunk = messages.slice(i, i + size);
       const last = chunk[chunk.length - 1].offset;
-      const { data, deadLetters } = decodeMessages(chunk, this.config.format, { topic, partition, node: this.node });
+      const { data, deadLetters } = await this.decode(chunk, topic, partition);
+      if (!isRunning() || isStale() || reader.closed) {
+        // Stopped or rebalanced while decoding (Avro awaits the registry): nothing was emitted.
+        reader.granted++;
+        return;
+      }
       reader.nextOffset = String(BigInt(last) + 1n);
       resolveOffset(last);
       reader.subscriber.next({
@@ -262,6 +285,12 @@ export class KafkaSource implements Source {
       this.requestCredit(reader);
     }
     await heartbeat();
+  }
+
+  private decode(messages: KafkaMessage[], topic: string, partition: number): DecodedMessages | Promise<DecodedMessages> {
+    const where = { topic, partition, node: this.node };
+    if (this.avro) return decodeAvroMessages(messages, this.avro.registry, where);
+    return decodeMessages(messages, this.config.format === 'raw' ? 'raw' : 'json', where);
   }
 
   /** Stops fetching a partition and rewinds the consumer to `offset` for when it resumes. */

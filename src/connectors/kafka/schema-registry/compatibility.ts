@@ -18,8 +18,43 @@ function cannotRead(reader: avro.Type, writer: avro.Type): string | undefined {
     reader.createResolver(writer);
     return undefined;
   } catch (error) {
-    return (error as Error).message;
+    return explain(reader, writer, '') ?? (error as Error).message;
   }
+}
+
+/** Names the first field (a dotted path through records and nullable unions) that cannot be read. */
+function explain(reader: avro.Type, writer: avro.Type, path: string): string | undefined {
+  const r = recordOf(reader);
+  const w = recordOf(writer);
+  if (!r || !w) {
+    try {
+      reader.createResolver(writer);
+      return undefined;
+    } catch (error) {
+      return `field ${path || '(root)'}: ${(error as Error).message}`;
+    }
+  }
+  for (const field of r.fields) {
+    const name = path ? `${path}.${field.name}` : field.name;
+    const written = w.fields.find((f) => f.name === field.name || field.aliases.includes(f.name));
+    if (!written) {
+      if (field.defaultValue() === undefined) return `field ${name} is missing from the writer schema and has no default`;
+      continue;
+    }
+    const problem = explain(field.type, written.type, name);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** The record inside a record type or a `["null", record]` union. */
+function recordOf(type: avro.Type): avro.types.RecordType | undefined {
+  if (type instanceof avro.types.RecordType) return type;
+  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) {
+    const records = type.types.filter((t): t is avro.types.RecordType => t instanceof avro.types.RecordType);
+    return records.length === 1 && type.types.length === 2 ? records[0] : undefined;
+  }
+  return undefined;
 }
 
 /**

@@ -242,12 +242,14 @@ export class SchemaStore {
 }
 
 /**
- * The stored text of a schema: avsc's canonical JSON with attributes kept, so the same schema
- * written differently (whitespace, key order of attributes) gets the same id. Invalid → 42201.
+ * The stored text of a schema: the submitted JSON, validated by avsc and re-serialized without
+ * whitespace, so attributes avsc does not interpret (logical types, docs) reach readers intact and
+ * the same schema submitted twice gets the same id. Invalid → 42201.
  */
 export function canonical(schema: string): string {
   try {
-    return JSON.stringify(parseAvro(schema).schema({ exportAttrs: true }));
+    parseAvro(schema);
+    return JSON.stringify(JSON.parse(schema));
   } catch (error) {
     throw new RegistryError(REGISTRY_ERRORS.invalidSchema, `Invalid schema: ${(error as Error).message}`);
   }

@@ -1,0 +1,76 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
+import { SluiceError, isSluiceError } from '../../core/errors.js';
+import type { AvroSchema } from './avro-schema.js';
+
+export interface SchemaRegistryConfig {
+  url: string;
+  auth?: { username: string; password: string };
+}
+
+/** A schema registered under a subject, ready to encode values. */
+export interface RegisteredAvro {
+  id: number;
+  type: avro.Type;
+}
+
+/** The Confluent wire format: magic byte 0, the schema id (4 bytes, big endian), the Avro body. */
+export function wireFormat(id: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out.writeUInt8(0, 0);
+  out.writeUInt32BE(id, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+/**
+ * Registers Avro schemas through `@kafkajs/confluent-schema-registry` (any Confluent-compatible
+ * registry) and encodes values in the Confluent wire format. A schema is registered once per
+ * subject and process; a changed schema registers a new version, which the registry accepts or
+ * refuses by the subject's compatibility level. A refusal is a SLUICE_SCHEMA_INCOMPATIBLE error
+ * naming the subject and the registry's reason.
+ */
+export class AvroSerializer {
+  readonly registry: SchemaRegistry;
+  private readonly registered = new Map<string, Promise<RegisteredAvro>>();
+
+  constructor(config: SchemaRegistryConfig) {
+    this.registry = new SchemaRegistry({ host: config.url, auth: config.auth, clientId: 'sluice', retry: { retries: 2 } });
+  }
+
+  /** Registers (or finds) `schema` under `subject`; cached by subject and schema text. */
+  register(subject: string, schema: AvroSchema): Promise<RegisteredAvro> {
+    const text = JSON.stringify(schema);
+    const cacheKey = `${subject}\u0000${text}`;
+    let entry = this.registered.get(cacheKey);
+    if (!entry) {
+      entry = this.registerNow(subject, text);
+      this.registered.set(cacheKey, entry);
+      // A failed registration is retried on the next batch, not cached.
+      entry.catch(() => this.registered.delete(cacheKey));
+    }
+    return entry;
+  }
+
+  /** Avro-encodes a value with a registered schema, in the wire format. */
+  encode(schema: RegisteredAvro, value: unknown): Buffer {
+    return wireFormat(schema.id, schema.type.toBuffer(value));
+  }
+
+  private async registerNow(subject: string, text: string): Promise<RegisteredAvro> {
+    try {
+      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject });
+      return { id, type: avro.Type.forSchema(JSON.parse(text) as avro.Schema) };
+    } catch (error) {
+      if (isSluiceError(error)) throw error;
+      const status = (error as { status?: number }).status;
+      if (status === 409) {
+        throw new SluiceError('SLUICE_SCHEMA_INCOMPATIBLE', `schema for subject ${subject} is incompatible: ${(error as Error).message}`, { cause: error });
+      }
+      if (status !== undefined && status >= 400 && status < 500) {
+        throw new SluiceError('SLUICE_SINK_FAILED', `schema registry refused subject ${subject}: ${(error as Error).message}`, { cause: error, retriable: false });
+      }
+      throw new SluiceError('SLUICE_CONNECTION_FAILED', `schema registry: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
