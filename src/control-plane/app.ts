@@ -6,13 +6,14 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
 import '../register-all.js';
 import type { ControlPlane, TypedApp } from './control-plane.js';
 import { registerAudit } from './plugins/audit.js';
 import { parseApiKeys, registerAuth } from './plugins/auth.js';
 import { registerErrors } from './plugins/errors.js';
+import { registerInputGuard } from './plugins/input-guard.js';
 import { ControlPlaneMetrics, registerMetrics } from './plugins/metrics.js';
 import { auditRoutes } from './routes/audit/index.js';
 import { dataRoutes } from './routes/data/index.js';
@@ -72,12 +73,17 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(given) ? given : randomUUID();
     },
+    // Router-level rejections (bad URL encoding, overlong parameters) get the same error shape.
+    frameworkErrors: (error, request, reply) => {
+      void (reply as FastifyReply).status(error.statusCode ?? 400).send({ error: { code: 'SLUICE_CONFIG_INVALID', message: error.message, issues: [{ path: 'url', message: error.message }], request_id: request.id } });
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TypedApp;
   app.addSchema(ErrorResponse);
   if (keys.length === 0) logger.warn('SLUICE_API_KEYS is not set: every request acts as admin; set it before exposing the server');
 
   registerErrors(app);
+  registerInputGuard(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

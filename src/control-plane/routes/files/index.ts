@@ -41,7 +41,10 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     },
     async (request, reply) => {
       if (!request.isMultipart()) throw new SluiceError('SLUICE_UNSUPPORTED_MEDIA', 'expected multipart/form-data with a `file` field', { issues: [{ path: 'headers.content-type', message: 'expected multipart/form-data' }] });
-      const part = await request.file();
+      const part = await request.file().catch((error: Error & { code?: string }) => {
+        if (error.code === 'FST_REQ_FILE_TOO_LARGE' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FILES_LIMIT') throw error;
+        throw new SluiceError('SLUICE_CONFIG_INVALID', `malformed multipart body: ${error.message}`, { issues: [{ path: 'body', message: error.message }] });
+      });
       if (!part || part.fieldname !== 'file') throw new SluiceError('SLUICE_CONFIG_INVALID', 'no `file` field in the upload', { issues: [{ path: 'body.file', message: 'required' }] });
       const filename = basename(part.filename || 'upload').replace(/[^A-Za-z0-9._-]/g, '_');
       const format = formatFromPath(filename);
