@@ -4,6 +4,9 @@ import { EXIT } from './exit-codes.js';
 import { runCommand } from './commands/run.js';
 import { schemaRegistryCommand } from './commands/schema-registry.js';
 import { validateCommand } from './commands/validate.js';
+import { serveCommand } from './commands/serve.js';
+import { deployCommand } from './commands/deploy.js';
+import { pipelineCommand } from './commands/pipeline.js';
 import { writeErr, writeOut } from './output.js';
 
 export interface Command {
@@ -13,7 +16,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const commands: Command[] = [runCommand, validateCommand, schemaRegistryCommand];
+const commands: Command[] = [runCommand, validateCommand, schemaRegistryCommand, serveCommand, deployCommand, pipelineCommand];
 
 const HELP = `sluice — stream-processing dataflow runtime
 
