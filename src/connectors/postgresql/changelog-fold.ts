@@ -6,7 +6,11 @@ export const OP_COLUMN = '__op';
 export const TS_COLUMN = '__ts';
 /** Names of columns whose value is unknown in this row (an unchanged TOAST value in CDC). */
 export const UNCHANGED_COLUMN = '__unchanged';
-export const RESERVED_COLUMNS = new Set([OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN]);
+/** Before-image of an update or delete (a struct of the table's columns), when the source has one. */
+export const BEFORE_COLUMN = '__before';
+/** `__op` of a row that stands for a TRUNCATE of the whole table (its data columns are null). */
+export const TRUNCATE_OP = 't';
+export const RESERVED_COLUMNS = new Set([OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN, BEFORE_COLUMN]);
 
 /** The net effect of a batch on one key: delete it, or set it to a row. */
 export interface FoldedChange {

@@ -26,7 +26,12 @@ function collect(source: CdcSource): { batches: Batch[]; until: (n: number) => P
   const controller = new AbortController();
   const batches: Batch[] = [];
   let failed: unknown;
-  const subscription = source.read('p', undefined, readContext(controller.signal)).subscribe({ next: (b) => batches.push(b), error: (e: unknown) => (failed = e) });
+  // Snapshot markers are committed as the runtime would (the source waits for that to create the slot).
+  const next = (b: Batch) => {
+    batches.push(b);
+    if ((b.meta.position as { snapshot?: string } | undefined)?.snapshot) void source.commit(b.meta.partition, b.meta.position!);
+  };
+  const subscription = source.read('p', undefined, readContext(controller.signal)).subscribe({ next, error: (e: unknown) => (failed = e) });
   return {
     batches,
     until: async (n) => {

@@ -1,7 +1,7 @@
-import { Field, List, RecordBatch, Schema, Struct, TimeUnit, Timestamp, Utf8, makeData } from 'apache-arrow';
+import { Field, List, RecordBatch, Schema, Struct, TimeUnit, Timestamp, Utf8, makeData, type Data } from 'apache-arrow';
 import { columnFromText } from '../text-columns.js';
 import { KEY_META } from '../text-batch.js';
-import { OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN } from '../changelog-fold.js';
+import { BEFORE_COLUMN, OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN } from '../changelog-fold.js';
 import type { TupleValues } from './pgoutput.js';
 
 /** Schema metadata naming the source table of a changelog batch. */
@@ -9,7 +9,9 @@ export const TABLE_META = 'sluice.table';
 
 /**
  * Changes of one table waiting to be emitted, column-major as text. Unchanged TOAST values are
- * never data: the value is null and the column is named in `__unchanged` of that row.
+ * never data: the value is null and the column is named in `__unchanged` of that row. With
+ * `withBefore` (REPLICA IDENTITY FULL) the batch has a `__before` struct column: the old row of
+ * updates and deletes, null for inserts and snapshot rows.
  */
 export class ChangelogBuffer {
   readonly schema: Schema;
@@ -17,26 +19,31 @@ export class ChangelogBuffer {
   private ops: string[] = [];
   private times: bigint[] = [];
   private unchanged: (string | null)[] = [];
+  private before: (string | null)[][];
+  private hasBefore: boolean[] = [];
 
-  constructor(readonly table: string, readonly fields: Field[], readonly key: string[]) {
+  constructor(readonly table: string, readonly fields: Field[], readonly key: string[], readonly withBefore = false) {
+    const beforeType = new Struct(fields.map((f) => new Field(f.name, f.type, true)));
     this.schema = new Schema(
       [
         ...fields,
         new Field(OP_COLUMN, new Utf8(), false),
         new Field(TS_COLUMN, new Timestamp(TimeUnit.MICROSECOND, 'UTC'), true),
         new Field(UNCHANGED_COLUMN, new List(new Field('item', new Utf8(), true)), true),
+        ...(withBefore ? [new Field(BEFORE_COLUMN, beforeType, true)] : []),
       ],
       new Map([[KEY_META, JSON.stringify(key)], [TABLE_META, table]]),
     );
     this.columns = fields.map(() => []);
+    this.before = fields.map(() => []);
   }
 
   get size(): number {
     return this.ops.length;
   }
 
-  /** Adds a change; `values` in the column order of the relation. */
-  push(op: string, values: TupleValues, time: bigint): void {
+  /** Adds a change; `values` (and the old row `before`, if any) in the column order of the relation. */
+  push(op: string, values: TupleValues, time: bigint, before?: TupleValues): void {
     let unknown: string[] | undefined;
     for (let c = 0; c < this.columns.length; c++) {
       const v = values[c];
@@ -48,6 +55,9 @@ export class ChangelogBuffer {
     this.ops.push(op);
     this.times.push(time);
     this.unchanged.push(unknown ? `{${unknown.map((n) => `"${n.replace(/[\\"]/g, '\\$&')}"`).join(',')}}` : null);
+    if (!this.withBefore) return;
+    for (let c = 0; c < this.before.length; c++) this.before[c].push(before?.[c] ?? null);
+    this.hasBefore.push(before !== undefined);
   }
 
   /** A batch of snapshot rows (`r`) straight from text columns, without buffering them. */
@@ -57,6 +67,10 @@ export class ChangelogBuffer {
     this.ops = new Array<string>(length).fill('r');
     this.times = new Array<bigint>(length).fill(time);
     this.unchanged = new Array<string | null>(length).fill(null);
+    if (this.withBefore) {
+      this.before = this.fields.map(() => new Array<string | null>(length).fill(null));
+      this.hasBefore = new Array<boolean>(length).fill(false);
+    }
     return this.drain();
   }
 
@@ -68,11 +82,27 @@ export class ChangelogBuffer {
       columnFromText(new Utf8(), this.ops),
       makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length, nullCount: 0, data: BigInt64Array.from(this.times) }),
       columnFromText(this.schema.fields[this.fields.length + 2].type, this.unchanged),
+      ...(this.withBefore ? [this.beforeColumn()] : []),
     ];
     this.columns = this.fields.map(() => []);
     this.ops = [];
     this.times = [];
     this.unchanged = [];
+    this.before = this.fields.map(() => []);
+    this.hasBefore = [];
     return new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children }));
+  }
+
+  private beforeColumn(): Data {
+    const type = this.schema.fields[this.fields.length + 3].type as Struct;
+    const length = this.hasBefore.length;
+    const nullBitmap = new Uint8Array((length + 7) >> 3);
+    let nullCount = 0;
+    for (let i = 0; i < length; i++) {
+      if (this.hasBefore[i]) nullBitmap[i >> 3] |= 1 << (i & 7);
+      else nullCount++;
+    }
+    const children = type.children.map((f, i) => columnFromText(f.type, this.before[i]));
+    return makeData({ type, length, nullCount, nullBitmap, children });
   }
 }
