@@ -88,9 +88,17 @@ function takeData(data: Data, indices: Int32Array): Data {
       outOffsets[i + 1] = bytes;
     }
     const out = new Uint8Array(bytes);
-    for (let i = 0; i < n; i++) {
-      const j = indices[i];
-      out.set(source.subarray(offsets[j], offsets[j + 1]), outOffsets[i]);
+    // Runs of consecutive rows are one copy; short single values are a byte loop (cheaper
+    // than a subarray per row).
+    for (let i = 0, p = 0; i < n; ) {
+      let last = i;
+      while (last + 1 < n && indices[last + 1] === indices[last] + 1) last++;
+      const from = offsets[indices[i]];
+      const to = offsets[indices[last] + 1];
+      if (to - from > 64) out.set(source.subarray(from, to), p);
+      else for (let k = from; k < to; k++) out[p + k - from] = source[k];
+      p += to - from;
+      i = last + 1;
     }
     return makeData({ type, length: n, nullCount, nullBitmap, valueOffsets: outOffsets, data: out } as never);
   }

@@ -1,4 +1,4 @@
-import { DataType, type Vector } from 'apache-arrow';
+import { DataType, makeData, makeVector, Utf8, type Vector } from 'apache-arrow';
 import { SluiceError } from '../../core/errors.js';
 import { kindOfType, loadColumn, toVector, type Col, type Kind } from '../expression/columns.js';
 import { parseTimestamp } from '../expression/coerce.js';
@@ -58,6 +58,9 @@ export function fillMissing(vector: Vector, fill: { value: unknown } | { forward
     if ('forward' in fill) return vector;
     throw new SluiceError('SLUICE_TRANSFORM_FAILED', `${what}: the column has no type (all null) to fill`);
   }
+  if (!('forward' in fill) && kind === 'string' && vector.data.length === 1 && DataType.isUtf8(vector.type as DataType)) {
+    return fillUtf8(vector, missing, String(valueForKind(fill.value, kind, what)));
+  }
   const col = loadColumn(vector, kind);
   const values = (Array.isArray(col.values) ? col.values.slice() : (col.values as Float64Array).slice()) as unknown[] & ArrayLike<unknown>;
   const valid = new Uint8Array(n);
@@ -73,6 +76,31 @@ export function fillMissing(vector: Vector, fill: { value: unknown } | { forward
   }
   if ('forward' in fill) fill.forward.last = last;
   return toVector({ kind, values, valid } as Col, n);
+}
+
+/** Fills a Utf8 column byte by byte: no string is decoded or re-encoded. */
+function fillUtf8(vector: Vector, missing: Uint8Array, text: string): Vector {
+  const data = vector.data[0];
+  const n = vector.length;
+  const offsets = data.valueOffsets as Int32Array;
+  const bytes = data.values as Uint8Array;
+  const fillBytes = Buffer.from(text, 'utf8');
+  const outOffsets = new Int32Array(n + 1);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    size += missing[i] ? fillBytes.length : offsets[i + 1] - offsets[i];
+    outOffsets[i + 1] = size;
+  }
+  const out = new Uint8Array(size);
+  for (let i = 0, p = 0; i < n; i++) {
+    if (missing[i]) {
+      out.set(fillBytes, p);
+      p += fillBytes.length;
+    } else {
+      for (let k = offsets[i], end = offsets[i + 1]; k < end; k++) out[p++] = bytes[k];
+    }
+  }
+  return makeVector(makeData({ type: new Utf8(), length: n, nullCount: 0, valueOffsets: outOffsets, data: out }));
 }
 
 function lastValue(col: Col, i: number): unknown {

@@ -1,6 +1,7 @@
 import { DataType, type Vector } from 'apache-arrow';
 import { SluiceError } from '../../core/errors.js';
 import { kindOfType, loadColumn, toVector, type Col, type Kind } from '../expression/columns.js';
+import { BytesTable } from './bytes-table.js';
 
 const LEVEL_SHIFT = 2 ** 26;
 
@@ -15,6 +16,8 @@ export class KeyIndex {
   private readonly codes: Map<unknown, number>[];
   private readonly values: unknown[][];
   private readonly levels: Map<number, number>[];
+  /** Text key columns are coded from their bytes (decided by the first batch's type). */
+  private readonly tables: (BytesTable | undefined)[] = [];
   /** Per group, the code of each key column (group * arity + column). */
   private groupCodes = new Int32Array(64);
   private groups = 0;
@@ -34,7 +37,10 @@ export class KeyIndex {
   /** The group id of every row, given the key columns in order; new keys get the next ids. */
   ids(columns: Vector[], n: number): Int32Array {
     if (columns.length !== this.arity) throw new SluiceError('SLUICE_INTERNAL', `expected ${this.arity} key columns, got ${columns.length}`);
-    this.kinds ??= columns.map((c) => keyKind(c.type as DataType));
+    if (!this.kinds) {
+      this.kinds = columns.map((c) => keyKind(c.type as DataType));
+      columns.forEach((c, i) => (this.tables[i] = isText(c.type as DataType) ? new BytesTable() : undefined));
+    }
     if (this.arity === 0) {
       if (n > 0 && this.groups === 0) this.addGroup([]);
       return new Int32Array(n);
@@ -68,7 +74,7 @@ export class KeyIndex {
   private groupOfCode = new Int32Array(0);
 
   private groupsOfCodes(codes: Int32Array): Int32Array {
-    const values = this.values[0].length;
+    const values = this.tables[0]?.size ?? this.values[0].length;
     if (this.groupOfCode.length < values) {
       const grown = new Int32Array(Math.max(values, this.groupOfCode.length * 2)).fill(-1);
       grown.set(this.groupOfCode);
@@ -81,7 +87,7 @@ export class KeyIndex {
       if (g < 0) {
         g = this.groups;
         map[codes[i]] = g;
-        this.addGroup([codes[i]]);
+        this.groupCodes[this.reserveGroup()] = codes[i];
       }
       out[i] = g;
     }
@@ -100,7 +106,9 @@ export class KeyIndex {
 
   /** The value of key column `column` for a group (null for the null key). */
   keyValue(group: number, column: number): unknown {
-    return this.values[column][this.groupCodes[group * this.arity + column]];
+    const code = this.groupCodes[group * this.arity + column];
+    const table = this.tables[column];
+    return table ? table.value(code) : this.values[column][code];
   }
 
   private keyVector(column: number, groupAt: (i: number) => number, n: number): Vector {
@@ -135,25 +143,35 @@ export class KeyIndex {
   }
 
   private addGroupFromRow(row: number): void {
-    const codes: number[] = [];
-    for (let c = 0; c < this.arity; c++) codes.push(this.lastCodes[c][row]);
-    this.addGroup(codes);
+    const base = this.reserveGroup();
+    for (let c = 0; c < this.arity; c++) this.groupCodes[base + c] = this.lastCodes[c][row];
   }
 
   private lastCodes: Int32Array[] = [];
 
   private addGroup(codes: number[]): void {
+    const base = this.reserveGroup();
+    for (let c = 0; c < codes.length; c++) this.groupCodes[base + c] = codes[c];
+  }
+
+  /** Makes room for one more group; returns where its codes go. */
+  private reserveGroup(): number {
     if ((this.groups + 1) * this.arity > this.groupCodes.length) {
       const grown = new Int32Array(Math.max(64, this.groupCodes.length * 2, (this.groups + 1) * this.arity));
       grown.set(this.groupCodes);
       this.groupCodes = grown;
     }
-    for (let c = 0; c < codes.length; c++) this.groupCodes[this.groups * this.arity + c] = codes[c];
-    this.groups++;
+    return this.groups++ * this.arity;
   }
 
   /** Codes of one key column's values (and remembers them for new groups of this batch). */
   private columnCodes(column: number, vector: Vector, n: number): Int32Array {
+    const table = this.tables[column];
+    if (table) {
+      const out = textCodes(table, vector, n);
+      this.lastCodes[column] = out;
+      return out;
+    }
     const map = this.codes[column];
     const values = this.values[column];
     const out = new Int32Array(n);
@@ -197,6 +215,45 @@ export class KeyIndex {
     this.lastCodes[column] = out;
     return out;
   }
+}
+
+function isText(type: DataType): boolean {
+  return DataType.isUtf8(type) || (DataType.isDictionary(type) && DataType.isUtf8(type.dictionary));
+}
+
+function bitSet(bitmap: Uint8Array | undefined, j: number): boolean {
+  return bitmap === undefined || ((bitmap[j >> 3] >> (j & 7)) & 1) === 1;
+}
+
+/** Codes of a text column straight from its Utf8 bytes (dictionaries: each word once). */
+function textCodes(table: BytesTable, vector: Vector, n: number): Int32Array {
+  const out = new Int32Array(n);
+  const type = vector.type as DataType;
+  const data = vector.data.length === 1 ? vector.data[0] : undefined;
+  const bitmap = data && data.nullCount > 0 ? data.nullBitmap : undefined;
+  if (data && DataType.isUtf8(type)) {
+    const offsets = data.valueOffsets as Int32Array;
+    const bytes = data.values as Uint8Array;
+    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? table.codeOf(bytes, offsets[i], offsets[i + 1]) : table.codeOfNull();
+    return out;
+  }
+  if (data && DataType.isDictionary(type) && data.dictionary) {
+    const words = textCodes(table, data.dictionary, data.dictionary.length);
+    const indices = data.values as ArrayLike<number | bigint>;
+    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? words[Number(indices[i])] : table.codeOfNull();
+    return out;
+  }
+  // Several chunks or another type: through strings (rare).
+  const col = loadColumn(vector, 'string');
+  const values = col.values as string[];
+  for (let i = 0; i < n; i++) {
+    if (col.valid && !col.valid[i]) out[i] = table.codeOfNull();
+    else {
+      const bytes = Buffer.from(values[i], 'utf8');
+      out[i] = table.codeOf(bytes, 0, bytes.length);
+    }
+  }
+  return out;
 }
 
 function keyKind(type: DataType): Kind {

@@ -1,0 +1,106 @@
+/**
+ * A hash set of byte strings giving each distinct value a dense code, probed straight from Arrow
+ * Utf8 buffers: no JS string is created per row (decoding and hashing strings dominated group-by
+ * and dedupe on text keys). Values are copied once into an arena and decoded only when asked.
+ */
+export class BytesTable {
+  private arena = new Uint8Array(1 << 16);
+  private used = 0;
+  private starts = new Int32Array(1024);
+  private lengths = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  private slots = new Int32Array(2048).fill(-1);
+  private count = 0;
+  private nullCode = -1;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The code of the null value (a code of its own, made on first use). */
+  codeOfNull(): number {
+    if (this.nullCode < 0) this.nullCode = this.append(0, -1, 0, undefined, 0);
+    return this.nullCode;
+  }
+
+  /** The code of bytes[start, end), adding them when new. */
+  codeOf(bytes: Uint8Array, start: number, end: number): number {
+    // FNV-style over 4 bytes at a time, then a murmur finalizer to spread the bits.
+    let h = 0x811c9dc5 ^ (end - start);
+    let i = start;
+    for (; i + 3 < end; i += 4) h = Math.imul(h ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)), 0x01000193);
+    for (; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    const mask = this.slots.length - 1;
+    const length = end - start;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const code = this.slots[slot];
+      if (code < 0) {
+        const added = this.append(h, length, start, bytes, slot);
+        return added;
+      }
+      if (this.hashes[code] === h && this.lengths[code] === length && this.equals(code, bytes, start, length)) return code;
+    }
+  }
+
+  /** The text of a code (null for the null code). */
+  value(code: number): string | null {
+    if (this.lengths[code] < 0) return null;
+    return Buffer.from(this.arena.buffer, this.arena.byteOffset + this.starts[code], this.lengths[code]).toString('utf8');
+  }
+
+  private equals(code: number, bytes: Uint8Array, start: number, length: number): boolean {
+    const arena = this.arena;
+    const at = this.starts[code];
+    for (let i = 0; i < length; i++) if (arena[at + i] !== bytes[start + i]) return false;
+    return true;
+  }
+
+  private append(hash: number, length: number, start: number, bytes: Uint8Array | undefined, slot: number): number {
+    const code = this.count++;
+    if (code >= this.starts.length) {
+      this.starts = grow(this.starts, this.starts.length * 2);
+      this.lengths = grow(this.lengths, this.lengths.length * 2);
+      this.hashes = grow(this.hashes, this.hashes.length * 2);
+    }
+    this.hashes[code] = hash;
+    this.lengths[code] = length;
+    this.starts[code] = this.used;
+    if (bytes && length > 0) {
+      if (this.used + length > this.arena.length) {
+        const arena = new Uint8Array(Math.max(this.arena.length * 2, this.used + length));
+        arena.set(this.arena.subarray(0, this.used));
+        this.arena = arena;
+      }
+      const arena = this.arena;
+      for (let i = 0, at = this.used; i < length; i++) arena[at + i] = bytes[start + i];
+      this.used += length;
+    }
+    if (length >= 0) {
+      this.slots[slot] = code;
+      // Keep the load factor under one half.
+      if (this.count * 2 > this.slots.length) this.rehash();
+    }
+    return code;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let code = 0; code < this.count; code++) {
+      if (this.lengths[code] < 0) continue;
+      let slot = this.hashes[code] & mask;
+      while (slots[slot] >= 0) slot = (slot + 1) & mask;
+      slots[slot] = code;
+    }
+    this.slots = slots;
+  }
+}
+
+function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(size);
+  grown.set(array);
+  return grown;
+}
