@@ -17,7 +17,8 @@ const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 
 /** A file's detected columns from a sample of its first records, via the format readers. */
 async function sampleColumns(path: string, format: NonNullable<ReturnType<typeof formatFromPath>>) {
-  for await (const chunk of readRecords(path, format, { batchSize: SAMPLE_ROWS, sampleSize: SAMPLE_ROWS })) {
+  // CSV cells are read as text so the detector sees them as written (1 is an int, not a float).
+  for await (const chunk of readRecords(path, format, { batchSize: SAMPLE_ROWS, sampleSize: SAMPLE_ROWS, csv: { inferTypes: false, delimiter: extname(path) === '.tsv' ? '\t' : ',' } })) {
     const profile = profileTable([chunk.data], { topValues: 0 });
     return { rows: chunk.data.numRows, columns: profile.columns.map((c) => ({ name: c.name, type: c.inferred_type, nullable: c.null_count > 0 })) };
   }
