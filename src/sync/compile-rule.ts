@@ -1,0 +1,88 @@
+import { SluiceError } from '../core/errors.js';
+import type { TopologySpec } from '../topology/schema.js';
+import type { SyncRule } from './rule-schema.js';
+
+/** Finds a datasource by name: its connector type and config (secrets as `${env:NAME}` or resolved). */
+export type DatasourceResolver = (name: string) => Promise<{ type: string; config: Record<string, unknown> }>;
+
+export interface CompileRuleOptions {
+  resolve: DatasourceResolver;
+  redisUrl: string;
+  keyPrefix: string;
+  /** Redis hash the run's counters go to. */
+  countersKey: string;
+}
+
+const OPERATION_LETTERS = { INSERT: 'c', UPDATE: 'u', DELETE: 'd' } as const;
+
+/** The topology (and checkpoint namespace) a one-way rule runs as. */
+export function topologyName(ruleId: string): string {
+  return `sync.${ruleId}`;
+}
+
+/**
+ * Compiles a one-way sync rule to a topology: the source datasource read in the rule's mode,
+ * `field_mapping` as a `map` node, and a `sync_target` sink that turns what it reads into a keyed
+ * changelog against the rule's state and applies it to the target datasource.
+ *
+ * - full / snapshot: a complete bounded read; keys not seen are deleted at the end.
+ * - incremental: PostgreSQL watermark pages by (timestamp column, key), resumed across runs.
+ * - cdc: PostgreSQL logical replication; runs until stopped.
+ *
+ * Positions are checkpointed by the engine (Redis for incremental and CDC), not by the spec.
+ */
+export async function compileRule(rule: SyncRule, options: CompileRuleOptions): Promise<TopologySpec> {
+  const source = await options.resolve(rule.source);
+  const target = await options.resolve(rule.target);
+  const mapping = rule.field_mapping ?? {};
+  const inverse = new Map(Object.entries(mapping).map(([from, to]) => [to, from]));
+  const toSource = (column: string) => inverse.get(column) ?? column;
+  const key = rule.filters?.primary_key;
+  const sourceConfig: Record<string, unknown> = { ...source.config, ...rule.source_config };
+  const mode = rule.mode ?? 'full';
+
+  if (mode === 'incremental' || mode === 'cdc') {
+    if (source.type !== 'postgresql') {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `${mode} sync reads a postgresql source; '${rule.source}' is ${source.type}`, { issues: [{ path: 'rule.mode', message: `not available for ${source.type} sources` }] });
+    }
+  }
+  if (source.type === 'postgresql') {
+    sourceConfig.mode = mode === 'full' || mode === 'snapshot' ? 'query' : mode;
+    if (key) sourceConfig.key = key.map(toSource);
+    if (mode === 'incremental') sourceConfig.cursor_column = toSource(rule.filters!.timestamp_column!);
+    if (mode === 'cdc') {
+      const slot = `sluice_sync_${rule.rule_id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+      sourceConfig.slot ??= slot;
+      sourceConfig.publication ??= slot;
+      if (sourceConfig.table && !sourceConfig.tables) sourceConfig.tables = [sourceConfig.table];
+    }
+  }
+
+  const operations = (rule.filters?.operations ?? ['INSERT', 'UPDATE', 'DELETE']).map((o) => OPERATION_LETTERS[o]);
+  const nodes: TopologySpec['nodes'] = { source: { type: source.type, config: sourceConfig } };
+  let last = 'source';
+  if (Object.keys(mapping).length > 0) {
+    nodes.field_mapping = { type: 'map', inputs: [last], config: { field_mapping: mapping } };
+    last = 'field_mapping';
+  }
+  nodes.target = {
+    type: 'sync_target',
+    inputs: [last],
+    config: {
+      rule_id: rule.rule_id,
+      redis_url: options.redisUrl,
+      key_prefix: options.keyPrefix,
+      counters_key: options.countersKey,
+      ...(key ? { key } : {}),
+      track_deletes: mode === 'full' || mode === 'snapshot',
+      operations,
+      target: { type: target.type, config: { ...target.config, ...rule.target_config } },
+    },
+  };
+  return {
+    name: topologyName(rule.rule_id),
+    description: rule.name,
+    settings: { partition_concurrency: 1 },
+    nodes,
+  };
+}

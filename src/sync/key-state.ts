@@ -1,0 +1,103 @@
+import { Redis } from 'ioredis';
+import { SluiceError } from '../core/errors.js';
+
+/** What Sluice knows of one key: the hash of the row it last saw in sync, and a version counter. */
+export interface KeyEntry {
+  hash: string;
+  version: number;
+}
+
+/** Fields per Redis command: one round trip per chunk, never one per key. */
+const CHUNK = 5000;
+
+export interface StateSize {
+  keys: number;
+  bytes: number;
+}
+
+/**
+ * Keyed sync state of one rule in a Redis hash (`<prefix><rule>:state`): field = key string,
+ * value = `<row hash> <version>`. Reads and writes go in chunked pipelines; updates of a chunk are
+ * one MULTI so counters and state move together.
+ */
+export class KeyState {
+  constructor(private readonly redis: Redis, private readonly rule: string, private readonly prefix = 'sluice:sync:') {}
+
+  get stateKey(): string {
+    return `${this.prefix}${this.rule}:state`;
+  }
+
+  /** The entries of many keys, in order (undefined where the key has none). */
+  async getMany(keys: string[]): Promise<(KeyEntry | undefined)[]> {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (let i = 0; i < keys.length; i += CHUNK) pipeline.hmget(this.stateKey, ...keys.slice(i, i + CHUNK));
+    const results = await this.exec(pipeline);
+    return results.flat().map((v) => (v === null ? undefined : parseEntry(v as string)));
+  }
+
+  /**
+   * Sets and deletes entries and adds `counters` to the run's counters hash, atomically.
+   */
+  async apply(sets: Array<[string, KeyEntry]>, deletes: string[], counters?: { key: string; values: Record<string, number> }): Promise<void> {
+    const tx = this.redis.multi();
+    for (let i = 0; i < sets.length; i += CHUNK) {
+      tx.hset(this.stateKey, ...sets.slice(i, i + CHUNK).flatMap(([k, e]) => [k, `${e.hash} ${e.version}`]));
+    }
+    for (let i = 0; i < deletes.length; i += CHUNK) tx.hdel(this.stateKey, ...deletes.slice(i, i + CHUNK));
+    if (counters) for (const [name, n] of Object.entries(counters.values)) if (n !== 0) tx.hincrby(counters.key, name, n);
+    if (sets.length + deletes.length === 0 && !counters) return;
+    await this.exec(tx);
+  }
+
+  /** Every entry, a page at a time (HSCAN): for delete detection and bidirectional planning. */
+  async *entries(): AsyncGenerator<Array<[string, KeyEntry]>> {
+    let cursor = '0';
+    do {
+      const [next, flat] = await this.call(() => this.redis.hscan(this.stateKey, cursor, 'COUNT', CHUNK));
+      cursor = next;
+      const page: Array<[string, KeyEntry]> = [];
+      for (let i = 0; i < flat.length; i += 2) page.push([flat[i], parseEntry(flat[i + 1])]);
+      if (page.length > 0) yield page;
+    } while (cursor !== '0');
+  }
+
+  /** Keys held and the memory Redis reports for them. */
+  async size(): Promise<StateSize> {
+    const [keys, bytes] = await Promise.all([
+      this.call(() => this.redis.hlen(this.stateKey)),
+      this.call(() => this.redis.memory('USAGE', this.stateKey, 'SAMPLES', '0')),
+    ]);
+    return { keys, bytes: Number(bytes ?? 0) };
+  }
+
+  async clear(): Promise<void> {
+    await this.call(() => this.redis.del(this.stateKey));
+  }
+
+  private async exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+    const results = await this.call(() => pipeline.exec());
+    return (results ?? []).map(([error, value]) => {
+      if (error) throw stateError(error);
+      return value;
+    });
+  }
+
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      throw stateError(error);
+    }
+  }
+}
+
+function parseEntry(value: string): KeyEntry {
+  const space = value.indexOf(' ');
+  return { hash: value.slice(0, space), version: Number(value.slice(space + 1)) };
+}
+
+function stateError(error: unknown): SluiceError {
+  if (error instanceof SluiceError) return error;
+  return new SluiceError('SLUICE_CHECKPOINT_FAILED', `sync state: ${(error as Error).message}`, { cause: error });
+}

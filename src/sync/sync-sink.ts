@@ -1,0 +1,154 @@
+import type { RecordBatch, Vector } from 'apache-arrow';
+import { vectorFromArray, Utf8, Schema, Field } from 'apache-arrow';
+import type { Batch } from '../core/batch.js';
+import { SluiceError } from '../core/errors.js';
+import type { Sink, SinkOpenContext } from '../core/ports.js';
+import { textFormatter, type TextFormatter } from '../connectors/postgresql/pg-text.js';
+import { KEY_META } from '../connectors/postgresql/text-batch.js';
+import { OP_COLUMN, RESERVED_COLUMNS } from '../connectors/postgresql/changelog-fold.js';
+import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
+import { KeyState, type KeyEntry } from './key-state.js';
+import { keyString, keyValues, rowHash } from './row-hash.js';
+
+export interface SyncSinkOptions {
+  state: KeyState;
+  /** Redis hash of the run's counters (see RunCounters). */
+  countersKey: string;
+  /** Key columns (target names); default: the key the batches declare. */
+  key?: string[];
+  /** Full and snapshot sync: keys held in state that the run never saw were deleted at the source. */
+  trackDeletes: boolean;
+  /** Operations passed on to the target (c = INSERT, u = UPDATE, d = DELETE). */
+  operations: Set<'c' | 'u' | 'd'>;
+  /** Releases what the sink was built over (its Redis connection). */
+  onClose?: () => Promise<void>;
+}
+
+/**
+ * The change detector in front of a sync target. Each batch (plain rows of a full or snapshot
+ * read, watermark pages of an incremental read, or a CDC changelog) is compared per key with the
+ * row hashes held in Redis; only keys that are new (`c`), changed (`u`) or gone (`d`) reach the
+ * target, as one changelog batch. State moves only after the target acknowledged the batch, so a
+ * crash in between replays the change (the target upserts by key) and never loses it.
+ */
+export class SyncSink implements Sink {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly target: Sink, private readonly options: SyncSinkOptions) {}
+
+  async open(ctx: SinkOpenContext): Promise<void> {
+    await this.target.open?.(ctx);
+  }
+
+  async write(batch: Batch): Promise<void> {
+    const data = batch.data;
+    if (data.numRows === 0) return;
+    const key = this.keyOf(data);
+    const keyFormatters = key.map((k) => formatterOf(data, k));
+    const compared = data.schema.fields.map((f) => f.name).filter((n) => !RESERVED_COLUMNS.has(n) && !key.includes(n)).sort();
+    const valueFormatters = compared.map((c) => formatterOf(data, c));
+    const ops = data.getChild(OP_COLUMN) as Vector | null;
+
+    // The last change of a key in the batch is its net effect.
+    const lastRow = new Map<string, number>();
+    for (let row = 0; row < data.numRows; row++) {
+      const k = keyString(keyFormatters.map((f) => f(row)));
+      lastRow.delete(k);
+      lastRow.set(k, row);
+    }
+    const keys = [...lastRow.keys()];
+    const entries = await this.options.state.getMany(keys);
+    const rows: number[] = [];
+    const opsOut: string[] = [];
+    const sets: Array<[string, KeyEntry]> = [];
+    const deletes: string[] = [];
+    const counts = { read: data.numRows, inserted: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 };
+    keys.forEach((k, i) => {
+      const row = lastRow.get(k)!;
+      const entry = entries[i];
+      const op = (ops?.get(row) as string | null) ?? 'c';
+      if (op === 'd') {
+        if (!entry) return void counts.unchanged++;
+        if (!this.options.operations.has('d')) return void counts.skipped++;
+        rows.push(row);
+        opsOut.push('d');
+        deletes.push(k);
+        counts.deleted++;
+        return;
+      }
+      if (this.options.trackDeletes) this.seen.add(k);
+      const hash = rowHash(valueFormatters.map((f) => f(row)));
+      if (entry?.hash === hash) return void counts.unchanged++;
+      const change = entry ? 'u' : 'c';
+      if (!this.options.operations.has(change)) return void counts.skipped++;
+      rows.push(row);
+      opsOut.push(change);
+      sets.push([k, { hash, version: (entry?.version ?? 0) + 1 }]);
+      if (change === 'c') counts.inserted++;
+      else counts.updated++;
+    });
+    if (rows.length > 0) {
+      const picked = takeRows(data, Int32Array.from(rows));
+      const changelog = withColumns(withKey(picked, key), [{ name: OP_COLUMN, vector: vectorFromArray(opsOut, new Utf8()) }]);
+      await this.target.write({ data: changelog, meta: { ...batch.meta, kind: 'changelog' } });
+    }
+    await this.options.state.apply(sets, deletes, { key: this.options.countersKey, values: counts });
+  }
+
+  /**
+   * Full and snapshot sync: deletes, at the target, every key the state holds and this run did
+   * not see; then lets the target publish.
+   */
+  async finish(): Promise<void> {
+    if (this.options.trackDeletes && this.options.operations.has('d') && this.key) {
+      for await (const page of this.options.state.entries()) {
+        const gone = page.map(([k]) => k).filter((k) => !this.seen.has(k));
+        if (gone.length === 0) continue;
+        await this.target.write({ data: deleteBatch(this.key, gone), meta: { stream: 'sync', partition: 'deletes', position: undefined, kind: 'changelog' } });
+        await this.options.state.apply([], gone, { key: this.options.countersKey, values: { deleted: gone.length } });
+      }
+    }
+    await this.target.finish?.();
+  }
+
+  async close(): Promise<void> {
+    await this.target.close();
+    await this.options.onClose?.();
+  }
+
+  private key: string[] | undefined;
+
+  private keyOf(data: RecordBatch): string[] {
+    if (this.key) return this.key;
+    const declared = data.schema.metadata.get(KEY_META);
+    const key = this.options.key ?? (declared ? (JSON.parse(declared) as string[]) : undefined);
+    if (!key || key.length === 0) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', 'sync: no key columns: set filters.primary_key or read a table with a primary key', {
+        issues: [{ path: 'rule.filters.primary_key', message: 'required when the source declares no key' }],
+      });
+    }
+    this.key = key;
+    return key;
+  }
+}
+
+function formatterOf(data: RecordBatch, column: string): TextFormatter {
+  const vector = data.getChild(column);
+  if (!vector) throw new SluiceError('SLUICE_RECORD_INVALID', `sync: batch has no column '${column}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`, { retriable: false });
+  return textFormatter(vector);
+}
+
+/** The batch declaring `key` as its key columns (the target applies changes by it). */
+function withKey(data: RecordBatch, key: string[]): RecordBatch {
+  const metadata = new Map(data.schema.metadata);
+  metadata.set(KEY_META, JSON.stringify(key));
+  return recordBatchOf(new Schema(data.schema.fields, metadata), data.schema.fields.map((_, i) => data.getChildAt(i)!), data.numRows);
+}
+
+/** Delete events for keys known only by their text values. */
+function deleteBatch(key: string[], keys: string[]): RecordBatch {
+  const values = keys.map(keyValues);
+  const fields = [...key.map((k) => new Field(k, new Utf8(), true)), new Field(OP_COLUMN, new Utf8(), false)];
+  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), vectorFromArray(keys.map(() => 'd'), new Utf8())];
+  return recordBatchOf(new Schema(fields, new Map([[KEY_META, JSON.stringify(key)]])), columns, keys.length);
+}
