@@ -6,3 +6,4 @@ import './clean.js';
 import './normalize.js';
 import './validate.js';
 import './profile.js';
+import './enrich.js';

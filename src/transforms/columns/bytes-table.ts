@@ -18,13 +18,13 @@ export class BytesTable {
   }
 
   /** The code of the null value (a code of its own, made on first use). */
-  codeOfNull(): number {
-    if (this.nullCode < 0) this.nullCode = this.append(0, -1, 0, undefined, 0);
+  codeOfNull(insert = true): number {
+    if (this.nullCode < 0 && insert) this.nullCode = this.append(0, -1, 0, undefined, 0);
     return this.nullCode;
   }
 
-  /** The code of bytes[start, end), adding them when new. */
-  codeOf(bytes: Uint8Array, start: number, end: number): number {
+  /** The code of bytes[start, end), adding them when new (or -1 when new and not `insert`). */
+  codeOf(bytes: Uint8Array, start: number, end: number, insert = true): number {
     // FNV-style over 4 bytes at a time, then a murmur finalizer to spread the bits.
     let h = 0x811c9dc5 ^ (end - start);
     let i = start;
@@ -38,6 +38,7 @@ export class BytesTable {
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const code = this.slots[slot];
       if (code < 0) {
+        if (!insert) return -1;
         const added = this.append(h, length, start, bytes, slot);
         return added;
       }

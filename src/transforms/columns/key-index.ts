@@ -4,6 +4,8 @@ import { kindOfType, loadColumn, toVector, type Col, type Kind } from '../expres
 import { BytesTable } from './bytes-table.js';
 
 const LEVEL_SHIFT = 2 ** 26;
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Assigns a dense id to every distinct combination of key values, across batches: the core of
@@ -94,6 +96,31 @@ export class KeyIndex {
     return out;
   }
 
+  /**
+   * The group id of every row whose key is known, -1 for the others; adds nothing (joins
+   * against a reference dataset).
+   */
+  lookup(columns: Vector[], n: number): Int32Array {
+    if (!this.kinds || this.arity === 0) return new Int32Array(n).fill(this.arity === 0 && this.groups > 0 ? 0 : -1);
+    this.inserting = false;
+    try {
+      let current = this.columnCodes(0, columns[0], n);
+      if (this.arity === 1) return current.map((code) => (code >= 0 && code < this.groupOfCode.length ? this.groupOfCode[code] : -1));
+      for (let c = 1; c < this.arity; c++) {
+        const next = this.columnCodes(c, columns[c], n);
+        const level = this.levels[c - 1];
+        const combined = new Int32Array(n);
+        for (let i = 0; i < n; i++) combined[i] = current[i] < 0 || next[i] < 0 ? -1 : level.get(current[i] * LEVEL_SHIFT + next[i]) ?? -1;
+        current = combined;
+      }
+      return current;
+    } finally {
+      this.inserting = true;
+    }
+  }
+
+  private inserting = true;
+
   /** Key values of every group, as vectors (one per key column) in group id order. */
   keyVectors(): Vector[] {
     return Array.from({ length: this.arity }, (_, c) => this.keyVector(c, (g) => g, this.groups));
@@ -128,7 +155,7 @@ export class KeyIndex {
         col = { kind, values: Float64Array.from(raw, (v) => (v === null ? 0 : (v as number))), valid };
         break;
       case 'bigint':
-        col = { kind, values: BigInt64Array.from(raw, (v) => (v === null ? 0n : (v as bigint))), valid };
+        col = { kind, values: BigInt64Array.from(raw, (v) => (v === null ? 0n : BigInt(v as bigint | number))), valid };
         break;
       case 'bool':
         col = { kind, values: Uint8Array.from(raw, (v) => (v ? 1 : 0)), valid };
@@ -168,15 +195,18 @@ export class KeyIndex {
   private columnCodes(column: number, vector: Vector, n: number): Int32Array {
     const table = this.tables[column];
     if (table) {
-      const out = textCodes(table, vector, n);
+      const out = textCodes(table, vector, n, this.inserting);
       this.lastCodes[column] = out;
       return out;
     }
     const map = this.codes[column];
     const values = this.values[column];
     const out = new Int32Array(n);
-    const code = (value: unknown): number => {
+    const code = (raw: unknown): number => {
+      // Int64 keys equal to numbers when exact, so an Int64 column joins an Int32 one.
+      const value = typeof raw === 'bigint' && raw >= MIN_SAFE && raw <= MAX_SAFE ? Number(raw) : raw;
       let c = map.get(value);
+      if (c === undefined && !this.inserting) return -1;
       if (c === undefined) {
         c = values.length;
         map.set(value, c);
@@ -226,7 +256,7 @@ function bitSet(bitmap: Uint8Array | undefined, j: number): boolean {
 }
 
 /** Codes of a text column straight from its Utf8 bytes (dictionaries: each word once). */
-function textCodes(table: BytesTable, vector: Vector, n: number): Int32Array {
+function textCodes(table: BytesTable, vector: Vector, n: number, insert: boolean): Int32Array {
   const out = new Int32Array(n);
   const type = vector.type as DataType;
   const data = vector.data.length === 1 ? vector.data[0] : undefined;
@@ -234,23 +264,23 @@ function textCodes(table: BytesTable, vector: Vector, n: number): Int32Array {
   if (data && DataType.isUtf8(type)) {
     const offsets = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;
-    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? table.codeOf(bytes, offsets[i], offsets[i + 1]) : table.codeOfNull();
+    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? table.codeOf(bytes, offsets[i], offsets[i + 1], insert) : table.codeOfNull(insert);
     return out;
   }
   if (data && DataType.isDictionary(type) && data.dictionary) {
-    const words = textCodes(table, data.dictionary, data.dictionary.length);
+    const words = textCodes(table, data.dictionary, data.dictionary.length, insert);
     const indices = data.values as ArrayLike<number | bigint>;
-    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? words[Number(indices[i])] : table.codeOfNull();
+    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? words[Number(indices[i])] : table.codeOfNull(insert);
     return out;
   }
   // Several chunks or another type: through strings (rare).
   const col = loadColumn(vector, 'string');
   const values = col.values as string[];
   for (let i = 0; i < n; i++) {
-    if (col.valid && !col.valid[i]) out[i] = table.codeOfNull();
+    if (col.valid && !col.valid[i]) out[i] = table.codeOfNull(insert);
     else {
       const bytes = Buffer.from(values[i], 'utf8');
-      out[i] = table.codeOf(bytes, 0, bytes.length);
+      out[i] = table.codeOf(bytes, 0, bytes.length, insert);
     }
   }
   return out;
