@@ -1,4 +1,4 @@
-import { DataType, type Field } from 'apache-arrow';
+import { DataType, TimeUnit, type Field } from 'apache-arrow';
 import { SluiceError } from '../../core/errors.js';
 import { toJson } from './encode.js';
 
@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 /**
  * An Avro record schema for Arrow fields. Nullable columns become `["null", T]` unions with a null
  * default, so adding a nullable column is a backward-compatible change. Timestamps are
- * `long`/`timestamp-millis`, dates `int`/`date`; decimals are strings (exact, no scale to agree on);
+ * `long`/`timestamp-millis` (`timestamp-micros` for finer units), dates `int`/`date`; decimals are strings (exact, no scale to agree on);
  * nested and other types are JSON text. Column names that are not Avro names are rejected.
  */
 export function avroRecordOf(fields: Field[], name: string, namespace: string): AvroRecordType {
@@ -57,7 +57,13 @@ function avroTypeOf(type: DataType): [unknown, Convert] {
     return ['bytes', (v) => Buffer.from((v as Uint8Array).buffer, (v as Uint8Array).byteOffset, (v as Uint8Array).byteLength)];
   }
   // Arrow gives timestamps and dates as epoch milliseconds whatever their unit.
-  if (DataType.isTimestamp(type)) return [{ type: 'long', logicalType: 'timestamp-millis' }, (v) => Number(v instanceof Date ? v.getTime() : v)];
+  if (DataType.isTimestamp(type)) {
+    // Sub-millisecond units keep their microseconds (Arrow gives fractional milliseconds).
+    if (type.unit === TimeUnit.MICROSECOND || type.unit === TimeUnit.NANOSECOND) {
+      return [{ type: 'long', logicalType: 'timestamp-micros' }, (v) => Math.round(Number(v instanceof Date ? v.getTime() : v) * 1000)];
+    }
+    return [{ type: 'long', logicalType: 'timestamp-millis' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v))];
+  }
   if (DataType.isDate(type)) return [{ type: 'int', logicalType: 'date' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v) / DAY_MS)];
   if (DataType.isDecimal(type)) return [{ type: 'string', 'sluice.type': `decimal(${type.precision},${type.scale})` }, (v) => String(v)];
   return ['string', (v) => (typeof v === 'string' ? v : toJson(v))];

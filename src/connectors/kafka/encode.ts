@@ -7,6 +7,8 @@ import { SluiceError } from '../../core/errors.js';
 export const KEY_META = 'sluice.key';
 const OP = '__op';
 const TS = '__ts';
+/** Before-image of a changelog row (a struct of the value columns), e.g. PostgreSQL REPLICA IDENTITY FULL. */
+const BEFORE = '__before';
 
 export interface OutgoingMessage {
   key: string | null;
@@ -63,16 +65,19 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
     const value: Record<string, unknown> = {};
     for (const name of valueColumns) value[name] = row[name];
     const op = changelog ? String(row[OP]) : debezium ? 'r' : undefined;
-    const key = keyOf(row, keyColumns);
+    // A TRUNCATE concerns the whole table: a Debezium `t` event without key, nothing otherwise.
+    if (op === 't' && !debezium) continue;
+    const key = op === 't' ? null : keyOf(row, keyColumns);
     const headers: Record<string, string> = { ...options.headers, 'sluice.stream': batch.meta.stream };
     if (changelog && op) headers['sluice.op'] = op;
     if (!debezium) {
       out.push({ key, value: op === 'd' ? null : value, headers });
       continue;
     }
+    const before = plainObject(row[BEFORE]);
     const envelope = {
-      before: op === 'd' ? value : null,
-      after: op === 'd' ? null : value,
+      before: op === 't' ? null : (before ?? (op === 'd' ? value : null)),
+      after: op === 'd' || op === 't' ? null : value,
       source: {
         version: 'sluice',
         connector: 'sluice',
@@ -113,6 +118,13 @@ export function keyColumnsOf(schema: Schema): string[] {
   return declared.split(',').map((s) => s.trim()).filter(Boolean);
 }
 
+/** An Arrow struct value (e.g. `__before`) as a plain object; null when absent. */
+function plainObject(value: unknown): Record<string, unknown> | null {
+  if (value === null || value === undefined) return null;
+  const json = (value as { toJSON?: () => unknown }).toJSON;
+  return (typeof json === 'function' ? json.call(value) : value) as Record<string, unknown>;
+}
+
 function keyOf(row: Record<string, unknown>, columns: string[]): Record<string, unknown> | null {
   if (columns.length === 0) return null;
   const key: Record<string, unknown> = {};
@@ -131,7 +143,8 @@ function keyText(key: Record<string, unknown>, asObject: boolean): string | null
 
 function millis(value: unknown): number | undefined {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'number') return value;
+  // Microsecond timestamps come as fractional milliseconds; Debezium's ts_ms is whole.
+  if (typeof value === 'number') return Math.floor(value);
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return value.getTime();
   const parsed = Date.parse(String(value));

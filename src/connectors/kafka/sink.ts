@@ -8,10 +8,8 @@ import { AvroSerializer } from './avro-serializer.js';
 import { createKafkaClient, parseTopicPartition } from './client.js';
 import type { KafkaConfig } from './config.js';
 import { encodeBatch } from './encode.js';
+import { chunksOf } from './produce-chunks.js';
 import { transactionalGroups } from './transactional-groups.js';
-
-/** Bytes of values per produce request, well under the broker's default 1 MiB record batch. */
-const MAX_REQUEST_BYTES = 512 * 1024;
 
 /** Broker answers meaning another producer with the same transactional id took over. */
 const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
@@ -166,23 +164,4 @@ export class KafkaSink implements Sink {
     })();
     return this.connecting;
   }
-}
-
-/** Splits messages so one produce request stays under MAX_REQUEST_BYTES of values. */
-function chunksOf(messages: Message[]): Message[][] {
-  const chunks: Message[][] = [];
-  let current: Message[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = (typeof m.value === 'string' ? Buffer.byteLength(m.value) : (m.value?.length ?? 0)) + 64;
-    if (current.length > 0 && bytes + size > MAX_REQUEST_BYTES) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
