@@ -41,6 +41,14 @@ export const postgresConfigSchema = Type.Object(
       description: 'Sink: append rows, replace the table atomically at the end, or upsert by key (changelog batches always apply by key)',
       default: 'append',
     }),
+    table_map: Type.Optional(Type.Record(Type.String(), Type.String(), {
+      description: 'Sink: route each batch by its source table (`sluice.table` metadata, else its stream) to a target table; keys as `schema.table` or `table`',
+      examples: [{ 'public.orders': 'replica.orders' }],
+    })),
+    target_schema: Type.Optional(Type.String({
+      description: 'Sink: route each batch to the table of the same name as its source table in this schema (when `table_map` does not name it)',
+      examples: ['replica'],
+    })),
     create_table: Type.Boolean({ description: 'Sink: create the table from the first batch schema when missing', default: false }),
     add_columns: Type.Boolean({ description: 'Sink: add columns that appear in batches but not in the table', default: true }),
   },

@@ -2,54 +2,57 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Field, RecordBatch } from 'apache-arrow';
 import type { Batch } from '../../core/batch.js';
-import type { Sink, SinkOpenContext } from '../../core/ports.js';
+import type { SinkOpenContext } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { PostgresConfig } from './config.js';
-import { closeQuietly, connect, ident, primaryKey, qualified, splitTable } from './client.js';
+import { ident, primaryKey, qualified, splitTable } from './client.js';
 import { copyEscape, textFormatter, type TextFormatter } from './pg-text.js';
 import { pgTypeOfField } from './types.js';
 import { KEY_META } from './text-batch.js';
-import { RESERVED_COLUMNS, foldChanges, type FoldedChange } from './changelog-fold.js';
+import { OP_COLUMN, RESERVED_COLUMNS, TRUNCATE_OP, foldChanges, type FoldedChange } from './changelog-fold.js';
 
 /**
- * Writes batches to a table. `append` copies rows in; `upsert` merges them by key (COPY into a
+ * Writes batches to one table. `append` copies rows in; `upsert` merges them by key (COPY into a
  * temporary table, then INSERT ... ON CONFLICT); `replace` loads a staging table and swaps its
  * rows into the target in one transaction at `finish()`, so a failed run leaves the target as it
- * was. Changelog batches (`__op` c/u/r/d) always apply by key, so replaying a batch changes nothing.
+ * was. Changelog batches (`__op` c/u/r/d) always apply by key, so replaying a batch changes
+ * nothing; a `t` row (TRUNCATE at the source) empties the table first, in the same transaction.
+ * The connection belongs to the sink that routes to this writer.
  */
-export class PostgresSink implements Sink {
-  private client: pg.Client | undefined;
-  private readonly table: string;
+export class TableWriter {
   private columns: Set<string> | undefined;
   private key: string[] | undefined;
   private stagingReady = false;
   private resuming = false;
   private logger: Logger | undefined;
 
-  constructor(private readonly config: PostgresConfig) {
-    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql sink needs `table`');
-    this.table = config.table;
-  }
+  constructor(
+    private readonly config: PostgresConfig,
+    private readonly table: string,
+    private readonly connection: () => Promise<pg.Client>,
+  ) {}
 
-  async open(ctx: SinkOpenContext): Promise<void> {
+  open(ctx: Pick<SinkOpenContext, 'resuming' | 'logger'>): void {
     this.resuming = ctx.resuming;
     this.logger = ctx.logger;
-    await this.connection();
   }
 
   async write(batch: Batch): Promise<void> {
     if (batch.data.numRows === 0) return;
     const client = await this.connection();
     try {
+      const truncateAt = batch.meta.kind === 'changelog' ? lastTruncate(batch.data) : -1;
+      // Rows before the last TRUNCATE are gone anyway: only the ones after it are applied.
+      const data = truncateAt < 0 ? batch.data : batch.data.slice(truncateAt + 1);
       await this.prepareTable(client, batch.data);
       const target = this.config.write_mode === 'replace' ? await this.staging(client) : qualified(this.table);
-      const columns = batch.data.schema.fields.map((f) => f.name).filter((name) => !RESERVED_COLUMNS.has(name) && this.columns!.has(name));
+      const columns = data.schema.fields.map((f) => f.name).filter((name) => !RESERVED_COLUMNS.has(name) && this.columns!.has(name));
       if (batch.meta.kind === 'changelog' || this.config.write_mode === 'upsert') {
-        await this.merge(client, target, batch.data, columns, this.keyOf(batch.data));
+        await this.merge(client, target, data, columns, this.keyOf(data), truncateAt >= 0);
       } else {
-        const formatters = columns.map((c) => textFormatter(batch.data.getChild(c)!));
-        await copyRows(client, target, columns, formatters, rangeOf(batch.data.numRows));
+        const formatters = columns.map((c) => textFormatter(data.getChild(c)!));
+        await copyRows(client, target, columns, formatters, rangeOf(data.numRows));
       }
     } catch (error) {
       throw sinkError(error, this.table);
@@ -74,16 +77,6 @@ export class PostgresSink implements Sink {
       await client.query('rollback').catch(() => undefined);
       throw sinkError(error, this.table);
     }
-  }
-
-  async close(): Promise<void> {
-    await closeQuietly(this.client);
-    this.client = undefined;
-  }
-
-  private async connection(): Promise<pg.Client> {
-    this.client ??= await connect(this.config);
-    return this.client;
   }
 
   private keyOf(data: RecordBatch): string[] {
@@ -138,8 +131,8 @@ export class PostgresSink implements Sink {
     return staging;
   }
 
-  /** Applies the net change of a batch per key in one transaction. */
-  private async merge(client: pg.Client, target: string, data: RecordBatch, columns: string[], key: string[]): Promise<void> {
+  /** Applies the net change of a batch per key in one transaction, after emptying the table when `truncate`. */
+  private async merge(client: pg.Client, target: string, data: RecordBatch, columns: string[], key: string[], truncate: boolean): Promise<void> {
     const formatters = columns.map((c) => textFormatter(data.getChild(c)!));
     const keyFormatters = key.map((k) => {
       const column = data.getChild(k);
@@ -152,6 +145,10 @@ export class PostgresSink implements Sink {
     const values = columns.filter((c) => !key.includes(c));
     await client.query('begin');
     try {
+      if (truncate) {
+        await client.query(`truncate table ${target}`);
+        this.logger?.info({ table: this.table }, 'truncated (TRUNCATE at the source)');
+      }
       await client.query(`create temp table ${stage} on commit drop as select ${columns.map(ident).join(', ')} from ${target} with no data`);
       await client.query(`alter table ${stage} add column "__op" text, add column "__unchanged" text[]`);
       await copyChanges(client, stage, columns, formatters, changes);
@@ -171,6 +168,14 @@ export class PostgresSink implements Sink {
       throw error;
     }
   }
+}
+
+/** Row of the last TRUNCATE (`__op` = t) in a changelog batch, or -1. */
+function lastTruncate(data: RecordBatch): number {
+  const ops = data.getChild(OP_COLUMN);
+  if (!ops) return -1;
+  for (let row = data.numRows - 1; row >= 0; row--) if (ops.get(row) === TRUNCATE_OP) return row;
+  return -1;
 }
 
 function columnDdl(field: Field): string {

@@ -1,0 +1,76 @@
+import type pg from 'pg';
+import type { Batch } from '../../core/batch.js';
+import type { Sink, SinkOpenContext } from '../../core/ports.js';
+import { SluiceError } from '../../core/errors.js';
+import type { PostgresConfig } from './config.js';
+import { closeQuietly, connect, splitTable } from './client.js';
+import { TABLE_META } from './cdc/changelog-buffer.js';
+import { TableWriter } from './table-writer.js';
+
+/**
+ * The `postgresql` sink: writes each batch to one table (see TableWriter for the write modes).
+ * The table is `table`, or is picked per batch from its source table (`sluice.table` metadata,
+ * else the stream) through `table_map` and `target_schema`, so one sink node can take a whole
+ * multi-table CDC changelog. All tables are written on one connection, batch after batch.
+ *
+ * @example
+ * { type: 'postgresql', inputs: ['cdc'], config: { url: '${env:PG_TARGET_URL}', target_schema: 'replica' } }
+ */
+export class PostgresSink implements Sink {
+  private client: pg.Client | undefined;
+  private readonly writers = new Map<string, TableWriter>();
+  private openContext: Pick<SinkOpenContext, 'resuming' | 'logger'> | undefined;
+
+  constructor(private readonly config: PostgresConfig) {
+    if (!config.table && !config.table_map && !config.target_schema) {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql sink needs `table`, `table_map` or `target_schema`');
+    }
+  }
+
+  async open(ctx: SinkOpenContext): Promise<void> {
+    this.openContext = ctx;
+    await this.connection();
+  }
+
+  async write(batch: Batch): Promise<void> {
+    if (batch.data.numRows === 0) return;
+    await this.writer(this.targetOf(batch)).write(batch);
+  }
+
+  async finish(): Promise<void> {
+    for (const writer of this.writers.values()) await writer.finish();
+  }
+
+  async close(): Promise<void> {
+    await closeQuietly(this.client);
+    this.client = undefined;
+  }
+
+  /** The target table of a batch: mapped, then in the target schema, then the configured table. */
+  targetOf(batch: Batch): string {
+    const { table, table_map: map, target_schema: schema } = this.config;
+    if (!map && !schema) return table!;
+    const source = batch.data.schema.metadata.get(TABLE_META) ?? batch.meta.stream;
+    const { name } = splitTable(source);
+    const mapped = map?.[source] ?? map?.[name];
+    if (mapped) return mapped;
+    if (schema) return `${schema}.${name}`;
+    if (table) return table;
+    throw new SluiceError('SLUICE_SINK_FAILED', `postgresql sink: no target table for source table ${source} (add it to table_map or set target_schema)`, { retriable: false });
+  }
+
+  private writer(table: string): TableWriter {
+    let writer = this.writers.get(table);
+    if (!writer) {
+      writer = new TableWriter(this.config, table, () => this.connection());
+      if (this.openContext) writer.open(this.openContext);
+      this.writers.set(table, writer);
+    }
+    return writer;
+  }
+
+  private async connection(): Promise<pg.Client> {
+    this.client ??= await connect(this.config);
+    return this.client;
+  }
+}
