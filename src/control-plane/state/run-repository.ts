@@ -65,13 +65,15 @@ export class RunRepository {
     return runs.map((r) => ({ ...normalize(r), steps: [] }));
   }
 
-  /** The latest run of each pipeline (or of one). */
-  async latest(pipelineId?: string): Promise<RunRecord[]> {
-    const runs = await this.db.query<RunRecord>(
-      `select distinct on (pipeline_id) * from runs where $1::text is null or pipeline_id = $1 order by pipeline_id, created_at desc`,
+  /** The latest run of each pipeline (or of one), in one query: the status endpoint is polled. */
+  async latest(pipelineId?: string): Promise<Array<{ pipeline_id: string; last_run: RunRecord | null }>> {
+    const rows = await this.db.query<RunRecord & { pid: string }>(
+      `select p.pipeline_id as pid, r.* from pipelines p
+       left join lateral (select * from runs where runs.pipeline_id = p.pipeline_id order by created_at desc limit 1) r on true
+       where $1::text is null or p.pipeline_id = $1 order by p.pipeline_id`,
       [pipelineId ?? null],
     );
-    return runs.map((r) => ({ ...normalize(r), steps: [] }));
+    return rows.map(({ pid, ...run }) => ({ pipeline_id: pid, last_run: run.run_id ? { ...normalize(run as RunRecord), steps: [] } : null }));
   }
 
   async countActive(): Promise<number> {

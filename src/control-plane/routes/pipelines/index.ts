@@ -58,10 +58,9 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
     },
     async (request) => {
       const id = request.query.pipeline_id;
-      if (id) await cp.state.pipelines.require(id).catch(() => Promise.reject(queryNotFound(id)));
-      const ids = id ? [id] : (await cp.state.pipelines.list()).map((p) => p.pipeline_id);
-      const latest = new Map((await cp.state.runs.latest(id)).map((r) => [r.pipeline_id, r]));
-      return { active_runs: cp.runs.activeCount, pipelines: ids.map((pipeline_id) => ({ pipeline_id, last_run: latest.get(pipeline_id) ?? null })) };
+      const pipelines = await cp.state.runs.latest(id);
+      if (id && pipelines.length === 0) throw queryNotFound(id);
+      return { active_runs: cp.runs.activeCount, pipelines };
     },
   );
 
@@ -113,7 +112,7 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
     { config: { access: 'admin' }, schema: { tags: ['pipelines'], summary: 'Delete a pipeline, its versions and runs', params: PipelineIdParams, response: { 200: Type.Object({ deleted: Type.String() }), ...errors(404, 409) } } },
     async (request) => {
       const id = request.params.pipeline_id;
-      const latest = (await cp.state.runs.latest(id))[0];
+      const latest = (await cp.state.runs.latest(id))[0]?.last_run;
       if (latest && (latest.status === 'running' || latest.status === 'queued')) {
         throw new SluiceError('SLUICE_CONFLICT', `pipeline '${id}' has a run in progress; cancel it first`, { issues: [{ path: 'params.pipeline_id', message: 'run in progress' }] });
       }
