@@ -1,10 +1,13 @@
 /**
  * A CDC pipeline process for the crash test: CDC source → one PostgreSQL sink per table, the
  * checkpoint in a JSON file written (atomically) after each durable write and before commit().
- * It logs `W <rows>` after each write, so the test can count the rows delivered in all runs. Usage: worker <src url> <dst url> <checkpoint file> <log file>
+ * It logs `W <rows>` after each write, so the test can count the rows delivered in all runs.
+ * Usage: worker <src url> <dst url> <checkpoint file> <log file> [slot] [exit-after-slot]; with
+ * `exit-after-slot` it kills itself (SIGKILL) as soon as the slot exists, before the snapshot.
  */
 import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { concatMap } from 'rxjs';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Credits } from '../../../src/core/flow-control.js';
 import { isRetriable } from '../../../src/core/errors.js';
@@ -14,7 +17,7 @@ import { postgresConfigSchema } from '../../../src/connectors/postgresql/config.
 import { CdcSource } from '../../../src/connectors/postgresql/cdc/cdc-source.js';
 import { PostgresSink } from '../../../src/connectors/postgresql/sink.js';
 
-const [srcUrl, dstUrl, checkpointFile, logFile] = process.argv.slice(2);
+const [srcUrl, dstUrl, checkpointFile, logFile, slot = 'crash', exitAfterSlot] = process.argv.slice(2);
 const logger = pino({ level: 'silent' });
 
 function loadCheckpoint(): Position | undefined {
@@ -26,14 +29,26 @@ function storeCheckpoint(position: Position): void {
   renameSync(`${checkpointFile}.tmp`, checkpointFile);
 }
 
+/** Whether the replication slot exists: the source asks for a credit right after creating it. */
+async function slotExists(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: srcUrl });
+  await client.connect();
+  try {
+    return (await client.query('select 1 from pg_replication_slots where slot_name = $1', [slot])).rows.length > 0;
+  } finally {
+    await client.end();
+  }
+}
+
 async function runOnce(): Promise<void> {
-  const source = new CdcSource(parseConfig(postgresConfigSchema, { url: srcUrl, mode: 'cdc', slot: 'crash', publication: 'crash', heartbeat_ms: 200 }));
+  const source = new CdcSource(parseConfig(postgresConfigSchema, { url: srcUrl, mode: 'cdc', slot, publication: 'crash', heartbeat_ms: 200 }));
   const sinks = new Map(['a', 'b', 'c'].map((t) => [`public.${t}`, new PostgresSink(parseConfig(postgresConfigSchema, { url: dstUrl, table: t }))]));
   const credits = new Credits(4);
+  const flow = exitAfterSlot ? { acquire: async () => ((await slotExists()) ? process.kill(process.pid, 'SIGKILL') : credits.acquire()) } : credits;
   try {
     await new Promise<void>((resolve, reject) => {
       source
-        .read('crash', loadCheckpoint(), { flow: credits, signal: new AbortController().signal, logger, batchSize: 500 })
+        .read(slot, loadCheckpoint(), { flow, signal: new AbortController().signal, logger, batchSize: 500 })
         .pipe(
           concatMap(async (batch) => {
             if (batch.data.numRows > 0) {
