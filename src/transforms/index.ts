@@ -7,3 +7,6 @@ import './normalize.js';
 import './validate.js';
 import './profile.js';
 import './enrich.js';
+import './pivot.js';
+import './unpivot.js';
+import './mask.js';
