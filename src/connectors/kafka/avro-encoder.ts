@@ -1,8 +1,15 @@
 import type { Message } from 'kafkajs';
 import type { Batch } from '../../core/batch.js';
+import { errorMessage } from '../../core/errors.js';
 import { avroRecordOf, type AvroRecordType, type AvroSchema } from './avro-schema.js';
 import type { AvroSerializer } from './avro-serializer.js';
 import { changeRecords, resolveKeyColumns, valueColumnsOf, type EncodeOptions } from './encode.js';
+
+export interface AvroMessages {
+  messages: Message[];
+  /** Records a value of which Avro cannot hold (e.g. a non-finite number in a long), with why. */
+  rejected: Array<{ record: unknown; reason: string }>;
+}
 
 /** The `source` block of a Debezium envelope, as an Avro record. */
 const SOURCE_SCHEMA: AvroSchema = {
@@ -25,7 +32,7 @@ const SOURCE_SCHEMA: AvroSchema = {
  * With the Debezium envelope the value is an `Envelope` record whose `before`/`after` are
  * nullable `Value` records, so Debezium's Avro consumers read it unchanged.
  */
-export async function encodeAvroBatch(batch: Batch, topic: string, serializer: AvroSerializer, options: EncodeOptions): Promise<Message[]> {
+export async function encodeAvroBatch(batch: Batch, topic: string, serializer: AvroSerializer, options: EncodeOptions): Promise<AvroMessages> {
   const namespace = `sluice.${topic.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const fields = batch.data.schema.fields;
   const valueColumns = new Set(valueColumnsOf(batch.data.schema));
@@ -39,11 +46,20 @@ export async function encodeAvroBatch(batch: Batch, topic: string, serializer: A
     serializer.register(`${topic}-value`, valueSchema),
     keyType ? serializer.register(`${topic}-key`, keyType.schema) : undefined,
   ]);
-  return changeRecords(batch, options).map((record) => ({
-    key: record.key === null || !key || !keyType ? null : serializer.encode(key, keyType.convert(record.key)),
-    value: record.value === null ? null : serializer.encode(value, debezium ? envelopeValue(record.value, row) : row.convert(record.value)),
-    headers: { ...record.headers, 'sluice.schema.id': String(value.id) },
-  }));
+  const messages: Message[] = [];
+  const rejected: AvroMessages['rejected'] = [];
+  for (const record of changeRecords(batch, options)) {
+    try {
+      messages.push({
+        key: record.key === null || !key || !keyType ? null : serializer.encode(key, keyType.convert(record.key)),
+        value: record.value === null ? null : serializer.encode(value, debezium ? envelopeValue(record.value, row) : row.convert(record.value)),
+        headers: { ...record.headers, 'sluice.schema.id': String(value.id) },
+      });
+    } catch (error) {
+      rejected.push({ record: record.value ?? record.key, reason: `not encodable with schema ${value.id} of ${topic}-value: ${errorMessage(error)}` });
+    }
+  }
+  return { messages, rejected };
 }
 
 function envelopeSchema(value: AvroSchema, namespace: string): AvroSchema {

@@ -49,7 +49,9 @@ function avroTypeOf(type: DataType): [unknown, Convert] {
   if (DataType.isDictionary(type)) return avroTypeOf(type.dictionary);
   if (DataType.isBool(type)) return ['boolean', (v) => Boolean(v)];
   if (DataType.isInt(type)) {
-    return type.bitWidth < 32 || (type.bitWidth === 32 && type.isSigned) ? ['int', (v) => Number(v)] : ['long', (v) => Number(v)];
+    if (type.bitWidth < 32 || (type.bitWidth === 32 && type.isSigned)) return ['int', (v) => Number(v)];
+    // 64-bit values stay bigints beyond 2^53; the serializer's long type encodes them exactly.
+    return ['long', (v) => (typeof v === 'bigint' && !Number.isSafeInteger(Number(v)) ? v : Number(v))];
   }
   if (DataType.isFloat(type)) return [type.precision === 1 ? 'float' : 'double', (v) => Number(v)];
   if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return ['string', (v) => String(v)];
@@ -65,6 +67,17 @@ function avroTypeOf(type: DataType): [unknown, Convert] {
     return [{ type: 'long', logicalType: 'timestamp-millis' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v))];
   }
   if (DataType.isDate(type)) return [{ type: 'int', logicalType: 'date' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v) / DAY_MS)];
-  if (DataType.isDecimal(type)) return [{ type: 'string', 'sluice.type': `decimal(${type.precision},${type.scale})` }, (v) => String(v)];
+  if (DataType.isDecimal(type)) {
+    const scale = type.scale;
+    return [{ type: 'string', 'sluice.type': `decimal(${type.precision},${scale})` }, (v) => decimalText(String(v), scale)];
+  }
   return ['string', (v) => (typeof v === 'string' ? v : toJson(v))];
+}
+
+/** Arrow gives a decimal as its unscaled integer: `12345` with scale 2 is `123.45`. */
+export function decimalText(unscaled: string, scale: number): string {
+  if (scale <= 0) return scale === 0 ? unscaled : `${unscaled}${'0'.repeat(-scale)}`;
+  const negative = unscaled.startsWith('-');
+  const digits = (negative ? unscaled.slice(1) : unscaled).padStart(scale + 1, '0');
+  return `${negative ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
 }

@@ -14,6 +14,28 @@ export interface RegisteredAvro {
   type: avro.Type;
 }
 
+/**
+ * Avro `long` taking JS numbers and bigints (Arrow's Int64), so values beyond 2^53 encode
+ * exactly; the bytes are plain Avro longs, readable by any consumer.
+ */
+const BIG_LONG = avro.types.LongType.__with({
+  fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
+  toBuffer: (n: bigint | number) => {
+    const buffer = Buffer.alloc(8);
+    buffer.writeBigInt64LE(BigInt(n));
+    return buffer;
+  },
+  fromJSON: (n: number | string) => BigInt(n),
+  toJSON: (n: bigint) => (Number.isSafeInteger(Number(n)) ? Number(n) : n.toString()),
+  isValid: (n: unknown) => typeof n === 'bigint' || (typeof n === 'number' && Number.isSafeInteger(n)),
+  compare: (a: bigint | number, b: bigint | number) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+/** An avsc type for a schema whose longs may be bigints. */
+export function avroType(schema: avro.Schema): avro.Type {
+  return avro.Type.forSchema(schema, { registry: { long: BIG_LONG } });
+}
+
 /** The Confluent wire format: magic byte 0, the schema id (4 bytes, big endian), the Avro body. */
 export function wireFormat(id: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(5 + body.length);
@@ -60,7 +82,7 @@ export class AvroSerializer {
   private async registerNow(subject: string, text: string): Promise<RegisteredAvro> {
     try {
       const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject });
-      return { id, type: avro.Type.forSchema(JSON.parse(text) as avro.Schema) };
+      return { id, type: avroType(JSON.parse(text) as avro.Schema) };
     } catch (error) {
       if (isSluiceError(error)) throw error;
       const status = (error as { status?: number }).status;

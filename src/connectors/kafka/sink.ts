@@ -90,7 +90,7 @@ export class KafkaSink implements Sink {
     await this.reset();
   }
 
-  private encode(batch: Batch): Promise<Message[]> | Message[] {
+  private async encode(batch: Batch): Promise<Message[]> {
     const options = {
       keyColumns: this.config.key_columns,
       envelope: this.config.envelope,
@@ -98,7 +98,14 @@ export class KafkaSink implements Sink {
       headers: this.config.headers,
       name: this.ctx.node,
     };
-    return this.avro ? encodeAvroBatch(batch, this.topic, this.avro, options) : encodeBatch(batch, options);
+    if (!this.avro) return encodeBatch(batch, options);
+    const { messages, rejected } = await encodeAvroBatch(batch, this.topic, this.avro, options);
+    if (rejected.length > 0) {
+      // Retrying cannot help a value the schema cannot hold: dead-letter it, or fail for good.
+      if (!this.deadLetter) throw new SluiceError('SLUICE_RECORD_INVALID', rejected[0].reason);
+      await this.deadLetter(batch, rejected.map(({ record, reason }) => ({ node: this.ctx.node, reason, record, origin: { topic: this.topic } })));
+    }
+    return messages;
   }
 
   /** One batch, and the source offsets it ends at, in one transaction. */
