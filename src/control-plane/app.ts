@@ -136,7 +136,8 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
 async function registerSyncRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
   const modulePath = './routes/sync/index.js';
   const module = (await import(modulePath).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ERR_MODULE_NOT_FOUND') return undefined;
+    // Only the module itself missing means "no sync engine"; a missing import inside it is a bug.
+    if (error.code === 'ERR_MODULE_NOT_FOUND' && error.message.includes('routes/sync/index')) return undefined;
     throw error;
   })) as { syncRoutes?: (app: TypedApp, cp: ControlPlane) => Promise<void> } | undefined;
   await module?.syncRoutes?.(app, cp);

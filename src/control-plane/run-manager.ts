@@ -33,6 +33,8 @@ export interface RunManagerOptions {
  */
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
+  /** Set by shutdown(): runs stopped from here on were interrupted, not cancelled by a user. */
+  private stopping = false;
 
   constructor(private readonly options: RunManagerOptions) {}
 
@@ -74,14 +76,15 @@ export class RunManager {
           onEvent: (event) => {
             publish(event);
             if (event.type === 'step') {
+              const stepStatus = this.stopping && event.status === 'cancelled' ? 'interrupted' : event.status;
               persist(() =>
-                state.runs.setStep(runId, event.step, { status: event.status, attempts: event.attempt, rows_out: event.rows, result: event.result, error: event.error }),
+                state.runs.setStep(runId, event.step, { status: stepStatus, attempts: event.attempt, rows_out: event.rows, result: event.result, error: event.error }),
               );
             }
           },
         });
-        status = result.status;
-        error = result.error;
+        status = this.stopping && result.status === 'cancelled' ? 'interrupted' : result.status;
+        error = status === 'interrupted' ? 'the server stopped while the run was in progress' : result.error;
       } catch (failure) {
         error = errorMessage(failure);
         runLogger.error({ err: failure }, 'run failed');
@@ -128,8 +131,9 @@ export class RunManager {
     await this.active.get(runId)?.done;
   }
 
-  /** Cancels every run in progress and waits for them to record their end. */
+  /** Stops every run in progress, recording them as interrupted, and waits for that to be stored. */
   async shutdown(): Promise<void> {
+    this.stopping = true;
     for (const run of this.active.values()) run.controller.abort();
     await Promise.all([...this.active.values()].map((r) => r.done));
   }

@@ -36,6 +36,16 @@ describe('runs: cancel, conflicts and cron schedules', () => {
     expect((await inject('GET', `/api/v1/pipelines/runs/${runId}`)).statusCode).toBe(404);
   });
 
+  it('a server shutting down records its runs in progress as interrupted', async () => {
+    await inject('POST', '/api/v1/pipelines', { pipeline_id: 'cut', steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }] });
+    const runId = (await inject('POST', '/api/v1/pipelines/cut/run')).json().run_id;
+    for (let i = 0; i < 100 && (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json().status !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    await server.restart();
+    const run = (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json();
+    expect(run.status).toBe('interrupted');
+    expect(run.steps[0].status).toBe('interrupted');
+  });
+
   it('a cron schedule starts runs by itself until the schedule is removed', async () => {
     const doc = { pipeline_id: 'cron', schedule: '* * * * * *', steps: [{ id: 'n', type: 'custom', config: { function: 'noop' } }] };
     const created = await inject('POST', '/api/v1/pipelines', doc);

@@ -8,6 +8,7 @@ import { errors } from '../../schemas/common.js';
 import type { DatasourceRecord } from '../../state/datasource-repository.js';
 import { publicConfig } from '../../state/secret-fields.js';
 import { checkConnection } from './check-connection.js';
+import { stepOutputConnector } from '../../../pipeline/step-output.js';
 
 type Health = { status: 'healthy' | 'unhealthy' | 'unknown'; error?: string };
 
@@ -23,9 +24,9 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
     async (request, reply) => {
       const { name, type, test_connection } = request.body;
       const config = request.body.config ?? request.body.connection_config ?? {};
-      const connector = registry.getConnector(type);
+      const connector = type === stepOutputConnector.type ? undefined : registry.getConnector(type);
       if (!connector) {
-        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${registry.connectorTypes().filter((t) => t !== 'step_output').join(', ')})` }] });
+        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${registry.connectorTypes().filter((t) => t !== stepOutputConnector.type).join(', ')})` }] });
       }
       parseConfig(connector.configSchema, config, request.body.config ? 'body.config' : 'body.connection_config');
       const tested = test_connection ? await checkConnection(type, config) : false;
