@@ -66,7 +66,7 @@ export class SyncEngine {
   constructor(private readonly options: SyncEngineOptions) {
     const env = options.env ?? process.env;
     this.redisUrl = options.redisUrl ?? env.SLUICE_REDIS_URL ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-    this.keyPrefix = options.keyPrefix ?? 'sluice:sync:';
+    this.keyPrefix = options.keyPrefix ?? env.SLUICE_SYNC_KEY_PREFIX ?? 'sluice:sync:';
     this.logger = (options.logger ?? rootLogger).child({ component: 'sync' });
     this.redis = new Redis(this.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
     this.redis.on('error', (error) => this.logger.debug({ err: error }, 'redis connection error'));

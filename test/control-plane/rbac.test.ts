@@ -33,6 +33,15 @@ const ROUTES: Record<string, Access> = {
   'POST /api/v1/files/upload': 'operator',
   'POST /api/v1/files/detect-types': 'operator',
   'GET /api/v1/audit': 'admin',
+  'POST /api/v1/sync/rules': 'operator',
+  'GET /api/v1/sync/rules': 'viewer',
+  'GET /api/v1/sync/rules/{rule_id}': 'viewer',
+  'DELETE /api/v1/sync/rules/{rule_id}': 'admin',
+  'POST /api/v1/sync/execute/{rule_id}': 'operator',
+  'GET /api/v1/sync/status': 'viewer',
+  'GET /api/v1/sync/rules/{rule_id}/history': 'viewer',
+  'GET /api/v1/sync/rules/{rule_id}/conflicts': 'viewer',
+  'POST /api/v1/sync/rules/{rule_id}/conflicts/resolve': 'operator',
 };
 const HIDDEN: Record<string, Access> = { 'GET /metrics': 'public', 'GET /openapi.json': 'public', 'GET /docs/': 'public' };
 
