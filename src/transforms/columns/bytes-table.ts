@@ -10,6 +10,7 @@ export class BytesTable {
   private lengths = new Int32Array(1024);
   private hashes = new Int32Array(1024);
   private slots = new Int32Array(2048).fill(-1);
+  private slotHashes = new Int32Array(2048);
   private count = 0;
   private nullCode = -1;
 
@@ -25,24 +26,15 @@ export class BytesTable {
 
   /** The code of bytes[start, end), adding them when new (or -1 when new and not `insert`). */
   codeOf(bytes: Uint8Array, start: number, end: number, insert = true): number {
-    // FNV-style over 4 bytes at a time, then a murmur finalizer to spread the bits.
-    let h = 0x811c9dc5 ^ (end - start);
-    let i = start;
-    for (; i + 3 < end; i += 4) h = Math.imul(h ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24)), 0x01000193);
-    for (; i < end; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
+    const h = murmur3(bytes, start, end);
     const mask = this.slots.length - 1;
     const length = end - start;
+    const slotHashes = this.slotHashes;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const code = this.slots[slot];
-      if (code < 0) {
-        if (!insert) return -1;
-        const added = this.append(h, length, start, bytes, slot);
-        return added;
-      }
-      if (this.hashes[code] === h && this.lengths[code] === length && this.equals(code, bytes, start, length)) return code;
+      if (code < 0) return insert ? this.append(h, length, start, bytes, slot) : -1;
+      // The hash sits next to the slot: most probes never touch the entry itself.
+      if (slotHashes[slot] === h && this.lengths[code] === length && this.equals(code, bytes, start, length)) return code;
     }
   }
 
@@ -81,6 +73,7 @@ export class BytesTable {
     }
     if (length >= 0) {
       this.slots[slot] = code;
+      this.slotHashes[slot] = hash;
       // Keep the load factor under one half.
       if (this.count * 2 > this.slots.length) this.rehash();
     }
@@ -89,15 +82,48 @@ export class BytesTable {
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const slotHashes = new Int32Array(slots.length);
     const mask = slots.length - 1;
     for (let code = 0; code < this.count; code++) {
       if (this.lengths[code] < 0) continue;
       let slot = this.hashes[code] & mask;
       while (slots[slot] >= 0) slot = (slot + 1) & mask;
       slots[slot] = code;
+      slotHashes[slot] = this.hashes[code];
     }
     this.slots = slots;
+    this.slotHashes = slotHashes;
   }
+}
+
+/** MurmurHash3 (x86, 32-bit) of bytes[start, end). */
+function murmur3(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x9747b28c;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
+    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  const rest = end - i;
+  if (rest > 0) {
+    let k = bytes[i];
+    if (rest > 1) k ^= bytes[i + 1] << 8;
+    if (rest > 2) k ^= bytes[i + 2] << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+  }
+  h ^= end - start;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
 }
 
 function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {

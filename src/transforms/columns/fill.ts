@@ -6,13 +6,22 @@ import { parseTimestamp } from '../expression/coerce.js';
 /** Which rows of a column are missing: null, or NaN in a float column (as pandas counts them). */
 export function missingMask(vector: Vector): Uint8Array {
   const n = vector.length;
-  const kind = kindOfType(vector.type as DataType);
-  const col = loadColumn(vector, kind === 'other' ? 'string' : kind);
+  const type = vector.type as DataType;
   const missing = new Uint8Array(n);
-  if (col.kind === 'null') return missing.fill(1);
-  const valid = col.valid;
-  const floats = col.kind === 'float' ? col.values : null;
-  for (let i = 0; i < n; i++) missing[i] = (valid !== null && valid[i] === 0) || (floats !== null && floats[i] !== floats[i]) ? 1 : 0;
+  if (DataType.isNull(type)) return missing.fill(1);
+  // Validity straight from the bitmaps: no value is decoded.
+  let row = 0;
+  for (const data of vector.data) {
+    const bitmap = data.nullCount > 0 ? data.nullBitmap : undefined;
+    if (bitmap && bitmap.length > 0) {
+      for (let i = 0, j = data.offset; i < data.length; i++, j++) missing[row + i] = ((bitmap[j >> 3] >> (j & 7)) & 1) ^ 1;
+    }
+    if (DataType.isFloat(type) && ArrayBuffer.isView(data.values)) {
+      const values = data.values as unknown as ArrayLike<number>;
+      for (let i = 0; i < data.length; i++) if (values[i] !== values[i]) missing[row + i] = 1;
+    }
+    row += data.length;
+  }
   return missing;
 }
 

@@ -1,6 +1,7 @@
 import { DataType, type RecordBatch, type Vector } from 'apache-arrow';
 import { SluiceError } from '../../core/errors.js';
 import { kindOfType, loadColumn, toVector, type Col, type Kind } from '../expression/columns.js';
+import { missingMask } from './fill.js';
 import { float64Vector, isNumericType, readNumbers } from './numbers.js';
 
 export const AGG_FUNCS = ['sum', 'mean', 'min', 'max', 'count', 'std', 'median', 'count_distinct', 'first', 'last'] as const;
@@ -106,8 +107,10 @@ class CompositeAccumulator implements Accumulator {
       distinct: funcs.has('count_distinct'),
       ends: funcs.has('first') || funcs.has('last'),
     };
-    if (funcs.has('count') && !numeric) this.needs.ends = true;
+    this.countValid = funcs.has('count') && !numeric;
   }
+
+  private readonly countValid: boolean;
 
   add(vector: Vector, ids: Int32Array, groups: number): void {
     const n = vector.length;
@@ -150,6 +153,12 @@ class CompositeAccumulator implements Accumulator {
         for (let i = 0; i < n; i++) if (valid[i]) this.samples[ids[i]].push(values[i]);
       }
     }
+    if (this.countValid) {
+      // Counting text values needs their validity only, not the values.
+      const missing = missingMask(vector);
+      const count = this.count;
+      for (let i = 0; i < n; i++) if (!missing[i]) count[ids[i]]++;
+    }
     if (this.needs.distinct || this.needs.ends) this.addValues(vector, ids, groups);
   }
 
@@ -172,7 +181,6 @@ class CompositeAccumulator implements Accumulator {
       if (this.needs.ends) {
         if (this.first[g] === undefined) this.first[g] = v;
         this.last[g] = v;
-        if (!this.numeric) this.count[g]++;
       }
     }
   }
