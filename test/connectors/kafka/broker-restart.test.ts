@@ -74,5 +74,5 @@ describe('kafka sink across a broker restart', () => {
     await consumer.disconnect();
     expect(seen.size).toBe(batches * size);
     expect([...seen].every((n) => Number.isInteger(n) && n >= 0 && n < batches * size)).toBe(true);
-  });
+  }, 240_000);
 });

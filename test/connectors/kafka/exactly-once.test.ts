@@ -124,5 +124,5 @@ describe('exactly-once kafka → kafka', () => {
     expect(new Set(numbers).size).toBe(total);
     expect(Math.min(...numbers)).toBe(0);
     expect(Math.max(...numbers)).toBe(total - 1);
-  });
+  }, 240_000);
 });

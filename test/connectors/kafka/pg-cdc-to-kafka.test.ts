@@ -113,5 +113,5 @@ describe('topologies/pg-cdc-to-kafka.ts: PostgreSQL CDC → Avro Debezium events
     expect(state.size).toBe(rows.size);
     expect(state.get(10)).toEqual({ id: 10, name: 'back again', email: 'back@example.com', balance: '1.50' });
     expect(state.has(15)).toBe(false);
-  });
+  }, 240_000);
 });

@@ -76,5 +76,5 @@ describe('kafka source: a second instance joins the group mid-run', () => {
     expect(seen().size).toBe(total);
     expect([...seen()].every((n) => n >= 0 && n < total)).toBe(true);
     expect(second.sink.rows.length).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });
