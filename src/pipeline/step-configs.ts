@@ -21,6 +21,8 @@ export const TransformationSchema = Type.Object(
     config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     rule_id: Type.Optional(Type.String()),
     name: Type.Optional(Type.String()),
+    priority: Type.Optional(Type.Number({ description: 'Lower runs first; entries without one run after, in list order.' })),
+    enabled: Type.Optional(Type.Boolean({ description: 'False skips the entry.' })),
   },
   { additionalProperties: false },
 );

@@ -61,7 +61,19 @@ describe('pipeline executor', () => {
         pipeline_id: 'etl',
         steps: [
           { id: 'extract', type: 'extract', config: { source: 'raw' } },
-          { id: 'east', type: 'transform', depends_on: ['extract'], config: { input_step: 'extract', transformations: [{ type: 'filter', config: { condition: "region = 'eastus'" } }] } },
+          {
+            id: 'east',
+            type: 'transform',
+            depends_on: ['extract'],
+            config: {
+              input_step: 'extract',
+              transformations: [
+                { type: 'map', priority: 2, config: { rename: { region: 'location' } } },
+                { type: 'filter', priority: 1, config: { condition: "region = 'eastus'" } },
+                { type: 'filter', enabled: false, config: { condition: 'false' } },
+              ],
+            },
+          },
           {
             id: 'check',
             type: 'validate',
@@ -81,7 +93,12 @@ describe('pipeline executor', () => {
       { events },
     );
     expect(result.status, result.error).toBe('completed');
-    expect(lines(join(dir, 'out.ndjson')).map((r) => r.resource_id)).toEqual(['r1', 'r3', 'r3']);
+    // filter (priority 1) ran before the rename (priority 2); the disabled filter did not run.
+    expect(lines(join(dir, 'out.ndjson')).map((r) => [r.resource_id, r.location])).toEqual([
+      ['r1', 'eastus'],
+      ['r3', 'eastus'],
+      ['r3', 'eastus'],
+    ]);
     const report = result.steps.get('check')!.outcome!.result as { passed: boolean; rules: Array<{ name: string; violations: number; passed: boolean }> };
     expect(report.passed).toBe(false);
     expect(Object.fromEntries(report.rules.map((r) => [r.name, r.violations]))).toEqual({ ids: 0, unique: 1, cost: 1, count: 0 });

@@ -66,18 +66,26 @@ function asInputError(error: unknown, path: string): unknown {
   return error;
 }
 
-/** Writes rows to a datasource through its sink: open, write, finish (publishes staged writes), close. */
+/** Writes rows to a datasource through its sink. */
 export async function writeRows(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, rows: Record<string, unknown>[], logger: Logger): Promise<number> {
-  const connector = connectorOf(ds, 'body.source_name', 'sink');
+  return writeBatches(ds, sinkConfig, [recordBatchFromRows(rows)], logger);
+}
+
+/** Writes batches to a datasource through its sink: open, write each, finish (publishes staged writes), close. */
+export async function writeBatches(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, batches: RecordBatch[], logger: Logger, path = 'body.source_name'): Promise<number> {
+  const connector = connectorOf(ds, path, 'sink');
   const config = parseConfig(connector.configSchema, resolveEnvRefs(sinkConfig), 'body');
-  const data = recordBatchFromRows(rows);
   const sink = connector.createSink!(config, { node: 'write', logger });
+  let rows = 0;
   try {
     await sink.open?.({ resuming: false, logger });
-    await sink.write({ data, meta: { stream: 'api', partition: 'api', position: null, kind: 'records' } });
+    for (const [seq, data] of batches.entries()) {
+      await sink.write({ data, meta: { stream: 'api', partition: 'api', position: seq, kind: 'records', seq } });
+      rows += data.numRows;
+    }
     await sink.finish?.();
   } finally {
     await sink.close();
   }
-  return data.numRows;
+  return rows;
 }

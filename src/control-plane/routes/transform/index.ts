@@ -1,15 +1,13 @@
-import type { Logger } from '../../../core/logger.js';
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { Logger } from '../../../core/logger.js';
 import { SluiceError } from '../../../core/errors.js';
-import { executePipeline } from '../../../pipeline/executor.js';
-import { planPipeline } from '../../../pipeline/plan.js';
-import { readOutput } from '../../../pipeline/steps/read-output.js';
-import { TransformationSchema } from '../../../pipeline/step-configs.js';
+import { LoadConfigSchema, TransformationSchema, type LoadConfig } from '../../../pipeline/step-configs.js';
+import { extractSourceConfig, loadSinkConfig } from '../../../pipeline/steps/connector-configs.js';
+import { applyTransforms } from '../../../transforms/apply-transforms.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
 import { errors, JsonObject } from '../../schemas/common.js';
+import { readBatches, writeBatches } from '../data/datasource-io.js';
 import { jsonRows } from '../data/json-rows.js';
 
 const ApplyBody = Type.Object(
@@ -19,6 +17,7 @@ const ApplyBody = Type.Object(
     query: Type.Optional(Type.String({ minLength: 1 })),
     table: Type.Optional(Type.String({ minLength: 1 })),
     path: Type.Optional(Type.String({ minLength: 1 })),
+    limit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100_000, description: 'Rows read from the source at most (for larger data, run a pipeline).' }),
     output_source: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'A connected datasource to write the result to.' })),
     output_table: Type.Optional(Type.String({ minLength: 1 })),
     mode: Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], { default: 'append' }),
@@ -27,70 +26,73 @@ const ApplyBody = Type.Object(
   { additionalProperties: false },
 );
 
-interface Stats {
-  total_transformations: number;
+interface Totals {
+  calls: number;
   successful: number;
   failed: number;
+  total_transformations: number;
   rows_processed: number;
   total_processing_ms: number;
   by_type: Record<string, number>;
 }
 
-/** Applies transformation chains to a datasource (optionally writing the result) and keeps statistics. */
+/** Applies transformation lists to a datasource's rows (optionally writing the result) and keeps statistics. */
 export async function transformRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
-  const stats: Stats = { total_transformations: 0, successful: 0, failed: 0, rows_processed: 0, total_processing_ms: 0, by_type: {} };
+  const totals: Totals = { calls: 0, successful: 0, failed: 0, total_transformations: 0, rows_processed: 0, total_processing_ms: 0, by_type: {} };
 
   app.post(
     '/transform/apply',
     {
       config: { access: 'operator' },
-      schema: { tags: ['transform'], summary: 'Apply transformations to a datasource', body: ApplyBody, response: { 200: Type.Object({ rows_in: Type.Number(), rows_out: Type.Number(), output_source: Type.Optional(Type.String()), preview: Type.Array(JsonObject), duration_ms: Type.Number() }), ...errors(404, 422) } },
+      schema: {
+        tags: ['transform'],
+        summary: 'Apply transformations (in priority order) to a datasource; per-transformation statistics, validation and profile reports',
+        body: ApplyBody,
+        response: { 200: Type.Object({ rows_in: Type.Number(), rows_out: Type.Number(), output_source: Type.Optional(Type.String()), stats: Type.Array(JsonObject), dead_letters: Type.Number(), preview: Type.Array(JsonObject), duration_ms: Type.Number() }), ...errors(404, 422) },
+      },
     },
     async (request) => {
       const body = request.body;
-      await cp.state.datasources.resolve(body.source_name);
-      if (body.output_source) await cp.state.datasources.resolve(body.output_source).catch(() => Promise.reject(outputNotFound(body.output_source!)));
-      const plan = planPipeline(
-        {
-          pipeline_id: 'transform-apply',
-          steps: [
-            { id: 'extract', type: 'extract', config: { source: body.source_name, ...(body.query ? { query: body.query } : {}), ...(body.table ? { table: body.table } : {}), ...(body.path ? { path: body.path } : {}) } },
-            { id: 'transform', type: 'transform', depends_on: ['extract'], config: { transformations: body.transformations } },
-            ...(body.output_source
-              ? [{ id: 'load', type: 'load', depends_on: ['transform'], config: { target: body.output_source, mode: body.mode, ...(body.output_table ? { table_name: body.output_table } : {}) } }]
-              : []),
-          ],
-          settings: { retries: 0 },
-        },
-        'body',
-      );
-      const runId = randomUUID();
-      const runDir = join(cp.workDir, 'runs', runId);
-      const started = Date.now();
+      const logger = request.log as unknown as Logger;
+      const source = await cp.state.datasources.resolve(body.source_name);
+      const target = body.output_source ? await cp.state.datasources.resolve(body.output_source).catch(() => Promise.reject(outputNotFound(body.output_source!))) : undefined;
+      const started = performance.now();
+      totals.calls++;
+      let result;
       try {
-        const result = await executePipeline(plan, { runId, runDir, signal: AbortSignal.timeout(600_000), logger: request.log as unknown as Logger, resolveDatasource: (n) => cp.state.datasources.resolve(n), keepRunDir: true });
-        const duration = Date.now() - started;
-        stats.total_transformations += body.transformations.length;
-        stats.total_processing_ms += duration;
-        for (const t of body.transformations) stats.by_type[t.type] = (stats.by_type[t.type] ?? 0) + 1;
-        if (result.status !== 'completed') {
-          stats.failed++;
-          throw new SluiceError('SLUICE_RECORD_INVALID', result.error ?? 'transformation failed', { issues: [{ path: 'body.transformations', message: result.error ?? 'failed' }] });
+        const input = await readBatches(source, extractSourceConfig(source, { source: body.source_name, query: body.query, table: body.table, path: body.path }), body.limit, logger);
+        result = await applyTransforms(input, body.transformations, { logger });
+      } catch (error) {
+        totals.failed++;
+        if (error instanceof SluiceError && error.issues.length === 0 && error.httpStatus < 500) {
+          throw new SluiceError(error.code, error.message, { cause: error, issues: [{ path: 'body.transformations', message: error.message }] });
         }
-        stats.successful++;
-        const rowsIn = result.steps.get('extract')!.outcome!.rows;
-        const rowsOut = result.steps.get('transform')!.outcome!.rows;
-        stats.rows_processed += rowsIn;
-        const preview: Record<string, unknown>[] = [];
-        for await (const batch of readOutput(join(runDir, 'transform'))) {
-          if (preview.length >= body.preview_rows) break;
-          preview.push(...jsonRows(batch).slice(0, body.preview_rows - preview.length));
-        }
-        if (body.output_source) await request.audit('transform.apply', `datasource:${body.output_source}`, { source: body.source_name, rows: rowsOut });
-        return { rows_in: rowsIn, rows_out: rowsOut, ...(body.output_source ? { output_source: body.output_source } : {}), preview, duration_ms: duration };
-      } finally {
-        await rm(runDir, { recursive: true, force: true });
+        throw error;
       }
+      if (target) {
+        const load = Value.Default(LoadConfigSchema, { target: body.output_source, mode: body.mode, ...(body.output_table ? { table_name: body.output_table } : {}) }) as LoadConfig;
+        await writeBatches(target, loadSinkConfig(target, load), result.batches, logger, 'body.output_source');
+        await request.audit('transform.apply', `datasource:${body.output_source}`, { source: body.source_name, rows: result.stats.at(-1)?.rows_out });
+      }
+      const duration = performance.now() - started;
+      totals.successful++;
+      totals.total_processing_ms += duration;
+      for (const s of result.stats) {
+        totals.total_transformations++;
+        totals.by_type[s.type] = (totals.by_type[s.type] ?? 0) + 1;
+      }
+      const rowsIn = result.stats[0]?.rows_in ?? 0;
+      totals.rows_processed += rowsIn;
+      const preview = result.batches.flatMap((b) => (body.preview_rows > 0 ? jsonRows(b.slice(0, body.preview_rows)) : [])).slice(0, body.preview_rows);
+      return {
+        rows_in: rowsIn,
+        rows_out: result.batches.reduce((n, b) => n + b.numRows, 0),
+        ...(body.output_source ? { output_source: body.output_source } : {}),
+        stats: result.stats as unknown as Record<string, unknown>[],
+        dead_letters: result.deadLetters.length,
+        preview,
+        duration_ms: duration,
+      };
     },
   );
 
@@ -101,13 +103,21 @@ export async function transformRoutes(app: TypedApp, cp: ControlPlane): Promise<
       schema: {
         tags: ['transform'],
         summary: 'Statistics of transformations applied since the server started',
-        response: { 200: Type.Object({ total_transformations: Type.Integer(), successful: Type.Integer(), failed: Type.Integer(), success_rate: Type.Number(), rows_processed: Type.Number(), average_processing_time_ms: Type.Number(), by_type: Type.Record(Type.String(), Type.Integer()) }), ...errors() },
+        response: {
+          200: Type.Object({ total_transformations: Type.Integer(), successful: Type.Integer(), failed: Type.Integer(), success_rate: Type.Number(), rows_processed: Type.Number(), average_processing_time_ms: Type.Number(), by_type: Type.Record(Type.String(), Type.Integer()) }),
+          ...errors(),
+        },
       },
     },
-    async () => {
-      const calls = stats.successful + stats.failed;
-      return { ...stats, success_rate: calls > 0 ? stats.successful / calls : 0, average_processing_time_ms: calls > 0 ? stats.total_processing_ms / calls : 0 };
-    },
+    async () => ({
+      total_transformations: totals.total_transformations,
+      successful: totals.successful,
+      failed: totals.failed,
+      success_rate: totals.calls > 0 ? totals.successful / totals.calls : 0,
+      rows_processed: totals.rows_processed,
+      average_processing_time_ms: totals.successful > 0 ? totals.total_processing_ms / totals.successful : 0,
+      by_type: totals.by_type,
+    }),
   );
 }
 
