@@ -65,6 +65,8 @@ export class AckTracker {
     this.targetProgress = Math.max(this.targetProgress, progress);
     this.pumping ??= this.pump().finally(() => {
       this.pumping = undefined;
+      // A target raised after the loop's last check, before this ran, would otherwise wait for the next ack.
+      if (this.failure === undefined && (this.targetDurable > this.stored || this.targetProgress > this.released)) this.advance(this.targetDurable, this.targetProgress);
     });
   }
 
