@@ -10,6 +10,7 @@ import type { SyncEngine } from './sync-engine.js';
  */
 export class SyncScheduler {
   private readonly jobs = new Map<string, Cron>();
+  private readonly skips = new Map<string, number>();
 
   constructor(private readonly engine: SyncEngine, private readonly logger: Logger) {}
 
@@ -17,11 +18,12 @@ export class SyncScheduler {
   schedule(rule: SyncRule): void {
     this.unschedule(rule.rule_id);
     if (!rule.schedule || rule.enabled === false) return;
-    const job = new Cron(rule.schedule, { name: `sync:${rule.rule_id}`, protect: true, catch: (error) => this.logger.error({ err: error, rule: rule.rule_id }, 'scheduled sync failed') }, async () => {
-      if (this.engine.isRunning(rule.rule_id)) {
-        this.logger.info({ rule: rule.rule_id }, 'scheduled sync skipped: the previous run is still going');
-        return;
-      }
+    const skip = () => {
+      this.skips.set(rule.rule_id, (this.skips.get(rule.rule_id) ?? 0) + 1);
+      this.logger.info({ rule: rule.rule_id }, 'scheduled sync skipped: the previous run is still going');
+    };
+    const job = new Cron(rule.schedule, { name: `sync:${rule.rule_id}`, protect: skip, catch: (error) => this.logger.error({ err: error, rule: rule.rule_id }, 'scheduled sync failed') }, async () => {
+      if (this.engine.isRunning(rule.rule_id)) return skip();
       await this.engine.execute(rule, { trigger: 'schedule' });
     });
     this.jobs.set(rule.rule_id, job);
@@ -35,6 +37,11 @@ export class SyncScheduler {
   /** When a rule runs next (undefined when not scheduled). */
   nextRun(ruleId: string): Date | undefined {
     return this.jobs.get(ruleId)?.nextRun() ?? undefined;
+  }
+
+  /** Ticks of a rule skipped because its previous run was still going. */
+  skipped(ruleId: string): number {
+    return this.skips.get(ruleId) ?? 0;
   }
 
   stopAll(): void {
