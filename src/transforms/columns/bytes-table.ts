@@ -9,8 +9,8 @@ export class BytesTable {
   private starts = new Int32Array(1024);
   private lengths = new Int32Array(1024);
   private hashes = new Int32Array(1024);
-  private slots = new Int32Array(2048).fill(-1);
-  private slotHashes = new Int32Array(2048);
+  /** Open addressing, two ints per slot: [hash, code + 1] (0 = empty), one cache line per probe. */
+  private slots = new Int32Array(4096);
   private count = 0;
   private nullCode = -1;
 
@@ -27,14 +27,13 @@ export class BytesTable {
   /** The code of bytes[start, end), adding them when new (or -1 when new and not `insert`). */
   codeOf(bytes: Uint8Array, start: number, end: number, insert = true): number {
     const h = murmur3(bytes, start, end);
-    const mask = this.slots.length - 1;
-    const length = end - start;
-    const slotHashes = this.slotHashes;
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const code = this.slots[slot];
-      if (code < 0) return insert ? this.append(h, length, start, bytes, slot) : -1;
-      // The hash sits next to the slot: most probes never touch the entry itself.
-      if (slotHashes[slot] === h && this.lengths[code] === length && this.equals(code, bytes, start, length)) return code;
+      const code = slots[2 * slot + 1] - 1;
+      if (code < 0) return insert ? this.append(h, end - start, start, bytes, slot) : -1;
+      // Most probes are settled by the hash stored next to the code.
+      if (slots[2 * slot] === h && this.lengths[code] === end - start && this.equals(code, bytes, start, end - start)) return code;
     }
   }
 
@@ -72,27 +71,25 @@ export class BytesTable {
       this.used += length;
     }
     if (length >= 0) {
-      this.slots[slot] = code;
-      this.slotHashes[slot] = hash;
+      this.slots[2 * slot] = hash;
+      this.slots[2 * slot + 1] = code + 1;
       // Keep the load factor under one half.
-      if (this.count * 2 > this.slots.length) this.rehash();
+      if (this.count * 4 > this.slots.length) this.rehash();
     }
     return code;
   }
 
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2).fill(-1);
-    const slotHashes = new Int32Array(slots.length);
-    const mask = slots.length - 1;
+    const slots = new Int32Array(this.slots.length * 2);
+    const mask = (slots.length >> 1) - 1;
     for (let code = 0; code < this.count; code++) {
       if (this.lengths[code] < 0) continue;
       let slot = this.hashes[code] & mask;
-      while (slots[slot] >= 0) slot = (slot + 1) & mask;
-      slots[slot] = code;
-      slotHashes[slot] = this.hashes[code];
+      while (slots[2 * slot + 1] !== 0) slot = (slot + 1) & mask;
+      slots[2 * slot] = this.hashes[code];
+      slots[2 * slot + 1] = code + 1;
     }
     this.slots = slots;
-    this.slotHashes = slotHashes;
   }
 }
 
