@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { SluiceError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { redactSecrets } from '../core/secrets.js';
 import { executePipeline, type PipelineEvent } from '../pipeline/executor.js';
 import { planPipeline } from '../pipeline/plan.js';
 import type { RunRecord, RunStatus } from './state/run-repository.js';
@@ -58,7 +59,7 @@ export class RunManager {
     const persist = (write: () => Promise<void>) => {
       writes = writes.then(write).catch((error: unknown) => runLogger.error({ err: error }, 'recording run state failed'));
     };
-    const publish = (event: RunEvent) => events.emit('event', event);
+    const publish = (event: RunEvent) => events.emit('event', redactSecrets(event));
 
     const done = (async () => {
       persist(() => state.runs.setStatus(runId, 'running'));
@@ -78,7 +79,7 @@ export class RunManager {
             if (event.type === 'step') {
               const stepStatus = this.stopping && event.status === 'cancelled' ? 'interrupted' : event.status;
               persist(() =>
-                state.runs.setStep(runId, event.step, { status: stepStatus, attempts: event.attempt, rows_out: event.rows, result: event.result, error: event.error }),
+                state.runs.setStep(runId, event.step, { status: stepStatus, attempts: event.attempt, rows_out: event.rows, result: event.result, error: redactSecrets(event.error) as string | undefined }),
               );
             }
           },
@@ -89,7 +90,7 @@ export class RunManager {
         error = errorMessage(failure);
         runLogger.error({ err: failure }, 'run failed');
       }
-      persist(() => state.runs.setStatus(runId, status, error));
+      persist(() => state.runs.setStatus(runId, status, redactSecrets(error) as string | undefined));
       await writes;
       runLogger.info({ status }, 'run finished');
       this.options.onFinished?.(status);

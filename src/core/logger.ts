@@ -5,7 +5,7 @@ import { redactSecrets } from './secrets.js';
  * The process logger. JSON to stderr by default (stdout stays free for command output);
  * `SLUICE_LOG_LEVEL` sets the level. Every line passes through secret redaction.
  */
-export function createLogger(options: { level?: string; destination?: number } = {}): Logger {
+export function createLogger(options: { level?: string; destination?: number; stream?: pino.DestinationStream } = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env.SLUICE_LOG_LEVEL ?? 'info',
@@ -17,7 +17,7 @@ export function createLogger(options: { level?: string; destination?: number } =
         },
       },
     },
-    pino.destination({ fd: options.destination ?? 2, sync: false }),
+    options.stream ?? pino.destination({ fd: options.destination ?? 2, sync: false }),
   );
 }
 

@@ -33,26 +33,39 @@ export function resolveEnvRefs<T>(value: T, env: NodeJS.ProcessEnv = process.env
   return value;
 }
 
+/** Adds a secret from elsewhere (e.g. a stored datasource password) to what every output masks. */
+export function rememberSecret(value: string): void {
+  if (value.length >= 4) knownSecrets.add(value);
+}
+
 /** Lists the `${env:NAME}` names a config refers to. */
 export function envRefsOf(value: unknown): string[] {
   const text = JSON.stringify(value) ?? '';
   return [...text.matchAll(ENV_REF)].map((m) => m[1]);
 }
 
-/** Masks every resolved secret value inside strings of any JSON-like value. */
-export function redactSecrets(value: unknown): unknown {
+/**
+ * Masks every resolved secret value inside strings of any JSON-like value. Only arrays and plain
+ * objects are walked (once each, so cycles end); other objects, such as an HTTP request a log
+ * line carries for its serializer, pass through untouched.
+ */
+export function redactSecrets(value: unknown, seen: WeakSet<object> = new WeakSet()): unknown {
   if (knownSecrets.size === 0) return value;
   if (typeof value === 'string') {
     let out = value;
     for (const secret of knownSecrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     return out;
   }
-  if (Array.isArray(value)) return value.map(redactSecrets);
-  if (value && typeof value === 'object' && !(value instanceof Error)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = redactSecrets(v);
-    return out;
-  }
   if (value instanceof Error) return redactSecrets(value.message);
-  return value;
+  if (!value || typeof value !== 'object' || seen.has(value)) return value;
+  if (Array.isArray(value)) {
+    seen.add(value);
+    return value.map((v) => redactSecrets(v, seen));
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  seen.add(value);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redactSecrets(v, seen);
+  return out;
 }

@@ -1,7 +1,8 @@
 import { SluiceError } from '../../core/errors.js';
 import type { Database } from './database.js';
 import type { SecretBox } from './secret-box.js';
-import { publicConfig } from './secret-fields.js';
+import { isSecretField, publicConfig } from './secret-fields.js';
+import { rememberSecret } from '../../core/secrets.js';
 
 export interface DatasourceRecord {
   name: string;
@@ -24,6 +25,7 @@ export class DatasourceRepository {
   ) {}
 
   async upsert(name: string, type: string, config: Record<string, unknown>): Promise<DatasourceRecord> {
+    rememberSecrets(config);
     const { config: shown } = publicConfig(config);
     const [row] = await this.db.query<Row>(
       `insert into datasources (name, type, config_sealed, public_config) values ($1, $2, $3, $4)
@@ -51,11 +53,24 @@ export class DatasourceRepository {
     if (!row) {
       throw new SluiceError('SLUICE_NOT_FOUND', `no datasource named '${name}' is connected`, { issues: [{ path: 'source_name', message: `datasource '${name}' not found` }] });
     }
-    return { type: row.type, config: this.box.open<Record<string, unknown>>(row.config_sealed) };
+    const config = this.box.open<Record<string, unknown>>(row.config_sealed);
+    rememberSecrets(config);
+    return { type: row.type, config };
   }
 
   async delete(name: string): Promise<boolean> {
     return (await this.db.query('delete from datasources where name = $1 returning name', [name])).length > 0;
+  }
+}
+
+/** Makes every secret of a config masked in logs and error messages from now on. */
+function rememberSecrets(value: unknown, key = ''): void {
+  if (typeof value === 'string') {
+    if (isSecretField(key)) rememberSecret(value);
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^@\s]+)@/i.exec(value)?.[1];
+    if (password) rememberSecret(decodeURIComponent(password));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) rememberSecrets(v, k);
   }
 }
 
