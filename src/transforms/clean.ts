@@ -210,7 +210,7 @@ function statisticFills(batches: RecordBatch[], strategy: 'mean' | 'median' | 'm
   const candidates = names ?? schema.fields.filter((f) => strategy === 'mode' || isNumericType(f.type)).map((f) => f.name);
   const fills: Record<string, unknown> = {};
   for (const name of candidates) {
-    const stats = new ColumnStats();
+    const stats = new ColumnStats(strategy === 'median');
     for (const data of batches) stats.add(column(data, name), strategy === 'mode');
     const value = strategy === 'mean' ? stats.mean() : strategy === 'median' ? stats.quantile(0.5) : stats.mode();
     // A mean of integers fills an integer column rounded, as the column cannot hold a fraction.
@@ -225,7 +225,7 @@ function removeOutliers(batches: RecordBatch[], config: CleanConfig): RecordBatc
   const names = config.outlier_columns ?? batches[0].schema.fields.filter((f) => isNumericType(f.type)).map((f) => f.name);
   const bounds = new Map<string, [number, number]>();
   for (const name of names) {
-    const stats = new ColumnStats();
+    const stats = new ColumnStats(config.outlier_method !== 'zscore');
     for (const data of batches) stats.add(column(data, name), false);
     if (stats.count === 0) continue;
     if (config.outlier_method === 'zscore') {

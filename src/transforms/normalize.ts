@@ -47,7 +47,7 @@ export const normalizeTransform = registry.transform({
       if (batches.length === 0) return batches;
       const scales: Scale[] = [];
       const statsOf = (name: string): ColumnStats => {
-        const stats = new ColumnStats();
+        const stats = new ColumnStats(false);
         for (const data of batches) {
           const vector = data.getChild(name);
           if (!vector) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `normalize: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`);

@@ -4,10 +4,16 @@ import { KeyIndex } from '../columns/key-index.js';
 import { readNumbers } from '../columns/numbers.js';
 
 /**
- * Whole-column statistics gathered batch by batch: numeric values for mean, std and quantiles,
- * and value counts for the mode. Nulls and NaN are skipped.
+ * Whole-column statistics gathered batch by batch: count, min, max, mean and std as running
+ * values (Welford), a copy of the values only when quantiles are wanted, and value counts for
+ * the mode. Nulls and NaN are skipped.
  */
 export class ColumnStats {
+  private mean_ = 0;
+  private m2 = 0;
+
+  constructor(private readonly keepValues = true) {}
+
   private readonly parts: Float64Array[] = [];
   count = 0;
   private sum = 0;
@@ -31,17 +37,24 @@ export class ColumnStats {
       return;
     }
     const { values, valid, count } = readNumbers(vector);
-    const part = new Float64Array(count);
+    const part = this.keepValues ? new Float64Array(count) : undefined;
+    let seen = this.count;
+    let mean = this.mean_;
+    let m2 = this.m2;
     for (let i = 0, j = 0; i < values.length; i++) {
-      if (valid[i]) {
-        const x = values[i];
-        part[j++] = x;
-        this.sum += x;
-        if (x < this.min) this.min = x;
-        if (x > this.max) this.max = x;
-      }
+      if (!valid[i]) continue;
+      const x = values[i];
+      if (part) part[j++] = x;
+      this.sum += x;
+      if (x < this.min) this.min = x;
+      if (x > this.max) this.max = x;
+      const delta = x - mean;
+      mean += delta / ++seen;
+      m2 += delta * (x - mean);
     }
-    this.parts.push(part);
+    this.mean_ = mean;
+    this.m2 = m2;
+    if (part) this.parts.push(part);
     this.count += count;
     this.sorted = undefined;
   }
@@ -50,17 +63,14 @@ export class ColumnStats {
     return this.count === 0 ? undefined : this.sum / this.count;
   }
 
-  /** Sample standard deviation (two-pass for accuracy). */
+  /** Sample standard deviation. */
   std(): number | undefined {
-    if (this.count < 2) return undefined;
-    const mean = this.sum / this.count;
-    let squares = 0;
-    for (const part of this.parts) for (let i = 0; i < part.length; i++) squares += (part[i] - mean) ** 2;
-    return Math.sqrt(squares / (this.count - 1));
+    return this.count < 2 ? undefined : Math.sqrt(Math.max(0, this.m2) / (this.count - 1));
   }
 
+  /** Needs the values: only for stats built with `keepValues`. */
   quantile(q: number): number | undefined {
-    if (this.count === 0) return undefined;
+    if (this.count === 0 || !this.keepValues) return undefined;
     if (!this.sorted) {
       const all = new Float64Array(this.count);
       let offset = 0;
