@@ -38,4 +38,37 @@ describe('applyTransforms', () => {
     await expect(applyTransforms(table(), [{ type: 'nope' }])).rejects.toMatchObject({ code: 'SLUICE_UNKNOWN_TYPE' });
     await expect(applyTransforms(table(), [{ type: 'clean', rule_id: 'c1', config: { remove_outliers: 'yes' } }])).rejects.toThrow(/transformations\.c1\.config\.remove_outliers/);
   });
+
+  it("runs the seed's cleaning, normalization and aggregation examples verbatim", async () => {
+    const data = typedBatch({
+      resource_id: [['r1', 'r2', 'r2', 'r3', 'r4', 'r5'], new Utf8()],
+      resource_group: [['rg-a', 'rg-a', 'rg-a', 'rg-b', 'rg-b', 'rg-b'], new Utf8()],
+      region: [['eastus', 'eastus', 'eastus', 'westus', 'westus', 'westus'], new Utf8()],
+      compliance_status: [['ok', null, null, 'bad', 'ok', 'ok'], new Utf8()],
+      cost: [[10, null, null, 30, 40, 50], new Float64()],
+      cpu_utilization: [[0.5, 0.7, 0.7, 0.2, 0.4, 0.6], new Float64()],
+      utilization: [[1, 2, 2, 3, 4, 5], new Float64()],
+      response_time: [[100, 200, 200, 300, 400, 500], new Float64()],
+      storage_size: [[-8, 4, 4, 2, 1, 0], new Float64()],
+      resource_count: [[1, 1, 1, 1, 1, 1], new Float64()],
+    });
+    const result = await applyTransforms([data], [
+      {
+        type: 'clean',
+        config: {
+          remove_duplicates: true,
+          duplicate_columns: ['resource_id'],
+          missing_values: { strategy: 'fill', fill_values: { compliance_status: 'unknown', cost: 0.0 } },
+          remove_outliers: true,
+          outlier_columns: ['cost', 'cpu_utilization'],
+        },
+      },
+      { type: 'normalize', config: { min_max_columns: ['cost', 'utilization'], zscore_columns: ['response_time'], unit_scale_columns: ['storage_size'] } },
+      { type: 'aggregate', config: { group_by: ['resource_group', 'region'], aggregations: { cost: ['sum', 'mean', 'max'], utilization: ['mean', 'std'], resource_count: ['count'] } } },
+    ]);
+    expect(result.stats.map((s) => [s.type, s.rows_in, s.rows_out])).toEqual([['clean', 6, 5], ['normalize', 5, 5], ['aggregate', 5, 2]]);
+    const rows = rowsOf(result.batches[0]);
+    expect(rows.map((r) => [r.resource_group, r.region, r.cost_max, r.resource_count_count])).toEqual([['rg-a', 'eastus', 0.2, 2n], ['rg-b', 'westus', 1, 3n]]);
+    expect(Object.keys(rows[0])).toEqual(['resource_group', 'region', 'cost_sum', 'cost_mean', 'cost_max', 'utilization_mean', 'utilization_std', 'resource_count_count']);
+  });
 });
