@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -160,6 +160,36 @@ describe('pipeline executor', () => {
     expect(result.steps.get('boom')!.attempts).toBe(1); // not retriable
     expect(result.steps.get('load')!.status).toBe('skipped');
     expect(readFileSync(target, 'utf8')).toBe('{"before":true}\n');
+  });
+
+  it('a file replace that fails half way leaves the old file; one that succeeds swaps in a new file', async () => {
+    const target = join(dir, 'swap.ndjson');
+    writeFileSync(target, '{"before":true}\n');
+    const inode = statSync(target).ino;
+    registerCustomStep('two-parts', async function* () {
+      yield recordBatchFromRows([{ n: 1 }]);
+      yield recordBatchFromRows([{ n: 2 }]);
+    });
+    // Damages the second part of the upstream output, so the load fails after writing the first.
+    registerCustomStep('damage', async ({ params }) => writeFileSync(String(params.file), 'not arrow'));
+    const runId = 'run-damaged';
+    const runDir = join(dir, 'runs', runId);
+    const steps = (damage: boolean) => [
+      { id: 'gen', type: 'custom', config: { function: 'two-parts' } },
+      ...(damage ? [{ id: 'damage', type: 'custom', depends_on: ['gen'], config: { function: 'damage', params: { file: join(runDir, 'gen', 'part-000001.arrow') } } }] : []),
+      { id: 'load', type: 'load', depends_on: damage ? ['gen', 'damage'] : ['gen'], config: { input_step: 'gen', target: 'swap', mode: 'replace' } },
+    ];
+    const resolve = datasources({ swap: { type: 'file', config: { path: target } } });
+    const failed = await executePipeline(planPipeline({ pipeline_id: 'damaged', settings: { retries: 0 }, steps: steps(true) }), { runId, runDir, signal: new AbortController().signal, logger, resolveDatasource: resolve });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toContain('load');
+    expect(readFileSync(target, 'utf8')).toBe('{"before":true}\n');
+    expect(statSync(target).ino).toBe(inode);
+    const ok = await run({ pipeline_id: 'swap', steps: steps(false) }, { resolve });
+    expect(ok.status, ok.error).toBe('completed');
+    expect(lines(target)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(statSync(target).ino).not.toBe(inode);
+    expect(readdirSync(dir).filter((f) => f.includes('.tmp'))).toEqual([]);
   });
 
   it('times out an attempt and fails the step after its retries', async () => {
