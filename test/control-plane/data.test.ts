@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auth, freshDatabase, query, startServer, type TestServer } from './helpers.js';
+import { auth, BACKENDS, freshDatabase, query, startServer, type TestServer } from './helpers.js';
 
 function multipart(filename: string, content: string | Buffer, fields: Record<string, string> = {}) {
   const boundary = '----sluice-test-boundary';
@@ -12,14 +12,14 @@ function multipart(filename: string, content: string | Buffer, fields: Record<st
   return { payload: Buffer.concat([Buffer.from(parts.join('')), Buffer.from(content), Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-describe('data, transform and file routes', () => {
+describe.each(BACKENDS)('data, transform and file routes (%s state)', (backend) => {
   let server: TestServer;
   let warehouse: { url: string; drop: () => Promise<void> };
   let dir: string;
   const inject = (method: string, url: string, payload?: object, role: 'admin' | 'operator' | 'viewer' = 'operator') => server.app.inject({ method: method as 'GET', url, payload, headers: auth(role) });
 
   beforeAll(async () => {
-    server = await startServer('pglite', { uploadLimitBytes: 4096 });
+    server = await startServer(backend, { uploadLimitBytes: 4096 });
     warehouse = await freshDatabase('sluice_data');
     dir = join(server.stateDir, 'files');
     mkdirSync(dir);

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerCustomStep } from '../../src/pipeline/steps/custom.js';
-import { auth, startServer, waitForRun, type TestServer } from './helpers.js';
+import { auth, BACKENDS, startServer, waitForRun, type TestServer } from './helpers.js';
 
-describe('runs: cancel, conflicts and cron schedules', () => {
+describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%s state)', (backend) => {
   let server: TestServer;
   const inject = (method: string, url: string, payload?: object) => server.app.inject({ method: method as 'GET', url, payload, headers: auth('admin') });
 
   beforeAll(async () => {
-    server = await startServer('pglite');
+    server = await startServer(backend);
     registerCustomStep('block-until-cancel', ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined))));
     registerCustomStep('noop', async () => ({ ok: true }));
   });
