@@ -1,8 +1,9 @@
-import { Binary, Bool, Float64, Int32, Int64, Table, TimestampMillisecond, Utf8, vectorFromArray, type DataType, type RecordBatch, type Vector } from 'apache-arrow';
+import { Binary, Bool, Table, vectorFromArray, type RecordBatch, type Vector } from 'apache-arrow';
 import type { KafkaMessage } from 'kafkajs';
 import { recordBatchFromTable } from '../../core/batch.js';
 import type { DeadLetter } from '../../core/dead-letter.js';
 import { errorMessage } from '../../core/errors.js';
+import { arrowColumns } from './arrow-columns.js';
 import { toJson } from './encode.js';
 
 export interface DecodedMessages {
@@ -105,16 +106,16 @@ function rowsToBatch(decoded: DecodedRow[], where: Where): RecordBatch {
   }
   const columns: Record<string, Vector> = {};
   for (const name of names) columns[name] = inferVector(decoded.map((d) => d.row[name]));
-  columns.__key = vectorFromArray(decoded.map((d) => d.key), new Utf8());
+  columns.__key = arrowColumns.utf8(decoded.map((d) => d.key));
   Object.assign(columns, metadataColumns(decoded.map((d) => d.message), where));
   return recordBatchFromTable(new Table(columns));
 }
 
 function metadataColumns(messages: KafkaMessage[], where: Where): Record<string, Vector> {
   return {
-    __partition: vectorFromArray(messages.map(() => where.partition), new Int32()),
-    __offset: vectorFromArray(messages.map((m) => BigInt(m.offset)), new Int64()),
-    __timestamp: vectorFromArray(messages.map((m) => Number(m.timestamp)), new TimestampMillisecond()),
+    __partition: arrowColumns.int32(new Int32Array(messages.length).fill(where.partition)),
+    __offset: arrowColumns.int64(messages.map((m) => m.offset)),
+    __timestamp: arrowColumns.timestampMs(messages.map((m) => m.timestamp)),
   };
 }
 
@@ -133,10 +134,8 @@ function inferVector(values: unknown[]): Vector {
     kind = kind === undefined || kind === k ? k : 'json';
     if (kind === 'json') break;
   }
-  const nulled = values.map((v) => (v === undefined ? null : v));
-  const types: Record<Kind, DataType> = { number: new Float64(), bool: new Bool(), string: new Utf8(), json: new Utf8() };
-  if (kind === 'json') {
-    return vectorFromArray(nulled.map((v) => (v === null || typeof v === 'string' ? v : toJson(v))), new Utf8());
-  }
-  return vectorFromArray(nulled, types[kind ?? 'string']);
+  if (kind === 'number') return arrowColumns.float64(values);
+  if (kind === 'bool') return vectorFromArray(values.map((v) => (v === undefined ? null : v)), new Bool());
+  if (kind === 'json') return arrowColumns.utf8(values.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : toJson(v))));
+  return arrowColumns.utf8(values as Array<string | null | undefined>);
 }
