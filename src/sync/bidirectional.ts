@@ -90,7 +90,7 @@ export async function runBidirectional(ctx: BidirectionalContext): Promise<Bidir
   await ctx.store.unpark(ctx.ruleId, unparked);
   counts.conflicts = conflicts.length;
 
-  const settled = await settleConflicts(ctx, conflicts, counts);
+  const settled = await settleConflicts(ctx, conflicts);
   await copyRows(ctx, ctx.source, ctx.target, [...toTarget, ...settled.toTarget], counts);
   await copyRows(ctx, ctx.target, ctx.source, [...toSource, ...settled.toSource], counts);
   await writeMerged(ctx, settled.merged, counts);
@@ -118,7 +118,7 @@ interface Settled {
   merged: Array<{ planned: Planned; values: RowValues | null }>;
 }
 
-async function settleConflicts(ctx: BidirectionalContext, conflicts: Planned[], counts: BidirectionalCounts): Promise<Settled> {
+async function settleConflicts(ctx: BidirectionalContext, conflicts: Planned[]): Promise<Settled> {
   const settled: Settled = { toTarget: [], toSource: [], merged: [] };
   if (conflicts.length === 0) return settled;
   const { strategy } = ctx.policy;

@@ -8,7 +8,8 @@ import { KEY_META } from '../connectors/postgresql/text-batch.js';
 import { OP_COLUMN, RESERVED_COLUMNS } from '../connectors/postgresql/changelog-fold.js';
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
 import { KeyState, type KeyEntry } from './key-state.js';
-import { keyString, keyValues, rowHash } from './row-hash.js';
+import { keyString, keyValues } from './row-hash.js';
+import { rowHashes } from './batch-hash.js';
 
 export interface SyncSinkOptions {
   state: KeyState;
@@ -46,15 +47,13 @@ export class SyncSink implements Sink {
     const key = this.keyOf(data);
     const keyFormatters = key.map((k) => formatterOf(data, k));
     const compared = data.schema.fields.map((f) => f.name).filter((n) => !RESERVED_COLUMNS.has(n) && !key.includes(n)).sort();
-    const valueFormatters = compared.map((c) => formatterOf(data, c));
+    const hashes = rowHashes(data, compared);
     const ops = data.getChild(OP_COLUMN) as Vector | null;
 
-    // The last change of a key in the batch is its net effect.
+    // The last change of a key in the batch is its net effect (keys are distinct in the output).
     const lastRow = new Map<string, number>();
     for (let row = 0; row < data.numRows; row++) {
-      const k = keyString(keyFormatters.map((f) => f(row)));
-      lastRow.delete(k);
-      lastRow.set(k, row);
+      lastRow.set(keyString(keyFormatters.map((f) => f(row))), row);
     }
     const keys = [...lastRow.keys()];
     const entries = await this.options.state.getMany(keys);
@@ -77,7 +76,7 @@ export class SyncSink implements Sink {
         return;
       }
       if (this.options.trackDeletes) this.seen.add(k);
-      const hash = rowHash(valueFormatters.map((f) => f(row)));
+      const hash = hashes[row];
       if (entry?.hash === hash) return void counts.unchanged++;
       const change = entry ? 'u' : 'c';
       if (!this.options.operations.has(change)) return void counts.skipped++;

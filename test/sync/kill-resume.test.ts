@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSyncRule } from '../../src/sync/rule-schema.js';
+import { createDatabase, datasources, dropRedisPrefix, engineFor, sql, uniquePrefix } from './helpers.js';
+
+type Db = Awaited<ReturnType<typeof createDatabase>>;
+const worker = fileURLToPath(new URL('./kill-worker.ts', import.meta.url));
+
+/** Starts a sync in a child process and SIGKILLs it once `partial()` says writes have begun. */
+async function killMidRun(env: object, partial: () => Promise<boolean>): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', worker], { env: { ...process.env, SYNC_WORKER: JSON.stringify(env) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done && !(await partial())) await new Promise((r) => setTimeout(r, 5));
+  child.kill('SIGKILL');
+  expect(await exited, `the sync ended before it could be killed: ${output}`).toBe('SIGKILL');
+}
+
+describe('kill -9 during a sync, then run again', () => {
+  let a: Db;
+  let b: Db;
+  const prefix = uniquePrefix('kill');
+
+  beforeAll(async () => {
+    a = await createDatabase('sluice_sync_kill_a');
+    b = await createDatabase('sluice_sync_kill_b');
+  });
+
+  afterAll(async () => {
+    await dropRedisPrefix(prefix);
+    await a?.drop();
+    await b?.drop();
+  });
+
+  const count = async (db: Db, table: string) => (await sql<{ n: number }>(db.url, `select count(*)::int as n from ${table}`))[0].n;
+  /** A digest of every row in key order: equal digests, equal tables. */
+  const contents = async (db: Db, table: string) => (await sql<{ rows: number; digest: string }>(db.url, `select count(*)::int as rows, md5(string_agg(t::text, ',' order by id)) as digest from ${table} t`))[0];
+
+  it('one-way full sync: the target converges and a further run writes nothing', async () => {
+    for (const db of [a, b]) await sql(db.url, 'create table orders (id int primary key, customer text, total numeric(12,2), placed_at timestamptz)');
+    await sql(a.url, "insert into orders select g, 'customer ' || (g % 977), g * 0.37, timestamptz '2026-01-01' + g * interval '1 second' from generate_series(1, 150000) g");
+    const rule = { rule_id: 'orders_full', name: 'Orders', source: 'a', target: 'b', mode: 'full', source_config: { table: 'orders', batch_size: 5000 }, target_config: { table: 'orders' } };
+    const env = { prefix, sources: { a: a.url, b: b.url }, rule };
+    await killMidRun(env, async () => (await count(b, 'orders')) > 0);
+    expect(await count(b, 'orders')).toBeLessThan(150000);
+
+    await sql(a.url, "update orders set total = total + 1 where id % 1000 = 0");
+    const engine = engineFor(prefix, datasources({ a: { type: 'postgresql', config: { url: a.url } }, b: { type: 'postgresql', config: { url: b.url } } }));
+    try {
+      const rerun = await engine.execute(parseSyncRule(rule));
+      expect(rerun.status).toBe('completed');
+      expect(await contents(b, 'orders')).toEqual(await contents(a, 'orders'));
+      const after = await engine.execute(parseSyncRule(rule));
+      expect(after).toMatchObject({ rows_inserted: 0, rows_updated: 0, rows_deleted: 0, rows_unchanged: 150000 });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('bidirectional sync: both sides converge and a further run writes nothing', async () => {
+    for (const db of [a, b]) await sql(db.url, 'create table accounts (id int primary key, owner text, balance int)');
+    await sql(a.url, "insert into accounts select g, 'a' || g, g from generate_series(1, 80000) g");
+    await sql(b.url, "insert into accounts select g, 'b' || g, g from generate_series(70001, 140000) g");
+    const rule = { rule_id: 'accounts_two_way', name: 'Accounts', source: 'a', target: 'b', mode: 'full', bidirectional: true, conflict_resolution: 'target_wins', source_config: { table: 'accounts' }, target_config: { table: 'accounts' } };
+    const env = { prefix, sources: { a: a.url, b: b.url }, rule };
+    await killMidRun(env, async () => (await count(b, 'accounts')) > 75000);
+    const [onA, onB] = [await count(a, 'accounts'), await count(b, 'accounts')];
+    expect(onA === 140000 && onB === 140000).toBe(false);
+
+    const engine = engineFor(prefix, datasources({ a: { type: 'postgresql', config: { url: a.url } }, b: { type: 'postgresql', config: { url: b.url } } }));
+    try {
+      const rerun = await engine.execute(parseSyncRule(rule));
+      expect(rerun.status).toBe('completed');
+      const both = await contents(a, 'accounts');
+      expect(both.rows).toBe(140000);
+      expect(await contents(b, 'accounts')).toEqual(both);
+      // target_wins on the overlap: keys 70001..80000 hold b's rows on both sides.
+      expect(await sql(a.url, 'select owner from accounts where id = 75000')).toEqual([{ owner: 'b75000' }]);
+      const after = await engine.execute(parseSyncRule(rule));
+      expect(after).toMatchObject({ writes_to_source: 0, writes_to_target: 0, conflicts: 0, rows_unchanged: 140000 });
+    } finally {
+      await engine.close();
+    }
+  });
+});
