@@ -1,4 +1,4 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { SluiceError, isSluiceError } from '../../core/errors.js';
 import type { AvroSchema } from './avro-schema.js';
@@ -81,7 +81,14 @@ export class AvroSerializer {
 
   private async registerNow(subject: string, text: string): Promise<RegisteredAvro> {
     try {
-      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject });
+      const schema = { type: SchemaType.AVRO, schema: text } as const;
+      const { id } = await this.registry.register(schema, { subject }).catch((error: unknown) => {
+        // The client insists the subject's level be the one it is told (BACKWARD by default); a subject
+        // configured otherwise is fine here: register again telling it that level.
+        const level = /Compatibility does not match the configuration \(\w+ != (\w+)\)/.exec((error as Error).message)?.[1];
+        if (!level) throw error;
+        return this.registry.register(schema, { subject, compatibility: level as COMPATIBILITY });
+      });
       return { id, type: avroType(JSON.parse(text) as avro.Schema) };
     } catch (error) {
       if (isSluiceError(error)) throw error;

@@ -27,7 +27,10 @@ const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIO
  * from them (not from the runtime's checkpoint, which may lag after a crash): output and input
  * position always agree. Opening the sink initializes the transactional id, which fences any
  * older instance with the same id (its next write fails, not retried) and aborts its open
- * transaction. Readers of the output use `read_committed`.
+ * transaction. Readers of the output use `read_committed`. Limits: offsets commit with non-empty
+ * batches only (records filtered out at the end of a run are read again, and filtered again, on
+ * restart), and transforms that hold rows across batches (windows) must not sit in between, since
+ * a batch's offsets would then pass rows not yet written.
  */
 export class KafkaSink implements Sink {
   private readonly kafka: Kafka;

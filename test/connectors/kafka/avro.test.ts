@@ -115,6 +115,22 @@ describe('kafka avro through a Confluent-compatible registry', () => {
     expect({ ...(reader.fromBuffer(second.value!.subarray(5), reader.createResolver(writer)) as object) }).toEqual({ name: 'bob', age: 41 });
   });
 
+  it('registers under a subject configured with another compatibility level', async () => {
+    const topic = await createTopic(1);
+    const put = await fetch(`${registry.url}/config/${topic}-value`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'FULL_TRANSITIVE' }),
+    });
+    expect(put.status).toBe(200);
+    const sink = new KafkaSink(avroConfig({ topic }), connectorContext);
+    await sink.write(plainBatch([{ sku: 'a', qty: 1 }]));
+    await sink.write(plainBatch([{ sku: 'b', qty: 2, note: 'optional, so FULL accepts it' }]));
+    await sink.close();
+    expect(await fetchJson(`/subjects/${topic}-value/versions`)).toEqual([1, 2]);
+    expect(await fetchJson(`/config/${topic}-value`)).toEqual({ compatibilityLevel: 'FULL_TRANSITIVE' });
+  });
+
   it('dead-letters a batch whose schema is incompatible, naming the incompatibility', async () => {
     const topic = await createTopic(1);
     const sink = new KafkaSink(avroConfig({ topic }), connectorContext);
