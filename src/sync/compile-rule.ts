@@ -15,6 +15,11 @@ export interface CompileRuleOptions {
 
 const OPERATION_LETTERS = { INSERT: 'c', UPDATE: 'u', DELETE: 'd' } as const;
 
+/** The replication slot (and publication) a CDC rule uses unless its source config names one. */
+export function cdcSlotName(ruleId: string): string {
+  return `sluice_sync_${ruleId.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+}
+
 /** The topology (and checkpoint namespace) a one-way rule runs as. */
 export function topologyName(ruleId: string): string {
   return `sync.${ruleId}`;
@@ -51,7 +56,7 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
     if (key) sourceConfig.key = key.map(toSource);
     if (mode === 'incremental') sourceConfig.cursor_column = toSource(rule.filters!.timestamp_column!);
     if (mode === 'cdc') {
-      const slot = `sluice_sync_${rule.rule_id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+      const slot = cdcSlotName(rule.rule_id);
       sourceConfig.slot ??= slot;
       sourceConfig.publication ??= slot;
       if (sourceConfig.table && !sourceConfig.tables) sourceConfig.tables = [sourceConfig.table];

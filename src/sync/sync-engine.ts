@@ -13,7 +13,7 @@ import { runTopology } from '../runtime/run-topology.js';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';
 import { runBidirectional } from './bidirectional.js';
-import { compileRule, type DatasourceResolver } from './compile-rule.js';
+import { cdcSlotName, compileRule, type DatasourceResolver } from './compile-rule.js';
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
 import { RetainedCheckpoints } from './retained-checkpoints.js';
@@ -205,13 +205,13 @@ export class SyncEngine {
     };
   }
 
-  private async postgresConfig(name: string, overrides: Record<string, unknown> | undefined, path: string): Promise<PostgresConfig> {
+  private async postgresConfig(name: string, overrides: Record<string, unknown> | undefined, path: string, requireTable = true): Promise<PostgresConfig> {
     const datasource = await this.options.resolve(name);
     if (datasource.type !== 'postgresql') {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `bidirectional sync runs between postgresql datasources; '${name}' is ${datasource.type}`, { issues: [{ path, message: 'not a postgresql datasource' }] });
     }
     const config = parseConfig(postgresConfigSchema, resolveEnvRefs({ ...datasource.config, ...overrides }, this.options.env ?? process.env), `${path}_config`);
-    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
+    if (requireTable && !config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
     return config;
   }
 
@@ -270,10 +270,26 @@ export class SyncEngine {
     }
   }
 
-  /** Deletes a rule with its state, checkpoints, history and conflicts. */
+  /**
+   * Deletes a rule with its state, checkpoints, history and conflicts; a CDC rule's replication
+   * slot is dropped too, so the source stops retaining WAL for it.
+   */
   async deleteRule(ruleId: string): Promise<boolean> {
     if (this.running.has(ruleId)) throw new SluiceError('SLUICE_CONFLICT', `sync rule '${ruleId}' is running`);
+    const rule = await this.store.getRule(ruleId);
+    if (rule?.mode === 'cdc') await this.dropSlot(rule).catch((error: unknown) => this.logger.warn({ err: error, rule: ruleId }, 'replication slot not dropped'));
     return this.store.deleteRule(ruleId);
+  }
+
+  private async dropSlot(rule: SyncRule): Promise<void> {
+    const config = await this.postgresConfig(rule.source, rule.source_config, 'rule.source', false);
+    const slot = (rule.source_config?.slot as string | undefined) ?? cdcSlotName(rule.rule_id);
+    const client = await connect(config);
+    try {
+      await client.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active', [slot]);
+    } finally {
+      await closeQuietly(client);
+    }
   }
 
   /** Waits for running syncs to end, then closes the Redis connection. */

@@ -59,5 +59,13 @@ describe('CDC sync (logical replication → keyed changelog)', () => {
     await until(converged);
     again.abort();
     expect(await second.done).toMatchObject({ status: 'stopped', rows_inserted: 0, rows_updated: 1, rows_deleted: 1, state_keys: 101 });
+
+    // Deleting the rule releases its replication slot, and its state.
+    const slots = () => sql(source.url, "select slot_name from pg_replication_slots where slot_name = 'sluice_sync_policy_changes_cdc'");
+    expect(await slots()).toHaveLength(1);
+    await engine.store.putRule(rule);
+    expect(await engine.deleteRule(rule.rule_id)).toBe(true);
+    expect(await slots()).toEqual([]);
+    expect((await engine.status(rule.rule_id)).state.keys).toBe(0);
   });
 });
