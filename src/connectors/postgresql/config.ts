@@ -36,6 +36,12 @@ export const postgresConfigSchema = Type.Object(
       default: 'fail',
     }),
     heartbeat_ms: Type.Integer({ minimum: 100, description: 'cdc: when idle, emit an empty batch this often so the slot keeps advancing', default: 10_000 }),
+    cdc_order: Type.Union([Type.Literal('commit'), Type.Literal('table')], {
+      description:
+        'cdc: commit (every change in commit order across tables: a transaction touching several tables becomes consecutive batches), ' +
+        'or table (changes flushed together are grouped per table: fewer, larger batches, order kept per table only; positions stay at commit boundaries)',
+      default: 'commit',
+    }),
     max_batch_delay_ms: Type.Integer({ minimum: 1, description: 'cdc: emit a partial batch once changes have waited this long', default: 200 }),
     write_mode: Type.Union([Type.Literal('append'), Type.Literal('replace'), Type.Literal('upsert')], {
       description: 'Sink: append rows, replace the table atomically at the end, or upsert by key (changelog batches always apply by key)',

@@ -12,6 +12,8 @@ import { pgTypeOfField } from './types.js';
 import { KEY_META } from './text-batch.js';
 import { OP_COLUMN, RESERVED_COLUMNS, TRUNCATE_OP, foldChanges, type FoldedChange } from './changelog-fold.js';
 
+let writers = 0;
+
 /**
  * Writes batches to one table. `append` copies rows in; `upsert` merges them by key (COPY into a
  * temporary table, then INSERT ... ON CONFLICT); `replace` loads a staging table and swaps its
@@ -26,6 +28,9 @@ export class TableWriter {
   private stagingReady = false;
   private resuming = false;
   private logger: Logger | undefined;
+  /** Name of this writer's staging temp table, and the target and columns it was made for. */
+  private readonly stageName = ident(`sluice_merge_${++writers}`);
+  private staged: string | undefined;
 
   constructor(
     private readonly config: PostgresConfig,
@@ -140,33 +145,43 @@ export class TableWriter {
       return textFormatter(column);
     });
     const changes = foldChanges(data, columns, keyFormatters);
-    const stage = ident('sluice_merge');
+    const stage = await this.stage(client, target, columns);
     const match = key.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' and ');
     const values = columns.filter((c) => !key.includes(c));
-    await client.query('begin');
+    const conflict = values.length > 0 ? `do update set ${values.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
+    const set = values.map((c) => `${ident(c)} = case when ${literal(c)} = any(s.__unchanged) then t.${ident(c)} else s.${ident(c)} end`).join(', ');
+    // One round trip for the statements after the COPY: small CDC batches are many.
+    const apply = [
+      `delete from ${target} t using ${stage} s where s.__op = 'd' and ${match}`,
+      ...(values.length > 0 ? [`update ${target} t set ${set} from ${stage} s where s.__op = 'u' and s.__unchanged is not null and ${match}`] : []),
+      `insert into ${target} (${columns.map(ident).join(', ')}) select ${columns.map(ident).join(', ')} from ${stage} s
+        where s.__op = 'u' and s.__unchanged is null on conflict (${key.map(ident).join(', ')}) ${conflict}`,
+      'commit',
+    ];
+    await client.query(truncate ? `begin; truncate table ${target}` : 'begin');
+    if (truncate) this.logger?.info({ table: this.table }, 'truncated (TRUNCATE at the source)');
     try {
-      if (truncate) {
-        await client.query(`truncate table ${target}`);
-        this.logger?.info({ table: this.table }, 'truncated (TRUNCATE at the source)');
-      }
-      await client.query(`create temp table ${stage} on commit drop as select ${columns.map(ident).join(', ')} from ${target} with no data`);
-      await client.query(`alter table ${stage} add column "__op" text, add column "__unchanged" text[]`);
       await copyChanges(client, stage, columns, formatters, changes);
-      await client.query(`delete from ${target} t using ${stage} s where s.__op = 'd' and ${match}`);
-      if (values.length > 0) {
-        const set = values.map((c) => `${ident(c)} = case when ${literal(c)} = any(s.__unchanged) then t.${ident(c)} else s.${ident(c)} end`).join(', ');
-        await client.query(`update ${target} t set ${set} from ${stage} s where s.__op = 'u' and s.__unchanged is not null and ${match}`);
-      }
-      const conflict = values.length > 0 ? `do update set ${values.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
-      await client.query(
-        `insert into ${target} (${columns.map(ident).join(', ')}) select ${columns.map(ident).join(', ')} from ${stage} s
-          where s.__op = 'u' and s.__unchanged is null on conflict (${key.map(ident).join(', ')}) ${conflict}`,
-      );
-      await client.query('commit');
+      await client.query(apply.join(';\n'));
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * The temporary table changes are staged in, emptied at each commit. Created once per column
+   * set (outside any transaction, so a rolled-back batch does not take it along), not per batch.
+   */
+  private async stage(client: pg.Client, target: string, columns: string[]): Promise<string> {
+    const shape = `${target}(${columns.join(',')})`;
+    if (this.staged !== shape) {
+      await client.query(`drop table if exists pg_temp.${this.stageName}`);
+      await client.query(`create temp table ${this.stageName} on commit delete rows as select ${columns.map(ident).join(', ')} from ${target} with no data`);
+      await client.query(`alter table ${this.stageName} add column "__op" text, add column "__unchanged" text[]`);
+      this.staged = shape;
+    }
+    return this.stageName;
   }
 }
 

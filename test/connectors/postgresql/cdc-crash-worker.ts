@@ -44,7 +44,14 @@ async function runOnce(): Promise<void> {
   const source = new CdcSource(parseConfig(postgresConfigSchema, { url: srcUrl, mode: 'cdc', slot, publication: 'crash', heartbeat_ms: 200 }));
   const sinks = new Map(['a', 'b', 'c'].map((t) => [`public.${t}`, new PostgresSink(parseConfig(postgresConfigSchema, { url: dstUrl, table: t }))]));
   const credits = new Credits(4);
-  const flow = exitAfterSlot ? { acquire: async () => ((await slotExists()) ? process.kill(process.pid, 'SIGKILL') : credits.acquire()) } : credits;
+  const flow = exitAfterSlot
+    ? {
+        acquire: async () => {
+          if (await slotExists()) process.kill(process.pid, 'SIGKILL');
+          await credits.acquire();
+        },
+      }
+    : credits;
   try {
     await new Promise<void>((resolve, reject) => {
       source

@@ -192,9 +192,14 @@ export class ChangeStream {
     return relation;
   }
 
-  /** The open segment of a relation: the last one, or a new one if the last is another's. */
+  /**
+   * The open segment of a relation: the last segment (cdc_order commit) or the relation's last
+   * one (cdc_order table), unless it is another relation's or sealed; else a new one.
+   */
   private segment(relation: Relation): Segment {
-    const last = this.segments.at(-1);
+    let i = this.segments.length - 1;
+    if (this.config.cdc_order === 'table') while (i >= 0 && this.segments[i].relation !== relation) i--;
+    const last = this.segments[i] as Segment | undefined;
     if (last && last.relation === relation && !last.sealed) return last;
     const segment = { relation, buffer: new ChangelogBuffer(relation.table, relation.fields, relation.key, relation.full), sealed: false };
     this.segments.push(segment);
