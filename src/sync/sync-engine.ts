@@ -244,26 +244,34 @@ export class SyncEngine {
   }
 
   /**
-   * Settles a parked conflict: the chosen side's current row (or its absence) is written to the
-   * other side, and the state records it. Refused while the rule runs.
+   * Settles parked conflicts: the chosen side's current row (or its absence) is written to the
+   * other side, and the state records it. A key whose row changed while resolving stays parked
+   * (SLUICE_CONFLICT when it is the only one). Refused while the rule runs.
    */
-  async resolveConflict(rule: SyncRule, key: string, resolution: 'source' | 'target'): Promise<{ key: string; written_to: 'source' | 'target' }> {
+  async resolveConflicts(rule: SyncRule, keys: string[], resolution: 'source' | 'target'): Promise<{ resolved: string[]; written_to: 'source' | 'target' }> {
     const parked = await this.store.parkedKeys(rule.rule_id);
-    if (!parked.has(key)) throw new SluiceError('SLUICE_NOT_FOUND', `no open conflict for key ${key}`, { issues: [{ path: 'body.key', message: 'no open conflict with this key' }] });
+    const unknown = keys.find((k) => !parked.has(k));
+    if (unknown !== undefined) throw new SluiceError('SLUICE_NOT_FOUND', `no open conflict for key ${unknown}`, { issues: [{ path: 'body.key', message: 'no open conflict with this key' }] });
     if (this.running.has(rule.rule_id)) throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is running; resolve after it ends`);
     const { source, target } = await this.sides(rule);
     try {
       await source.open();
       await target.open();
       const [from, to] = resolution === 'source' ? [source, target] : [target, source];
-      const winner = (await from.fetch([key])).get(key) ?? null;
-      const loser = (await to.fetch([key])).get(key);
-      const applied = await to.apply([{ key, values: winner, expect: loser ? to.hash(loser) : undefined }]);
-      if (applied.length === 0) throw new SluiceError('SLUICE_CONFLICT', `key ${key} changed while resolving; try again`);
-      const hash = applied[0].hash;
-      await this.state(rule.rule_id).apply(hash === undefined ? [] : [[key, { hash, version: Date.now() }]], hash === undefined ? [key] : []);
-      await this.store.unpark(rule.rule_id, [key]);
-      return { key, written_to: resolution === 'source' ? 'target' : 'source' };
+      const winners = await from.fetch(keys);
+      const losers = await to.fetch(keys);
+      const applied = await to.apply(keys.map((key) => {
+        const loser = losers.get(key);
+        return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
+      }));
+      if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
+      await this.state(rule.rule_id).apply(
+        applied.filter((c) => c.hash !== undefined).map((c) => [c.key, { hash: c.hash!, version: Date.now() }]),
+        applied.filter((c) => c.hash === undefined).map((c) => c.key),
+      );
+      const resolved = applied.map((c) => c.key);
+      await this.store.unpark(rule.rule_id, resolved);
+      return { resolved, written_to: resolution === 'source' ? 'target' : 'source' };
     } finally {
       await source.close();
       await target.close();

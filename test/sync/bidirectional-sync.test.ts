@@ -50,7 +50,8 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
       expect(run.error).toBeUndefined();
       if (run.writes_to_source === 0 && run.writes_to_target === 0 && run.conflicts === 0) return run;
       if (rule.conflict_resolution === 'manual') {
-        for (const conflict of await engine.conflicts(rule.rule_id)) await engine.resolveConflict(rule, conflict.key, 'source');
+        const parked = (await engine.conflicts(rule.rule_id)).map((c) => c.key);
+        if (parked.length > 0) await engine.resolveConflicts(rule, parked, 'source');
       }
     }
     throw new Error('sync did not settle');
@@ -111,7 +112,8 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
         expect(parked[0]).toMatchObject({ source: { name: 'A21' }, target: { name: 'B21', qty: '121' } });
         const nothing = await engine.execute(rule);
         expect(nothing).toMatchObject({ writes_to_source: 0, writes_to_target: 0 });
-        for (const id of conflictKeys) await engine.resolveConflict(rule, `["${id}"]`, id <= 22 ? 'source' : 'target');
+        expect(await engine.resolveConflicts(rule, ['["21"]', '["22"]'], 'source')).toEqual({ resolved: ['["21"]', '["22"]'], written_to: 'target' });
+        expect(await engine.resolveConflicts(rule, ['["23"]', '["24"]', '["25"]'], 'target')).toEqual({ resolved: ['["23"]', '["24"]', '["25"]'], written_to: 'source' });
         expect(await engine.conflicts(rule.rule_id)).toEqual([]);
       }
       const expectedConflicted = conflictKeys.map((id) => {
@@ -152,7 +154,8 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
       for (let i = 0; i < 3; i++) {
         const run = await engine.execute(rule);
         expect(run.error).toBeUndefined();
-        if (strategy === 'manual') for (const c of await engine.conflicts(rule.rule_id)) await engine.resolveConflict(rule, c.key, 'target').catch(() => undefined);
+        const parked = strategy === 'manual' ? (await engine.conflicts(rule.rule_id)).map((c) => c.key) : [];
+        if (parked.length > 0) await engine.resolveConflicts(rule, parked, 'target');
       }
       stop.done = true;
       await Promise.all(writers);

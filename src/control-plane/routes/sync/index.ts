@@ -141,9 +141,9 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     },
     async (request) => {
       const rule = await engine.rule(request.params.rule_id);
-      const result = await engine.resolveConflict(rule, request.body.key, request.body.resolution);
+      const { written_to } = await engine.resolveConflicts(rule, [request.body.key], request.body.resolution);
       await request.audit('sync.conflict.resolve', `sync:${rule.rule_id}`, { key: request.body.key, resolution: request.body.resolution });
-      return result;
+      return { key: request.body.key, written_to };
     },
   );
 }
