@@ -12,6 +12,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { Field, Float64, RecordBatch, Schema, type Vector } from 'apache-arrow';
 import { firstValueFrom, from, toArray } from 'rxjs';
@@ -30,6 +32,11 @@ const ROWS = Number(args.rows);
 const BATCH = Number(args.batch);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+// Collect the garbage of data generation (and of the previous run) before each timed run, so no
+// run pays for another's: `--expose-gc` cannot be passed through `npm run bench`.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 const PIPELINE = [
   { type: 'clean', config: { remove_duplicates: true, duplicate_columns: ['resource_id'], missing_values: { strategy: 'fill', fill_values: { compliance_status: 'unknown', monthly_cost: 0.0 } } } },
@@ -191,9 +198,16 @@ function agree(a: Result, b: Result): boolean {
   return true;
 }
 
-const time = async <T>(fn: () => T | Promise<T>): Promise<[T, number]> => {
+/** Process CPU seconds (all threads) spent by each timed run: steadier than wall time on a busy machine. */
+const cpu: Record<string, number> = {};
+
+const time = async <T>(name: string, fn: () => T | Promise<T>): Promise<[T, number]> => {
+  collectGarbage();
   const started = performance.now();
+  const usage = process.cpuUsage();
   const value = await fn();
+  const spent = process.cpuUsage(usage);
+  cpu[name] = (spent.user + spent.system) / 1e6;
   return [value, (performance.now() - started) / 1000];
 };
 
@@ -201,15 +215,15 @@ out(`generating ${ROWS.toLocaleString()} rows in batches of ${BATCH}`);
 const batches = generate();
 const rssBefore = process.memoryUsage().rss;
 
-const [ours, sluiceSeconds] = await time(() => runSluice(batches));
+const [ours, sluiceSeconds] = await time('sluice', () => runSluice(batches));
 const sluiceRss = process.resourceUsage().maxRSS * 1024;
-out(`sluice:      ${sluiceSeconds.toFixed(2)} s  ${Math.round(ROWS / sluiceSeconds).toLocaleString()} rows/s  peak RSS ${mb(sluiceRss)} MB (data ${mb(rssBefore)} MB before)`);
+out(`sluice:      ${sluiceSeconds.toFixed(2)} s (cpu ${cpu.sluice.toFixed(2)} s)  ${Math.round(ROWS / sluiceSeconds).toLocaleString()} rows/s  peak RSS ${mb(sluiceRss)} MB (data ${mb(rssBefore)} MB before)`);
 
 if (args['sluice-only']) process.exit(0);
 const rows = batches.flatMap((b) => rowsOf(b) as unknown as Row[]);
-const [plain, rowSeconds] = await time(() => runRowObjects(rows));
+const [plain, rowSeconds] = await time('row_objects', () => runRowObjects(rows));
 rows.length = 0;
-out(`row objects: ${rowSeconds.toFixed(2)} s  ${Math.round(ROWS / rowSeconds).toLocaleString()} rows/s`);
+out(`row objects: ${rowSeconds.toFixed(2)} s (cpu ${cpu.row_objects.toFixed(2)} s)  ${Math.round(ROWS / rowSeconds).toLocaleString()} rows/s`);
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
 let duckSeconds: number;
@@ -221,14 +235,14 @@ try {
   const db = await instance.connect();
   await db.run(`CREATE TABLE gov AS SELECT * FROM read_parquet('${join(dir, '*.parquet')}')`);
   threads = (await db.runAndReadAll("SELECT current_setting('threads') AS t")).getRowObjectsJS()[0].t;
-  const [reader, seconds] = await time(() => db.runAndReadAll(DUCK_SQL));
+  const [reader, seconds] = await time('duckdb', () => db.runAndReadAll(DUCK_SQL));
   duckSeconds = seconds;
   duck = new Map(reader.getRowObjectsJS().map((r) => [`${String(r.region)}|${String(r.resource_type)}`, [r.a, r.b, r.c, r.d, r.e, r.f].map(Number)]));
   db.closeSync();
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-out(`duckdb:      ${duckSeconds.toFixed(2)} s  ${Math.round(ROWS / duckSeconds).toLocaleString()} rows/s  (threads ${String(threads)})`);
+out(`duckdb:      ${duckSeconds.toFixed(2)} s (cpu ${cpu.duckdb.toFixed(2)} s)  ${Math.round(ROWS / duckSeconds).toLocaleString()} rows/s  (threads ${String(threads)})`);
 
 const results = {
   rows: ROWS,
@@ -239,9 +253,13 @@ const results = {
   duckdb: { seconds: duckSeconds, rows_per_s: Math.round(ROWS / duckSeconds), threads: Number(threads) },
   vs_row_objects: rowSeconds / sluiceSeconds,
   vs_duckdb: duckSeconds / sluiceSeconds,
+  cpu_seconds: cpu,
+  cpu_vs_row_objects: cpu.row_objects / cpu.sluice,
+  cpu_vs_duckdb: cpu.duckdb / cpu.sluice,
   results_agree: { row_objects: agree(ours, plain), duckdb: agree(ours, duck) },
   groups: ours.size,
 };
+out(`cpu-time ratios: vs row objects ${results.cpu_vs_row_objects.toFixed(2)}, vs duckdb ${results.cpu_vs_duckdb.toFixed(2)}`);
 out(`results agree: row objects ${results.results_agree.row_objects}, duckdb ${results.results_agree.duckdb} (${ours.size} groups)`);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/transforms.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
