@@ -22,11 +22,17 @@ export const arrowColumns = {
     return makeVector(makeData({ type: new Int32(), length: values.length, nullCount: 0, data: Int32Array.from(values) }));
   },
 
-  /** From decimal strings (Kafka offsets) or numbers. */
-  int64(values: ArrayLike<string | number>): Vector<Int64> {
-    const data = new BigInt64Array(values.length);
-    for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
-    return makeVector(makeData({ type: new Int64(), length: values.length, nullCount: 0, data }));
+  /** From bigints, decimal strings (Kafka offsets) or numbers. */
+  int64(values: ArrayLike<bigint | string | number | null | undefined>): Vector<Int64> {
+    const n = values.length;
+    const data = new BigInt64Array(n);
+    const validity = new Validity(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) validity.clear(i);
+      else data[i] = BigInt(v);
+    }
+    return makeVector(makeData({ type: new Int64(), length: n, ...validity.done(), data }));
   },
 
   /** Epoch milliseconds, from decimal strings (Kafka timestamps) or numbers. */

@@ -53,8 +53,9 @@ export function wireFormat(id: number, body: Buffer): Buffer {
  * naming the subject and the registry's reason.
  */
 export class AvroSerializer {
-  readonly registry: SchemaRegistry;
+  private readonly registry: SchemaRegistry;
   private readonly registered = new Map<string, Promise<RegisteredAvro>>();
+  private readonly readers = new Map<number, Promise<avro.Type>>();
 
   constructor(config: SchemaRegistryConfig) {
     this.registry = new SchemaRegistry({ host: config.url, auth: config.auth, clientId: 'sluice', retry: { retries: 2 } });
@@ -72,6 +73,22 @@ export class AvroSerializer {
       entry.catch(() => this.registered.delete(cacheKey));
     }
     return entry;
+  }
+
+  /**
+   * Decodes a value in the Confluent wire format with the writer schema its id names (fetched
+   * through the client, once per id). Longs decode as bigints, so 64-bit values stay exact.
+   */
+  async decode(buffer: Buffer): Promise<unknown> {
+    if (buffer.length < 5 || buffer[0] !== 0) throw new SluiceError('SLUICE_RECORD_INVALID', 'not the Confluent wire format (no magic byte 0)');
+    const id = buffer.readUInt32BE(1);
+    let reader = this.readers.get(id);
+    if (!reader) {
+      reader = this.registry.getSchema(id).then((schema) => avroType((schema as unknown as avro.Type).schema() as avro.Schema));
+      this.readers.set(id, reader);
+      reader.catch(() => this.readers.delete(id));
+    }
+    return (await reader).fromBuffer(buffer.subarray(5));
   }
 
   /** Avro-encodes a value with a registered schema, in the wire format. */

@@ -60,7 +60,7 @@ export interface AvroDecoder {
 
 /**
  * Arrow columns from Avro messages in the Confluent wire format, each decoded with the writer
- * schema its id names. Columns are built as for JSON (records and unions as JSON text); an Avro
+ * schema its id names. Columns are built as for JSON (longs as Int64, records as JSON text); an Avro
  * key becomes `__key` as JSON text. Undecodable values (unknown id, not the wire format) are dead letters.
  */
 export async function decodeAvroMessages(messages: KafkaMessage[], registry: AvroDecoder, where: Where): Promise<DecodedMessages> {
@@ -123,18 +123,19 @@ function bytes(buffer: Buffer | null): Uint8Array | null {
   return buffer === null ? null : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
-type Kind = 'number' | 'bool' | 'string' | 'json';
+type Kind = 'number' | 'bigint' | 'bool' | 'string' | 'json';
 
-/** One column: a single scalar type keeps its Arrow type; anything else is JSON text. */
+/** One column: a single scalar type keeps its Arrow type (Avro longs, as bigints, are Int64); anything else is JSON text. */
 function inferVector(values: unknown[]): Vector {
   let kind: Kind | undefined;
   for (const v of values) {
     if (v === null || v === undefined) continue;
-    const k: Kind = typeof v === 'number' ? 'number' : typeof v === 'boolean' ? 'bool' : typeof v === 'string' ? 'string' : 'json';
+    const k: Kind = typeof v === 'number' ? 'number' : typeof v === 'bigint' ? 'bigint' : typeof v === 'boolean' ? 'bool' : typeof v === 'string' ? 'string' : 'json';
     kind = kind === undefined || kind === k ? k : 'json';
     if (kind === 'json') break;
   }
   if (kind === 'number') return arrowColumns.float64(values);
+  if (kind === 'bigint') return arrowColumns.int64(values as Array<bigint | null | undefined>);
   if (kind === 'bool') return vectorFromArray(values.map((v) => (v === undefined ? null : v)), new Bool());
   if (kind === 'json') return arrowColumns.utf8(values.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : toJson(v))));
   return arrowColumns.utf8(values as Array<string | null | undefined>);

@@ -289,7 +289,7 @@ export class KafkaSource implements Source, GroupMember {
 
   private decode(messages: KafkaMessage[], topic: string, partition: number): DecodedMessages | Promise<DecodedMessages> {
     const where = { topic, partition, node: this.node };
-    if (this.avro) return decodeAvroMessages(messages, this.avro.registry, where);
+    if (this.avro) return decodeAvroMessages(messages, this.avro, where);
     return decodeMessages(messages, this.config.format === 'raw' ? 'raw' : 'json', where);
   }
 

@@ -16,7 +16,8 @@ const jars = join(process.env.SLUICE_SERVICES_DIR ?? resolve(import.meta.dirname
 
 const DAY = 86_400_000;
 const rows = Array.from({ length: 25 }, (_, i) => ({
-  id: BigInt(1000 + i),
+  // Beyond 2^53 for some rows: 64-bit values must survive exactly.
+  id: i % 2 === 0 ? BigInt(1000 + i) : 2n ** 60n + BigInt(i),
   name: i % 5 === 0 ? null : `name-${i}-é`,
   price: i * 1.5,
   active: i % 2 === 0,
@@ -24,14 +25,17 @@ const rows = Array.from({ length: 25 }, (_, i) => ({
   day: 19_000 + i,
 }));
 
-function typedBatch(stream = 'items'): Batch {
+/** The rows with ids a JS consumer decodes as plain numbers (avsc refuses longs beyond 2^53 by default). */
+const safeRows = rows.map((r, i) => ({ ...r, id: BigInt(1000 + i) }));
+
+function typedBatch(stream = 'items', values = rows): Batch {
   const table = new Table({
-    id: vectorFromArray(rows.map((r) => r.id), new Int64()),
-    name: vectorFromArray(rows.map((r) => r.name), new Utf8()),
-    price: vectorFromArray(rows.map((r) => r.price), new Float64()),
-    active: vectorFromArray(rows.map((r) => r.active), new Bool()),
-    at: vectorFromArray(rows.map((r) => r.at), new TimestampMillisecond()),
-    day: vectorFromArray(rows.map((r) => new Date(r.day * DAY)), new DateDay()),
+    id: vectorFromArray(values.map((r) => r.id), new Int64()),
+    name: vectorFromArray(values.map((r) => r.name), new Utf8()),
+    price: vectorFromArray(values.map((r) => r.price), new Float64()),
+    active: vectorFromArray(values.map((r) => r.active), new Bool()),
+    at: vectorFromArray(values.map((r) => r.at), new TimestampMillisecond()),
+    day: vectorFromArray(values.map((r) => new Date(r.day * DAY)), new DateDay()),
   });
   return { data: recordBatchFromTable(table), meta: { stream, partition: stream, position: undefined, kind: 'records' } };
 }
@@ -87,10 +91,11 @@ describe('kafka avro through a Confluent-compatible registry', () => {
       await until('all rows read back', () => reading.rows >= rows.length || reading.error !== undefined);
       expect(reading.error).toBeUndefined();
       const read = reading.batches.flatMap((b) => rowsOf(b.data));
-      expect(read.map((r) => ({ id: r.id, name: r.name, price: r.price, active: r.active, at: r.at, day: r.day }))).toEqual(
-        rows.map((r) => ({ ...r, id: Number(r.id) })),
-      );
-      expect(read.map((r) => JSON.parse(String(r.__key)))).toEqual(rows.map((r) => ({ id: Number(r.id) })));
+      // Longs come back as Int64 (bigint), exact; timestamp-millis too (Avro logical types ride on longs).
+      expect(read.map((r) => ({ id: r.id, name: r.name, price: r.price, active: r.active, at: Number(r.at), day: r.day }))).toEqual(rows);
+      expect(reading.batches[0].data.schema.fields.find((f) => f.name === 'id')!.type.toString()).toBe('Int64');
+      // Keys as JSON text: 64-bit values as numbers while exact, else as strings.
+      expect(read.map((r) => JSON.parse(String(r.__key)))).toEqual(rows.map((r) => ({ id: r.id < 2n ** 53n ? Number(r.id) : String(r.id) })));
     } finally {
       reading.stop();
       await source.close();
@@ -186,19 +191,19 @@ describe('kafka avro through a Confluent-compatible registry', () => {
   it("Kafka's own console consumer reads the Avro output; decoded with the schema fetched over HTTP it matches the source", async () => {
     const topic = await createTopic(1);
     const sink = new KafkaSink(avroConfig({ topic, key_columns: ['id'] }), connectorContext);
-    await sink.write(typedBatch());
+    await sink.write(typedBatch('items', safeRows));
     await sink.close();
 
     const END = '|#sluice-end#|';
     const { stdout } = await run(
       'java',
       ['-Xmx128m', '-cp', jars, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', BROKERS[0], '--topic', topic,
-        '--from-beginning', '--max-messages', String(rows.length), '--timeout-ms', '30000', '--property', `line.separator=${END}`],
+        '--from-beginning', '--max-messages', String(safeRows.length), '--timeout-ms', '30000', '--property', `line.separator=${END}`],
       { timeout: 60_000, maxBuffer: 1 << 22, encoding: 'buffer' },
     );
     const values: Buffer[] = [];
     for (let at = 0, next = stdout.indexOf(END); next >= 0; at = next + END.length, next = stdout.indexOf(END, at)) values.push(stdout.subarray(at, next));
-    expect(values).toHaveLength(rows.length);
+    expect(values).toHaveLength(safeRows.length);
     const types = new Map<number, avro.Type>();
     const decoded = [];
     for (const value of values) {
@@ -210,6 +215,6 @@ describe('kafka avro through a Confluent-compatible registry', () => {
       }
       decoded.push({ ...(types.get(id)!.fromBuffer(value.subarray(5)) as object) });
     }
-    expect(decoded).toEqual(rows.map((r) => ({ ...r, id: Number(r.id) })));
+    expect(decoded).toEqual(safeRows.map((r) => ({ ...r, id: Number(r.id) })));
   });
 });
