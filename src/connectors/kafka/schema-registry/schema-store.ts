@@ -16,14 +16,18 @@ export interface SchemaVersion {
 /** Keys and values of the `_schemas` topic, in Confluent's layout. */
 type SchemaKey = { keytype: 'SCHEMA'; subject: string; version: number; magic: 1 };
 type ConfigKey = { keytype: 'CONFIG'; subject: string | null; magic: 0 };
-type StoreKey = SchemaKey | ConfigKey;
+type NoopKey = { keytype: 'NOOP'; magic: 0 };
+type StoreKey = SchemaKey | ConfigKey | NoopKey;
+
+const NOOP_KEY: NoopKey = { keytype: 'NOOP', magic: 0 };
 
 const DEFAULT_LEVEL: CompatibilityLevel = 'BACKWARD';
 
 /**
  * The registry's state, kept in a compacted Kafka topic (`_schemas` by default) laid out as
  * Confluent's: one record per subject version (`{"keytype":"SCHEMA","subject":..,"version":..}` →
- * the version, `null` once permanently deleted) and one per config (`{"keytype":"CONFIG","subject":..}`).
+ * the version, `null` once permanently deleted), one per config (`{"keytype":"CONFIG","subject":..}`)
+ * and a `NOOP` marker written at each startup to know where the replay ends.
  * `open()` replays the topic, so subjects, versions and ids survive restarts; ids are global
  * (the same schema text keeps its id under every subject) and never reused.
  * One registry process writes the topic; every change is durable (acks=all) before it is answered.
@@ -55,8 +59,10 @@ export class SchemaStore {
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       const store = new SchemaStore(producer, topic);
-      const [end] = await admin.fetchTopicOffsets(topic);
-      if (end && BigInt(end.high) > BigInt(end.low)) await store.replay(kafka, admin, BigInt(end.high));
+      // A marker written now is the last record to read back: unlike the high watermark, it cannot
+      // have been compacted away (as Confluent's registry does with its NOOP records).
+      const [marker] = await producer.send({ topic, acks: -1, messages: [{ key: JSON.stringify(NOOP_KEY), value: '{}' }] });
+      await store.replay(kafka, admin, BigInt(marker.baseOffset ?? '0') + 1n);
       options.logger.info({ topic, subjects: store.subjects.size, schemas: store.schemasById.size }, 'schema registry state replayed');
       return store;
     } catch (error) {
@@ -191,6 +197,7 @@ export class SchemaStore {
   }
 
   private apply(key: StoreKey, value: unknown): void {
+    if (key.keytype === 'NOOP') return;
     if (key.keytype === 'CONFIG') {
       const level = (value as { compatibilityLevel?: CompatibilityLevel } | null)?.compatibilityLevel;
       if (level) this.levels.set(key.subject, level);
