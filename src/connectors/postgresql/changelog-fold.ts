@@ -8,7 +8,11 @@ export const TS_COLUMN = '__ts';
 export const UNCHANGED_COLUMN = '__unchanged';
 /** Before-image of an update or delete (a struct of the table's columns), when the source has one. */
 export const BEFORE_COLUMN = '__before';
-/** `__op` of a row that stands for a TRUNCATE of the whole table (its data columns are null). */
+/**
+ * `__op` of a row that stands for a TRUNCATE of the whole table (its data columns are null). The
+ * PostgreSQL sink empties the target; Kafka sends a Debezium `t` event (nothing without the
+ * envelope); sinks that store rows as they come (file) keep it as a row with `__op` = t.
+ */
 export const TRUNCATE_OP = 't';
 export const RESERVED_COLUMNS = new Set([OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN, BEFORE_COLUMN]);
 
