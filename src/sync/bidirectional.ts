@@ -91,15 +91,16 @@ export async function runBidirectional(ctx: BidirectionalContext): Promise<Bidir
   counts.conflicts = conflicts.length;
 
   const settled = await settleConflicts(ctx, conflicts);
-  await copyRows(ctx, ctx.source, ctx.target, [...toTarget, ...settled.toTarget], counts);
-  await copyRows(ctx, ctx.target, ctx.source, [...toSource, ...settled.toSource], counts);
-  await writeMerged(ctx, settled.merged, counts);
+  const versionOf = (key: string) => state.get(key)?.version ?? 0;
+  await copyRows(ctx, ctx.source, ctx.target, [...toTarget, ...settled.toTarget], counts, versionOf);
+  await copyRows(ctx, ctx.target, ctx.source, [...toSource, ...settled.toSource], counts, versionOf);
+  await writeMerged(ctx, settled.merged, counts, versionOf);
   ctx.logger.info({ ...counts }, 'bidirectional sync applied');
   return counts;
 }
 
 /** Copies the current row (or absence) of each key from one side to the other, guarded by the planned hash. */
-async function copyRows(ctx: BidirectionalContext, from: PgSide, to: PgSide, planned: Planned[], counts: BidirectionalCounts): Promise<void> {
+async function copyRows(ctx: BidirectionalContext, from: PgSide, to: PgSide, planned: Planned[], counts: BidirectionalCounts, versionOf: VersionOf): Promise<void> {
   const toTarget = to === ctx.target;
   for (let i = 0; i < planned.length; i += 2000) {
     const chunk = planned.slice(i, i + 2000);
@@ -108,7 +109,7 @@ async function copyRows(ctx: BidirectionalContext, from: PgSide, to: PgSide, pla
     const applied = await to.apply(changes);
     counts.deferred += changes.length - applied.length;
     tally(applied, counts, toTarget ? 'writes_to_target' : 'writes_to_source');
-    await record(ctx, applied);
+    await recordApplied(ctx.state, applied, versionOf);
   }
 }
 
@@ -153,7 +154,7 @@ async function settleConflicts(ctx: BidirectionalContext, conflicts: Planned[]):
 }
 
 /** A custom resolver's row goes to both sides; the state moves only when both took it. */
-async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'], counts: BidirectionalCounts): Promise<void> {
+async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'], counts: BidirectionalCounts, versionOf: VersionOf): Promise<void> {
   if (merged.length === 0) return;
   const toSource = await ctx.source.apply(merged.map((m) => ({ key: m.planned.key, values: m.values, expect: m.planned.a })));
   const toTarget = await ctx.target.apply(merged.map((m) => ({ key: m.planned.key, values: m.values, expect: m.planned.b })));
@@ -161,18 +162,21 @@ async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'],
   counts.deferred += merged.length * 2 - toSource.length - toTarget.length;
   tally(toSource, counts, 'writes_to_source');
   tally(toTarget, counts, 'writes_to_target');
-  await record(ctx, toTarget.filter((c) => onSource.has(c.key)));
+  await recordApplied(ctx.state, toTarget.filter((c) => onSource.has(c.key)), versionOf);
 }
 
-/** The state follows what was written: the hash both sides now hold. */
-async function record(ctx: BidirectionalContext, applied: AppliedChange[]): Promise<void> {
+/** The version a key's state entry had when the run read it (0 when it had none). */
+export type VersionOf = (key: string) => number;
+
+/** The state follows what was written: the hash both sides now hold, one version further. */
+export async function recordApplied(state: KeyState, applied: AppliedChange[], versionOf: VersionOf): Promise<void> {
   const sets: Array<[string, KeyEntry]> = [];
   const deletes: string[] = [];
   for (const change of applied) {
     if (change.hash === undefined) deletes.push(change.key);
-    else sets.push([change.key, { hash: change.hash, version: Date.now() }]);
+    else sets.push([change.key, { hash: change.hash, version: versionOf(change.key) + 1 }]);
   }
-  await ctx.state.apply(sets, deletes);
+  await state.apply(sets, deletes);
 }
 
 function tally(applied: AppliedChange[], counts: BidirectionalCounts, side: 'writes_to_source' | 'writes_to_target'): void {

@@ -12,7 +12,7 @@ import { MemoryCheckpointStore } from '../pipeline/memory-checkpoint-store.js';
 import { runTopology } from '../runtime/run-topology.js';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';
-import { runBidirectional } from './bidirectional.js';
+import { recordApplied, runBidirectional } from './bidirectional.js';
 import { cdcSlotName, compileRule, type DatasourceResolver } from './compile-rule.js';
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
@@ -161,6 +161,7 @@ export class SyncEngine {
       run.rows_updated = counters.updated ?? 0;
       run.rows_deleted = counters.deleted ?? 0;
       run.rows_unchanged = counters.unchanged ?? 0;
+      run.rows_filtered = counters.filtered ?? 0;
       run.errors = summary.deadLettered;
       if (summary.status === 'failed') {
         run.error = summary.error;
@@ -265,10 +266,10 @@ export class SyncEngine {
         return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
       }));
       if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
-      await this.state(rule.rule_id).apply(
-        applied.filter((c) => c.hash !== undefined).map((c) => [c.key, { hash: c.hash!, version: Date.now() }]),
-        applied.filter((c) => c.hash === undefined).map((c) => c.key),
-      );
+      const state = this.state(rule.rule_id);
+      const entries = await state.getMany(keys);
+      const versions = new Map(keys.map((k, i) => [k, entries[i]?.version ?? 0]));
+      await recordApplied(state, applied, (key) => versions.get(key) ?? 0);
       const resolved = applied.map((c) => c.key);
       await this.store.unpark(rule.rule_id, resolved);
       return { resolved, written_to: resolution === 'source' ? 'target' : 'source' };

@@ -19,6 +19,8 @@ export interface SyncRun {
   rows_updated: number;
   rows_deleted: number;
   rows_unchanged: number;
+  /** Changes the rule's `filters.operations` kept from the target. */
+  rows_filtered?: number;
   conflicts: number;
   /** Rows dead-lettered plus a failed run's error. */
   errors: number;

@@ -3,6 +3,7 @@ import { vectorFromArray, Utf8, Schema, Field } from 'apache-arrow';
 import type { Batch } from '../core/batch.js';
 import { SluiceError } from '../core/errors.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
+import type { Logger } from '../core/logger.js';
 import { textFormatter, type TextFormatter } from '../connectors/postgresql/pg-text.js';
 import { KEY_META } from '../connectors/postgresql/text-batch.js';
 import { OP_COLUMN, RESERVED_COLUMNS } from '../connectors/postgresql/changelog-fold.js';
@@ -34,10 +35,13 @@ export interface SyncSinkOptions {
  */
 export class SyncSink implements Sink {
   private readonly seen = new Set<string>();
+  private key: string[] | undefined;
+  private logger: Logger | undefined;
 
   constructor(private readonly target: Sink, private readonly options: SyncSinkOptions) {}
 
   async open(ctx: SinkOpenContext): Promise<void> {
+    this.logger = ctx.logger;
     await this.target.open?.(ctx);
   }
 
@@ -61,14 +65,14 @@ export class SyncSink implements Sink {
     const opsOut: string[] = [];
     const sets: Array<[string, KeyEntry]> = [];
     const deletes: string[] = [];
-    const counts = { read: data.numRows, inserted: 0, updated: 0, deleted: 0, unchanged: 0, skipped: 0 };
+    const counts = { read: data.numRows, inserted: 0, updated: 0, deleted: 0, unchanged: 0, filtered: 0 };
     keys.forEach((k, i) => {
       const row = lastRow.get(k)!;
       const entry = entries[i];
       const op = (ops?.get(row) as string | null) ?? 'c';
       if (op === 'd') {
         if (!entry) return void counts.unchanged++;
-        if (!this.options.operations.has('d')) return void counts.skipped++;
+        if (!this.options.operations.has('d')) return void counts.filtered++;
         rows.push(row);
         opsOut.push('d');
         deletes.push(k);
@@ -79,7 +83,7 @@ export class SyncSink implements Sink {
       const hash = hashes[row];
       if (entry?.hash === hash) return void counts.unchanged++;
       const change = entry ? 'u' : 'c';
-      if (!this.options.operations.has(change)) return void counts.skipped++;
+      if (!this.options.operations.has(change)) return void counts.filtered++;
       rows.push(row);
       opsOut.push(change);
       sets.push([k, { hash, version: (entry?.version ?? 0) + 1 }]);
@@ -99,13 +103,20 @@ export class SyncSink implements Sink {
    * not see; then lets the target publish.
    */
   async finish(): Promise<void> {
-    if (this.options.trackDeletes && this.options.operations.has('d') && this.key) {
+    const key = this.key ?? this.options.key;
+    if (this.options.trackDeletes && key) {
       for await (const page of this.options.state.entries()) {
         const gone = page.map(([k]) => k).filter((k) => !this.seen.has(k));
         if (gone.length === 0) continue;
-        await this.target.write({ data: deleteBatch(this.key, gone), meta: { stream: 'sync', partition: 'deletes', position: undefined, kind: 'changelog' } });
+        if (!this.options.operations.has('d')) {
+          await this.options.state.apply([], [], { key: this.options.countersKey, values: { filtered: gone.length } });
+          continue;
+        }
+        await this.target.write({ data: deleteBatch(key, gone), meta: { stream: 'sync', partition: 'deletes', position: undefined, kind: 'changelog' } });
         await this.options.state.apply([], gone, { key: this.options.countersKey, values: { deleted: gone.length } });
       }
+    } else if (this.options.trackDeletes) {
+      this.logger?.warn('sync: the source was empty and the rule names no primary_key: deletes not applied');
     }
     await this.target.finish?.();
   }
@@ -114,8 +125,6 @@ export class SyncSink implements Sink {
     await this.target.close();
     await this.options.onClose?.();
   }
-
-  private key: string[] | undefined;
 
   private keyOf(data: RecordBatch): string[] {
     if (this.key) return this.key;

@@ -16,6 +16,7 @@ describe('full sync (PostgreSQL → PostgreSQL, keyed state in Redis)', () => {
     await sql(source.url, `insert into items select g, 'item ' || g, g * 1.5, timestamptz '2026-01-01' + g * interval '1 minute' from generate_series(1, 3000) g`);
     await sql(target.url, 'create table items (id int primary key, name text, price numeric(10,2), updated_at timestamptz)');
     await sql(target.url, 'create table renamed (id int primary key, title text, price numeric(10,2), updated_at timestamptz)');
+    await sql(target.url, 'create table archive (id int primary key, name text, price numeric(10,2), updated_at timestamptz)');
     await countWrites(target.url, 'items');
     engine = engineFor(prefix, datasources({ src: { type: 'postgresql', config: { url: source.url } }, dst: { type: 'postgresql', config: { url: target.url } } }));
   });
@@ -73,6 +74,18 @@ describe('full sync (PostgreSQL → PostgreSQL, keyed state in Redis)', () => {
     expect(status).toMatchObject({ rule_id: 'items_mapped', running: false, total_syncs: 1, successful_syncs: 1, failed_syncs: 0, state: { keys: 2998 } });
     expect(status.state.bytes).toBeGreaterThan(0);
     expect(status.last_run?.run_id).toBe(run.run_id);
+  });
+
+  it('keeps deletes from the target when filters.operations leaves DELETE out', async () => {
+    const archive = parseSyncRule({
+      rule_id: 'items_archive', name: 'Archive', source: 'src', target: 'dst', mode: 'full',
+      filters: { primary_key: ['id'], operations: ['INSERT', 'UPDATE'] }, source_config: { table: 'items' }, target_config: { table: 'archive' },
+    });
+    expect(await engine.execute(archive)).toMatchObject({ rows_inserted: 2998, rows_filtered: 0 });
+    await sql(source.url, 'delete from items where id in (1, 2)');
+    await sql(source.url, "update items set name = 'renamed' where id = 3");
+    expect(await engine.execute(archive)).toMatchObject({ rows_inserted: 0, rows_updated: 1, rows_deleted: 0, rows_filtered: 2 });
+    expect(await sql(target.url, 'select id, name from archive where id <= 3 order by id')).toEqual([{ id: 1, name: 'item 1' }, { id: 2, name: 'item 2' }, { id: 3, name: 'renamed' }]);
   });
 
   it('records a failed run with its error and refuses a second concurrent run of a rule', async () => {

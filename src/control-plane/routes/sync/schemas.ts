@@ -21,6 +21,7 @@ export const SyncRunView = Type.Object({
   rows_updated: Count,
   rows_deleted: Count,
   rows_unchanged: Count,
+  rows_filtered: Type.Optional(Count),
   conflicts: Count,
   errors: Count,
   error: Type.Optional(Type.String()),
