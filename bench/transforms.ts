@@ -26,6 +26,7 @@ import { recordBatchOf } from '../src/transforms/arrow-ops.js';
 import { float64Vector } from '../src/transforms/columns/numbers.js';
 import { utf8Vector } from '../src/transforms/expression/columns.js';
 import '../src/transforms/index.js';
+import { prng } from '../scripts/prng.js';
 
 const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, batch: { type: 'string', default: '65536' }, seed: { type: 'string', default: '7' }, 'sluice-only': { type: 'boolean', default: false } } });
 const ROWS = Number(args.rows);
@@ -49,16 +50,6 @@ const REGIONS = ['eastus', 'eastus2', 'westus2', 'westeurope', 'northeurope', 'u
 const TYPES = ['Microsoft.Compute/virtualMachines', 'Microsoft.Storage/storageAccounts', 'Microsoft.Sql/servers/databases', 'Microsoft.Web/sites', 'Microsoft.KeyVault/vaults'];
 const STATUSES = ['compliant', 'compliant', 'compliant', 'non_compliant', 'exempt'];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The dataset: ~3% duplicated resource ids, missing statuses and costs, a few cost outliers. */
 function generate(): RecordBatch[] {

@@ -2,16 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, BACKENDS, startServer, type TestServer } from './helpers.js';
+import { prng } from '../../scripts/prng.js';
 
-/** Deterministic PRNG (mulberry32) so a failure replays. */
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID: Record<string, unknown> = {
   'POST /api/v1/datasources/connect': { name: 'fz', type: 'file', config: { path: '/tmp' } },

@@ -1,6 +1,9 @@
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { randomBytes } from 'node:crypto';
+import { prng } from '../../../scripts/prng.js';
+
+export { prng };
 
 /** Three tables of different key shapes, a TOASTed text column and a jsonb column. */
 export const WORKLOAD_DDL = `
@@ -10,17 +13,6 @@ export const WORKLOAD_DDL = `
 
 export const WORKLOAD_TABLES = ['a', 'b', 'c'];
 
-/** A seeded PRNG (mulberry32) so a failing run can be replayed. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random text that does not compress, so large values are stored out of line (TOAST). */
 function bigText(bytes: number): string {

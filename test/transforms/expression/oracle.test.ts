@@ -2,6 +2,7 @@ import { Bool, Float64, Int64, Utf8, type RecordBatch } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { compileExpression } from '../../../src/transforms/expression/index.js';
 import { typedBatch, valuesOf } from './helpers.js';
+import { prng as rng } from '../../../scripts/prng.js';
 
 /**
  * Random expressions checked against a row-by-row reference written here, independently of the
@@ -15,13 +16,6 @@ interface Gen {
   row: (r: Row) => Value;
 }
 
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 const WORDS = ['alpha', 'Beta', 'gamma', 'héllo', '😀x', '', 'a_b', '100%'];
 

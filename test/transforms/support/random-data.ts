@@ -1,15 +1,10 @@
 import { Dictionary, Float64, Int32, Int64, TimestampMillisecond, Utf8, vectorFromArray, Table, type RecordBatch, type Vector } from 'apache-arrow';
 import { recordBatchFromTable } from '../../../src/core/batch.js';
 import type { SqlType } from './duck.js';
+import { prng as rng } from '../../../scripts/prng.js';
 
-/** A seeded generator, so a failing case can be replayed. */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+export { rng };
+
 
 const WORDS = ['eu-west', 'us-east', 'héllo', '😀 zone', 'ap-south', "o'brien", ''];
 
