@@ -30,7 +30,8 @@ export function topologyName(ruleId: string): string {
  * `field_mapping` as a `map` node, and a `sync_target` sink that turns what it reads into a keyed
  * changelog against the rule's state and applies it to the target datasource.
  *
- * - full / snapshot: a complete bounded read; keys not seen are deleted at the end.
+ * - full / snapshot: a complete bounded read; keys not seen are deleted at the end. From a
+ *   PostgreSQL table, the server hashes the rows and only changed ones are fetched.
  * - incremental: PostgreSQL watermark pages by (timestamp column, key), resumed across runs.
  * - cdc: PostgreSQL logical replication; runs until stopped.
  *
@@ -64,7 +65,13 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
   }
 
   const operations = (rule.filters?.operations ?? ['INSERT', 'UPDATE', 'DELETE']).map((o) => OPERATION_LETTERS[o]);
-  const nodes: TopologySpec['nodes'] = { source: { type: source.type, config: sourceConfig } };
+  // A full read of a PostgreSQL table compares hashes computed by the server and fetches only changed rows.
+  const pushdown = source.type === 'postgresql' && (mode === 'full' || mode === 'snapshot') && typeof sourceConfig.table === 'string' && sourceConfig.query === undefined;
+  const nodes: TopologySpec['nodes'] = {
+    source: pushdown
+      ? { type: 'sync_postgresql', config: { rule_id: rule.rule_id, redis_url: options.redisUrl, key_prefix: options.keyPrefix, counters_key: options.countersKey, postgres: sourceConfig } }
+      : { type: source.type, config: sourceConfig },
+  };
   let last = 'source';
   if (Object.keys(mapping).length > 0) {
     nodes.field_mapping = { type: 'map', inputs: [last], config: { field_mapping: mapping } };
@@ -79,7 +86,7 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
       key_prefix: options.keyPrefix,
       counters_key: options.countersKey,
       ...(key ? { key } : {}),
-      track_deletes: mode === 'full' || mode === 'snapshot',
+      track_deletes: (mode === 'full' || mode === 'snapshot') && !pushdown,
       operations,
       target: { type: target.type, config: { ...target.config, ...rule.target_config } },
     },

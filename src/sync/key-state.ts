@@ -62,12 +62,14 @@ export class KeyState {
     } while (cursor !== '0');
   }
 
-  /** Keys held and the memory Redis reports for them. */
+  /** Keys held. */
+  async count(): Promise<number> {
+    return this.call(() => this.redis.hlen(this.stateKey));
+  }
+
+  /** Keys held and the memory Redis estimates for them (from a sample of fields, so it stays cheap). */
   async size(): Promise<StateSize> {
-    const [keys, bytes] = await Promise.all([
-      this.call(() => this.redis.hlen(this.stateKey)),
-      this.call(() => this.redis.memory('USAGE', this.stateKey, 'SAMPLES', '0')),
-    ]);
+    const [keys, bytes] = await Promise.all([this.count(), this.call(() => this.redis.memory('USAGE', this.stateKey))]);
     return { keys, bytes: Number(bytes ?? 0) };
   }
 

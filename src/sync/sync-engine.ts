@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import '../register-all.js';
 import './sync-target.js';
+import './sync-source.js';
 import { parseConfig } from '../core/config.js';
 import { SluiceError, errorMessage } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';

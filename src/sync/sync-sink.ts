@@ -1,5 +1,5 @@
 import type { RecordBatch, Vector } from 'apache-arrow';
-import { vectorFromArray, Utf8, Schema, Field } from 'apache-arrow';
+import { vectorFromArray, Utf8, Schema } from 'apache-arrow';
 import type { Batch } from '../core/batch.js';
 import { SluiceError } from '../core/errors.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
@@ -9,8 +9,10 @@ import { KEY_META } from '../connectors/postgresql/text-batch.js';
 import { OP_COLUMN, RESERVED_COLUMNS } from '../connectors/postgresql/changelog-fold.js';
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
 import { KeyState, type KeyEntry } from './key-state.js';
-import { keyString, keyValues } from './row-hash.js';
+import { keyString } from './row-hash.js';
+import { deleteBatch } from './delete-batch.js';
 import { rowHashes } from './batch-hash.js';
+import { HASH_COLUMN } from './pg-hash-source.js';
 
 export interface SyncSinkOptions {
   state: KeyState;
@@ -50,8 +52,10 @@ export class SyncSink implements Sink {
     if (data.numRows === 0) return;
     const key = this.keyOf(data);
     const keyFormatters = key.map((k) => formatterOf(data, k));
-    const compared = data.schema.fields.map((f) => f.name).filter((n) => !RESERVED_COLUMNS.has(n) && !key.includes(n)).sort();
-    const hashes = rowHashes(data, compared);
+    // A source that hashed its rows itself (PgHashSource) also counted them.
+    const given = data.getChild(HASH_COLUMN) as Vector | null;
+    const compared = data.schema.fields.map((f) => f.name).filter((n) => !RESERVED_COLUMNS.has(n) && n !== HASH_COLUMN && !key.includes(n)).sort();
+    const hashes = given ? (given.toArray() as (string | null)[]) : rowHashes(data, compared);
     const ops = data.getChild(OP_COLUMN) as Vector | null;
 
     // The last change of a key in the batch is its net effect (keys are distinct in the output).
@@ -65,7 +69,7 @@ export class SyncSink implements Sink {
     const opsOut: string[] = [];
     const sets: Array<[string, KeyEntry]> = [];
     const deletes: string[] = [];
-    const counts = { read: data.numRows, inserted: 0, updated: 0, deleted: 0, unchanged: 0, filtered: 0 };
+    const counts = { read: given ? 0 : data.numRows, inserted: 0, updated: 0, deleted: 0, unchanged: 0, filtered: 0 };
     keys.forEach((k, i) => {
       const row = lastRow.get(k)!;
       const entry = entries[i];
@@ -80,7 +84,7 @@ export class SyncSink implements Sink {
         return;
       }
       if (this.options.trackDeletes) this.seen.add(k);
-      const hash = hashes[row];
+      const hash = hashes[row]!;
       if (entry?.hash === hash) return void counts.unchanged++;
       const change = entry ? 'u' : 'c';
       if (!this.options.operations.has(change)) return void counts.filtered++;
@@ -91,7 +95,7 @@ export class SyncSink implements Sink {
       else counts.updated++;
     });
     if (rows.length > 0) {
-      const picked = takeRows(data, Int32Array.from(rows));
+      const picked = takeRows(given ? withoutColumn(data, HASH_COLUMN) : data, Int32Array.from(rows));
       const changelog = withColumns(withKey(picked, key), [{ name: OP_COLUMN, vector: vectorFromArray(opsOut, new Utf8()) }]);
       await this.target.write({ data: changelog, meta: { ...batch.meta, kind: 'changelog' } });
     }
@@ -146,17 +150,14 @@ function formatterOf(data: RecordBatch, column: string): TextFormatter {
   return textFormatter(vector);
 }
 
+function withoutColumn(data: RecordBatch, name: string): RecordBatch {
+  const keep = data.schema.fields.map((f, i) => [f, i] as const).filter(([f]) => f.name !== name);
+  return recordBatchOf(new Schema(keep.map(([f]) => f), data.schema.metadata), keep.map(([, i]) => data.getChildAt(i)!), data.numRows);
+}
+
 /** The batch declaring `key` as its key columns (the target applies changes by it). */
 function withKey(data: RecordBatch, key: string[]): RecordBatch {
   const metadata = new Map(data.schema.metadata);
   metadata.set(KEY_META, JSON.stringify(key));
   return recordBatchOf(new Schema(data.schema.fields, metadata), data.schema.fields.map((_, i) => data.getChildAt(i)!), data.numRows);
-}
-
-/** Delete events for keys known only by their text values. */
-function deleteBatch(key: string[], keys: string[]): RecordBatch {
-  const values = keys.map(keyValues);
-  const fields = [...key.map((k) => new Field(k, new Utf8(), true)), new Field(OP_COLUMN, new Utf8(), false)];
-  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), vectorFromArray(keys.map(() => 'd'), new Utf8())];
-  return recordBatchOf(new Schema(fields, new Map([[KEY_META, JSON.stringify(key)]])), columns, keys.length);
 }
