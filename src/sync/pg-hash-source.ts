@@ -13,6 +13,7 @@ import { recordBatchOf } from '../transforms/arrow-ops.js';
 import { deleteBatch } from './delete-batch.js';
 import type { KeyState } from './key-state.js';
 import { keyString } from './row-hash.js';
+import { KeyHashSet } from './key-hash-set.js';
 
 /** Column carrying a row hash computed by the source; SyncSink stores it and never writes it. */
 export const HASH_COLUMN = '__sync_hash';
@@ -78,7 +79,7 @@ export class PgHashSource implements Source {
             await emit(textBatch(fields, columns, metadata));
           });
         } else {
-          const seen = new Set<string>();
+          const seen = new KeyHashSet();
           let known = 0;
           const resolver = new TypeResolver(client);
           const keyList = key.map((k) => `t.${ident(k)}`).join(', ');

@@ -10,6 +10,7 @@ import { OP_COLUMN, RESERVED_COLUMNS } from '../connectors/postgresql/changelog-
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
 import { KeyState, type KeyEntry } from './key-state.js';
 import { keyString } from './row-hash.js';
+import { KeyHashSet } from './key-hash-set.js';
 import { deleteBatch } from './delete-batch.js';
 import { rowHashes } from './batch-hash.js';
 import { HASH_COLUMN } from './pg-hash-source.js';
@@ -36,7 +37,7 @@ export interface SyncSinkOptions {
  * crash in between replays the change (the target upserts by key) and never loses it.
  */
 export class SyncSink implements Sink {
-  private readonly seen = new Set<string>();
+  private readonly seen = new KeyHashSet();
   private key: string[] | undefined;
   private logger: Logger | undefined;
 
