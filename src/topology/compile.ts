@@ -4,7 +4,7 @@ import { SluiceError, type ErrorIssue } from '../core/errors.js';
 import type { ConnectorDefinition, TransformDefinition } from '../core/ports.js';
 import { registry } from '../core/registry.js';
 import { resolveEnvRefs } from '../core/secrets.js';
-import type { CheckpointConfig } from '../state/checkpoint-config.js';
+import { withCheckpointDefaults, type CheckpointConfig } from '../state/checkpoint-config.js';
 import { TopologySpecSchema, type NodeSpec, type Settings, type TopologySpec } from './schema.js';
 
 interface CompiledNodeBase {
@@ -68,7 +68,7 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   }
 
   const settings = Value.Default(TopologySpecSchema.properties.settings, resolved.settings ?? {}) as Settings;
-  const checkpoint = Value.Default(TopologySpecSchema.properties.checkpoint, resolved.checkpoint ?? { store: 'file' }) as CheckpointConfig;
+  const checkpoint = withCheckpointDefaults(resolved.checkpoint);
   const nodes = new Map<string, CompiledNode>();
 
   for (const [name, node] of Object.entries(resolved.nodes)) {

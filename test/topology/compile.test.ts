@@ -45,6 +45,16 @@ describe('compileTopology', () => {
     expect(t.deadLetter.config).toMatchObject({ path: '.sluice/dead-letter/ok.ndjson' });
   });
 
+  it('fills checkpoint defaults per store without mixing the stores', () => {
+    expect(compileTopology({ ...valid(), checkpoint: { store: 'redis', url: 'redis://h:1' } }).checkpoint).toEqual({
+      store: 'redis',
+      url: 'redis://h:1',
+      key_prefix: 'sluice:checkpoint:',
+    });
+    expect(compileTopology({ ...valid(), checkpoint: { store: 'file', path: '/x' } }).checkpoint).toEqual({ store: 'file', path: '/x' });
+    expect(issuesOf({ ...valid(), checkpoint: { store: 'redis', path: '/x' } }).map((i) => i.path)).toEqual(['checkpoint']);
+  });
+
   it('names the path of a bad config value', () => {
     const spec = valid();
     (spec.nodes.clean.config as { outlier_columns: unknown[] }).outlier_columns = [42];
