@@ -21,6 +21,7 @@ import { RetainedCheckpoints } from './retained-checkpoints.js';
 import { conflictPolicy, parseSyncRule, type SyncRule } from './rule-schema.js';
 import type { SyncRun } from './sync-run.js';
 import { SyncStore, type ParkedConflict } from './sync-store.js';
+import { observeSyncRun } from './sync-metrics.js';
 
 export interface SyncEngineOptions {
   resolve: DatasourceResolver;
@@ -138,6 +139,7 @@ export class SyncEngine {
     } catch (error) {
       logger.warn({ err: error }, 'state size unavailable');
     }
+    observeSyncRun(run);
     await this.store.addRun(run).catch((error: unknown) => logger.warn({ err: error }, 'run history not stored'));
     logger.info({ ...run }, `sync run ${run.status}`);
     return run;

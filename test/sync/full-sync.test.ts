@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metricsRegistry } from '../../src/core/metrics.js';
 import type { SyncEngine } from '../../src/sync/sync-engine.js';
 import { parseSyncRule } from '../../src/sync/rule-schema.js';
 import { countWrites, createDatabase, datasources, dropRedisPrefix, engineFor, sql, uniquePrefix } from './helpers.js';
@@ -74,6 +75,9 @@ describe('full sync (PostgreSQL → PostgreSQL, keyed state in Redis)', () => {
     expect(status).toMatchObject({ rule_id: 'items_mapped', running: false, total_syncs: 1, successful_syncs: 1, failed_syncs: 0, state: { keys: 2998 } });
     expect(status.state.bytes).toBeGreaterThan(0);
     expect(status.last_run?.run_id).toBe(run.run_id);
+    const exposition = await metricsRegistry.metrics();
+    expect(exposition).toContain('sluice_sync_rows_total{rule="items_mapped",outcome="inserted"} 2998');
+    expect(exposition).toContain('sluice_sync_state_keys{rule="items_mapped"} 2998');
   });
 
   it('keeps deletes from the target when filters.operations leaves DELETE out', async () => {
