@@ -2,23 +2,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prng } from '../../scripts/prng.js';
 import type { SyncEngine } from '../../src/sync/sync-engine.js';
 import { parseSyncRule } from '../../src/sync/rule-schema.js';
 import { datasources, dropRedisPrefix, engineFor, uniquePrefix } from './helpers.js';
 
 type Row = { id: number; name: string; qty: number; region: string };
-
-/** A seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csv(rows: Row[]): string {
   return ['id,name,qty,region', ...rows.map((r) => `${r.id},${r.name},${r.qty},${r.region}`)].join('\n') + '\n';
@@ -58,7 +47,7 @@ describe('snapshot sync: two CSV exports diffed into c/u/d', () => {
   }
 
   it('emits exactly the inserted, updated and deleted keys of a random workload, round after round', async () => {
-    const next = random(20261127);
+    const next = prng(20261127);
     const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
     let rows = new Map<number, Row>();
     let nextId = 1;
