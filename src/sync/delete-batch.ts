@@ -4,10 +4,14 @@ import { OP_COLUMN } from '../connectors/postgresql/changelog-fold.js';
 import { recordBatchOf } from '../transforms/arrow-ops.js';
 import { keyValues } from './row-hash.js';
 
-/** Delete events (`__op` = d) for keys known only by their text values (key strings of the state). */
-export function deleteBatch(key: string[], keys: string[]): RecordBatch {
+/**
+ * Delete events (`__op` = d) for keys known only by their text values (key strings of the state).
+ * `others` adds null columns, so the batch has every column a transform downstream may rename.
+ */
+export function deleteBatch(key: string[], keys: string[], others: string[] = []): RecordBatch {
   const values = keys.map(keyValues);
-  const fields = [...key.map((k) => new Field(k, new Utf8(), true)), new Field(OP_COLUMN, new Utf8(), false)];
-  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), vectorFromArray(keys.map(() => 'd'), new Utf8())];
+  const nulls = vectorFromArray(new Array<string | null>(keys.length).fill(null), new Utf8());
+  const fields = [...key.map((k) => new Field(k, new Utf8(), true)), ...others.map((o) => new Field(o, new Utf8(), true)), new Field(OP_COLUMN, new Utf8(), false)];
+  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), ...others.map(() => nulls), vectorFromArray(keys.map(() => 'd'), new Utf8())];
   return recordBatchOf(new Schema(fields, new Map([[KEY_META, JSON.stringify(key)]])), columns, keys.length);
 }

@@ -111,7 +111,7 @@ export class PgHashSource implements Source {
           for await (const page of deletions) {
             if (signal.aborted) break;
             const gone = page.map(([k]) => k).filter((k) => !seen.has(k));
-            if (gone.length > 0) await emit(withNullHash(deleteBatch(key, gone)));
+            if (gone.length > 0) await emit(withNullHash(deleteBatch(key, gone, compared)));
           }
         }
         await client.query('commit');

@@ -71,13 +71,17 @@ describe('full sync (PostgreSQL → PostgreSQL, keyed state in Redis)', () => {
     const run = await engine.execute(mapped);
     expect(run).toMatchObject({ status: 'completed', rows_inserted: 2998 });
     await sameRows('renamed', 'id, title, price, updated_at');
+    await sql(source.url, 'delete from items where id = 3000');
+    expect(await engine.execute(mapped)).toMatchObject({ status: 'completed', rows_inserted: 0, rows_deleted: 1, rows_unchanged: 2997 });
+    await sameRows('renamed', 'id, title, price, updated_at');
     const status = await engine.status('items_mapped');
-    expect(status).toMatchObject({ rule_id: 'items_mapped', running: false, total_syncs: 1, successful_syncs: 1, failed_syncs: 0, state: { keys: 2998 } });
+    expect(status).toMatchObject({ rule_id: 'items_mapped', running: false, total_syncs: 2, successful_syncs: 2, failed_syncs: 0, state: { keys: 2997 } });
     expect(status.state.bytes).toBeGreaterThan(0);
-    expect(status.last_run?.run_id).toBe(run.run_id);
+    expect(status.last_run?.rows_deleted).toBe(1);
+    expect((await engine.store.history('items_mapped')).map((r) => r.run_id)).toContain(run.run_id);
     const exposition = await metricsRegistry.metrics();
     expect(exposition).toContain('sluice_sync_rows_total{rule="items_mapped",outcome="inserted"} 2998');
-    expect(exposition).toContain('sluice_sync_state_keys{rule="items_mapped"} 2998');
+    expect(exposition).toContain('sluice_sync_state_keys{rule="items_mapped"} 2997');
   });
 
   it('keeps deletes from the target when filters.operations leaves DELETE out', async () => {
@@ -85,7 +89,7 @@ describe('full sync (PostgreSQL → PostgreSQL, keyed state in Redis)', () => {
       rule_id: 'items_archive', name: 'Archive', source: 'src', target: 'dst', mode: 'full',
       filters: { primary_key: ['id'], operations: ['INSERT', 'UPDATE'] }, source_config: { table: 'items' }, target_config: { table: 'archive' },
     });
-    expect(await engine.execute(archive)).toMatchObject({ rows_inserted: 2998, rows_filtered: 0 });
+    expect(await engine.execute(archive)).toMatchObject({ rows_inserted: 2997, rows_filtered: 0 });
     await sql(source.url, 'delete from items where id in (1, 2)');
     await sql(source.url, "update items set name = 'renamed' where id = 3");
     expect(await engine.execute(archive)).toMatchObject({ rows_inserted: 0, rows_updated: 1, rows_deleted: 0, rows_filtered: 2 });
