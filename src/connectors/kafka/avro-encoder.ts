@@ -48,12 +48,19 @@ export async function encodeAvroBatch(batch: Batch, topic: string, serializer: A
   ]);
   const messages: Message[] = [];
   const rejected: AvroMessages['rejected'] = [];
+  // Records share header objects (one per op); so do their messages.
+  const headerSets = new Map<Record<string, string>, Record<string, string>>();
+  const withSchemaId = (headers: Record<string, string>): Record<string, string> => {
+    let out = headerSets.get(headers);
+    if (!out) headerSets.set(headers, (out = { ...headers, 'sluice.schema.id': String(value.id) }));
+    return out;
+  };
   for (const record of changeRecords(batch, options)) {
     try {
       messages.push({
         key: record.key === null || !key || !keyType ? null : serializer.encode(key, keyType.convert(record.key)),
         value: record.value === null ? null : serializer.encode(value, debezium ? envelopeValue(record.value, row) : row.convert(record.value)),
-        headers: { ...record.headers, 'sluice.schema.id': String(value.id) },
+        headers: withSchemaId(record.headers),
       });
     } catch (error) {
       rejected.push({ record: record.value ?? record.key, reason: `not encodable with schema ${value.id} of ${topic}-value: ${errorMessage(error)}` });

@@ -69,6 +69,16 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
   const names = batch.data.schema.fields.map((f) => f.name);
   const changelog = batch.meta.kind === 'changelog' && names.includes(OP);
   const debezium = options.envelope === 'debezium';
+  // One headers object per distinct op, shared by the batch's messages (kafkajs only reads them).
+  const headerSets = new Map<string | undefined, Record<string, string>>();
+  const headersFor = (op: string | undefined): Record<string, string> => {
+    let headers = headerSets.get(op);
+    if (!headers) {
+      headers = { ...options.headers, 'sluice.stream': batch.meta.stream, ...(op ? { 'sluice.op': op } : {}) };
+      headerSets.set(op, headers);
+    }
+    return headers;
+  };
   const out: ChangeRecord[] = [];
   for (const row of rowsOf(batch.data)) {
     const value: Record<string, unknown> = {};
@@ -77,8 +87,7 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
     // A TRUNCATE concerns the whole table: a Debezium `t` event without key, nothing otherwise.
     if (op === 't' && !debezium) continue;
     const key = op === 't' ? null : keyOf(row, keyColumns);
-    const headers: Record<string, string> = { ...options.headers, 'sluice.stream': batch.meta.stream };
-    if (changelog && op) headers['sluice.op'] = op;
+    const headers = headersFor(changelog ? op : undefined);
     if (!debezium) {
       out.push({ key, value: op === 'd' ? null : value, headers });
       continue;

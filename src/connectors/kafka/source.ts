@@ -25,7 +25,14 @@ interface Reader {
   granted: number;
   acquiring: boolean;
   closed: boolean;
+  /** Set while the consumer waits in its batch handler for this reader's next credit. */
+  wake?: () => void;
 }
+
+/** How long a fetched batch waits for a credit before its partition is paused instead. */
+const CREDIT_WAIT_MS = 10_000;
+/** Heartbeat interval while waiting, well inside any session timeout (6 s at least). */
+const HEARTBEAT_MS = 1_000;
 
 /** Coordinator answers meaning this member lost (or is losing) its partitions: skip the commit. */
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
@@ -35,9 +42,9 @@ const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION',
  * partition (`orders:0`) with position = offset of the next message (a string). Offsets are
  * committed only in `commit()`, which the runtime calls after the checkpoint is stored, and only
  * for partitions this member still owns, so a rebalance never commits unacknowledged data.
- * Each batch spends one flow-control credit; without one the partition is paused (and the
- * consumer rewound to the first unemitted message) until a credit arrives, so the group
- * heartbeat keeps running however slow the sinks are.
+ * Each batch spends one flow-control credit; without one the consumer waits for it a while
+ * (heartbeating), then pauses the partition (rewinding to the first unemitted message) until a
+ * credit arrives, so the group heartbeat keeps running however slow the sinks are.
  *
  * When an exactly-once kafka sink claims this source's group (see `transactionalGroups`), the
  * group's committed offsets are the truth: they move only inside the sink's transactions, so a
@@ -257,9 +264,13 @@ export class KafkaSource implements Source, GroupMember {
     for (let i = 0; i < messages.length; i += size) {
       if (!isRunning() || isStale() || reader.closed) return;
       if (reader.granted === 0) {
-        this.hold(topic, partition, messages[i].offset);
         this.requestCredit(reader);
-        return;
+        if (!(await this.awaitCredit(reader, heartbeat, isRunning, isStale))) {
+          this.hold(topic, partition, messages[i].offset);
+          // The credit may have come just as the wait gave up (a rebalance): then fetch again at once.
+          this.maybeResume(reader);
+          return;
+        }
       }
       reader.granted--;
       const chunk = messages.slice(i, i + size);
@@ -293,6 +304,32 @@ export class KafkaSource implements Source, GroupMember {
     return decodeMessages(messages, this.config.format === 'raw' ? 'raw' : 'json', where);
   }
 
+  /**
+   * Waits a while, heartbeating, for the credit of the rest of a fetched batch: a fetch can hold
+   * many batches' worth of messages (compressed), and giving them up means fetching and decoding
+   * them again. False when the wait ran out or the group moved on: then the partition is held.
+   */
+  private async awaitCredit(reader: Reader, heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean): Promise<boolean> {
+    const deadline = Date.now() + CREDIT_WAIT_MS;
+    while (reader.granted === 0) {
+      if (reader.closed || !isRunning() || isStale() || Date.now() >= deadline) return false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, HEARTBEAT_MS);
+        reader.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      reader.wake = undefined;
+      try {
+        await heartbeat();
+      } catch {
+        return false;
+      }
+    }
+    return !reader.closed;
+  }
+
   /** Stops fetching a partition and rewinds the consumer to `offset` for when it resumes. */
   private hold(topic: string, partition: number, offset: string | undefined): void {
     const consumer = this.consumer;
@@ -320,6 +357,7 @@ export class KafkaSource implements Source, GroupMember {
       reader.acquiring = false;
       if (reader.closed) return;
       reader.granted++;
+      reader.wake?.();
       this.maybeResume(reader);
     }, (error: unknown) => reader.subscriber.error(error));
   }
@@ -327,6 +365,7 @@ export class KafkaSource implements Source, GroupMember {
   private detach(reader: Reader): void {
     if (reader.closed) return;
     reader.closed = true;
+    reader.wake?.();
     if (this.readers.get(reader.id) === reader) this.readers.delete(reader.id);
     if (this.assigned.has(reader.id)) this.hold(reader.topic, reader.partition, undefined);
   }
