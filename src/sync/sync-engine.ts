@@ -18,6 +18,7 @@ import { cdcSlotName, compileRule, type DatasourceResolver } from './compile-rul
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
 import { RetainedCheckpoints } from './retained-checkpoints.js';
+import { RunLock } from './run-lock.js';
 import { conflictPolicy, parseSyncRule, type SyncRule } from './rule-schema.js';
 import type { SyncRun } from './sync-run.js';
 import { SyncStore, type ParkedConflict } from './sync-store.js';
@@ -63,7 +64,7 @@ export class SyncEngine {
   private readonly redisUrl: string;
   private readonly keyPrefix: string;
   private readonly logger: Logger;
-  private readonly running = new Map<string, Promise<SyncRun>>();
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SyncEngineOptions) {
     const env = options.env ?? process.env;
@@ -93,22 +94,41 @@ export class SyncEngine {
   }
 
   /**
-   * Starts a run of a rule and returns its id at once with the promise of its result. A rule
-   * already running is refused (SLUICE_CONFLICT): a run is never started twice.
+   * Starts a run of a rule and returns its id with the promise of its result. A rule already
+   * running, in this process or another (a run lock in Redis), is refused with SLUICE_CONFLICT:
+   * a run is never started twice.
    */
-  start(rule: SyncRule, options: ExecuteOptions = {}): { runId: string; done: Promise<SyncRun> } {
+  async start(rule: SyncRule, options: ExecuteOptions = {}): Promise<{ runId: string; done: Promise<SyncRun> }> {
     if (this.running.has(rule.rule_id)) {
       throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is already running`, { issues: [{ path: 'params.rule_id', message: 'a run is in progress' }] });
     }
+    // Claimed before the lock is awaited, so a second start in this process is refused at once.
+    let ended!: () => void;
+    this.running.set(rule.rule_id, new Promise<void>((resolve) => (ended = resolve)));
+    const end = () => {
+      this.running.delete(rule.rule_id);
+      ended();
+    };
+    const lock = new RunLock(this.redis, `${this.keyPrefix}${rule.rule_id}:lock`);
+    const locked = await lock.acquire().catch((error: unknown) => {
+      end();
+      throw new SluiceError('SLUICE_CONNECTION_FAILED', `sync run lock (redis): ${errorMessage(error)}`, { cause: error });
+    });
+    if (!locked) {
+      end();
+      throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is running in another process`, { issues: [{ path: 'params.rule_id', message: 'a run is in progress elsewhere' }] });
+    }
     const runId = randomUUID();
-    const done = this.run(rule, runId, options).finally(() => this.running.delete(rule.rule_id));
-    this.running.set(rule.rule_id, done);
+    const done = this.run(rule, runId, options).finally(async () => {
+      await lock.release().catch((error: unknown) => this.logger.warn({ err: error, rule: rule.rule_id }, 'run lock not released'));
+      end();
+    });
     return { runId, done };
   }
 
   /** Runs a rule to its end and returns the run's record (also kept in its history). */
   async execute(rule: SyncRule, options: ExecuteOptions = {}): Promise<SyncRun> {
-    return this.start(rule, options).done;
+    return (await this.start(rule, options)).done;
   }
 
   private async run(rule: SyncRule, runId: string, options: ExecuteOptions): Promise<SyncRun> {

@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { isSluiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SyncRule } from './rule-schema.js';
 import type { SyncEngine } from './sync-engine.js';
@@ -24,7 +25,13 @@ export class SyncScheduler {
     };
     const job = new Cron(rule.schedule, { name: `sync:${rule.rule_id}`, protect: skip, catch: (error) => this.logger.error({ err: error, rule: rule.rule_id }, 'scheduled sync failed') }, async () => {
       if (this.engine.isRunning(rule.rule_id)) return skip();
-      await this.engine.execute(rule, { trigger: 'schedule' });
+      try {
+        await this.engine.execute(rule, { trigger: 'schedule' });
+      } catch (error) {
+        // Running in another process: this tick is skipped like an overlapping one.
+        if (isSluiceError(error) && error.code === 'SLUICE_CONFLICT') return skip();
+        throw error;
+      }
     });
     this.jobs.set(rule.rule_id, job);
   }

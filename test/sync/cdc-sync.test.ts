@@ -41,7 +41,7 @@ describe('CDC sync (logical replication → keyed changelog)', () => {
 
   it('snapshots, then streams inserts, updates and deletes; a later run resumes at its checkpoint', async () => {
     const stop = new AbortController();
-    const { done } = engine.start(rule, { signal: stop.signal });
+    const { done } = await engine.start(rule, { signal: stop.signal });
     await until(async () => (await sql<{ n: number }>(target.url, 'select count(*)::int as n from policy_log'))[0].n === 100);
     await sql(source.url, "insert into policy_log select g, 'policy ' || g, 'new' from generate_series(101, 105) g");
     await sql(source.url, "update policy_log set state = 'drifted' where id <= 10");
@@ -55,7 +55,7 @@ describe('CDC sync (logical replication → keyed changelog)', () => {
     await sql(source.url, "update policy_log set state = 'fixed' where id = 1");
     await sql(source.url, 'delete from policy_log where id = 2');
     const again = new AbortController();
-    const second = engine.start(rule, { signal: again.signal });
+    const second = await engine.start(rule, { signal: again.signal });
     await until(converged);
     again.abort();
     expect(await second.done).toMatchObject({ status: 'stopped', rows_inserted: 0, rows_updated: 1, rows_deleted: 1, state_keys: 101 });

@@ -104,7 +104,7 @@ describe('full sync (PostgreSQL → PostgreSQL, keyed state in Redis)', () => {
     expect(run.errors).toBeGreaterThan(0);
 
     const first = engine.start(rule);
-    expect(() => engine.start(rule)).toThrow(/already running/);
-    await first.done;
+    await expect(engine.start(rule)).rejects.toThrow(/already running/);
+    await (await first).done;
   });
 });

@@ -83,7 +83,7 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     },
     async (request, reply) => {
       const rule = await engine.rule(request.params.rule_id);
-      const { runId, done } = engine.start(rule);
+      const { runId, done } = await engine.start(rule);
       await request.audit('sync.execute', `sync:${rule.rule_id}`, { run_id: runId });
       if (request.query.wait) return reply.status(200).send(await done);
       return reply.status(202).send({ run_id: runId, rule_id: rule.rule_id, status: 'running' as const });
