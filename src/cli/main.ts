@@ -23,7 +23,7 @@ const HELP = `sluice — stream-processing dataflow runtime
 Usage: sluice <command> [options]
 
 Commands:
-${commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n')}
+${commands.map((c) => `  ${c.name.padEnd(Math.max(...commands.map((x) => x.name.length)) + 2)}${c.summary}`).join('\n')}
 
 Run 'sluice <command> --help' for a command's options.
 Exit codes: 0 done, 1 run failed, 2 invalid topology or usage.

@@ -95,8 +95,8 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
             concatMap(async (b) => {
               counts.rowsIn += b.data.numRows;
               counts.batches++;
-              if (b.data.numRows > 0) await sink.write(b);
-              counts.rowsOut += b.data.numRows;
+              const dead = b.data.numRows > 0 ? await sink.write(b) : 0;
+              counts.rowsOut += b.data.numRows - dead;
               tracker.ack(route, b.meta.seq, b.meta.retainedFrom);
             }),
             ignoreElements(),

@@ -1,7 +1,10 @@
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { Batch } from '../core/batch.js';
 import { isRetriable, SluiceError } from '../core/errors.js';
+import type { DeadLetter } from '../core/dead-letter.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
+
+export type SinkDeadLetterHook = (batch: Batch, letters: DeadLetter[]) => Promise<void>;
 
 /**
  * Wraps a sink shared by several partitions: writes go one at a time in arrival order, and a
@@ -10,6 +13,8 @@ import type { Sink, SinkOpenContext } from '../core/ports.js';
 export class ReliableSink {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly policy: RetryPolicy;
+  /** Rows the sink dead-lettered during the write attempt in progress (writes run one at a time). */
+  private deadInWrite = 0;
 
   constructor(
     readonly node: string,
@@ -19,15 +24,29 @@ export class ReliableSink {
     this.policy = retry(handleWhen(isRetriable), { maxAttempts: retries, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 5_000 }) });
   }
 
-  async open(ctx: SinkOpenContext): Promise<void> {
-    await this.sink.open?.(ctx);
+  /** Opens the sink; `deadLetter`, when given, lets it dead-letter rows it cannot write. */
+  async open(ctx: Omit<SinkOpenContext, 'deadLetter'>, deadLetter?: SinkDeadLetterHook): Promise<void> {
+    const counted: SinkDeadLetterHook | undefined = deadLetter
+      ? async (batch, letters) => {
+          this.deadInWrite += letters.length;
+          await deadLetter(batch, letters);
+        }
+      : undefined;
+    await this.sink.open?.({ ...ctx, ...(counted ? { deadLetter: counted } : {}) });
   }
 
-  write(batch: Batch): Promise<void> {
+  /** Resolves, once the batch is durable, with how many of its rows the sink dead-lettered. */
+  write(batch: Batch): Promise<number> {
     const result = this.queue.then(() =>
-      this.policy.execute(() => this.sink.write(batch)).catch((error: unknown) => {
-        throw error instanceof SluiceError ? error : new SluiceError('SLUICE_SINK_FAILED', `sink '${this.node}': ${(error as Error).message}`, { cause: error, retriable: false });
-      }),
+      this.policy
+        .execute(async () => {
+          this.deadInWrite = 0;
+          await this.sink.write(batch);
+          return this.deadInWrite;
+        })
+        .catch((error: unknown) => {
+          throw error instanceof SluiceError ? error : new SluiceError('SLUICE_SINK_FAILED', `sink '${this.node}': ${(error as Error).message}`, { cause: error, retriable: false });
+        }),
     );
     this.queue = result.catch(() => undefined);
     return result;

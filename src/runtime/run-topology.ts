@@ -52,7 +52,7 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
         await deadLetters!.write(batch, letters);
         metrics.of(name).deadLettered += letters.length;
       };
-      await sink.open({ resuming: resumed, logger, ...(name === topology.deadLetter.name ? {} : { deadLetter }) });
+      await sink.open({ resuming: resumed, logger }, name === topology.deadLetter.name ? undefined : deadLetter);
       sinks.set(node.name, sink);
     }
     // Sinks only dead-letter while writing, after this is set.

@@ -157,6 +157,22 @@ describe('runTopology', () => {
     expect(source.rowsIn).toBe(out.rows.length + even.filtered + summary.deadLettered);
   });
 
+  it('counts rows a sink dead-letters as dead-lettered, not as written', async () => {
+    memorySource('sink-dead', { batches: 3, rowsPerBatch: 10 });
+    const out = memorySink('sink-dead-out');
+    out.rejectOdd = true;
+    const { topology, store, dead } = await setup({
+      in: { type: 'memory', config: { id: 'sink-dead' } },
+      out: { type: 'memory', inputs: ['in'], config: { id: 'sink-dead-out' } },
+    });
+    const summary = await runTopology(topology, { checkpoints: store });
+    const sink = summary.nodes.find((n) => n.node === 'out')!;
+    expect(sink).toMatchObject({ rowsIn: 30, rowsOut: 15, deadLettered: 15 });
+    expect(out.rows).toEqual(Array.from({ length: 15 }, (_, i) => i * 2));
+    expect(dead.records.map((r) => r.reason)).toContain('sink refuses odd id 1');
+    expect(summary.deadLettered).toBe(15);
+  });
+
   it('never checkpoints past rows a transform still holds in state', async () => {
     memorySource('held', { batches: 6, rowsPerBatch: 2, endless: false });
     const out = memorySink('held-out');

@@ -4,7 +4,7 @@ import type { Batch, Position } from '../../src/core/batch.js';
 import { recordBatchFromColumns, rowsOf } from '../../src/core/batch.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
 import { registry } from '../../src/core/registry.js';
-import type { Sink, Source } from '../../src/core/ports.js';
+import type { Sink, SinkOpenContext, Source } from '../../src/core/ports.js';
 
 /**
  * In-memory source and sink for runtime tests: a source emitting numbered rows (`id` column) in
@@ -33,6 +33,8 @@ export interface MemorySinkFixture {
   gate?: Promise<void>;
   failWith?: Error;
   opened?: { resuming: boolean };
+  /** Rows with an odd id are refused through the runtime's dead-letter hook. */
+  rejectOdd?: boolean;
   /** Set when the runtime called finish() (only after every input completed). */
   finished?: boolean;
 }
@@ -92,17 +94,25 @@ function createSource(id: string, node: string): Source {
   };
 }
 
-function createSink(id: string): Sink {
+function createSink(id: string, node: string): Sink {
   const fixture = sinks.get(id)!;
+  let deadLetter: SinkOpenContext['deadLetter'];
   return {
     open: async (ctx) => {
       fixture.opened = { resuming: ctx.resuming };
+      deadLetter = ctx.deadLetter;
     },
     write: async (batch) => {
       if (fixture.gate) await fixture.gate;
       if (fixture.failWith) throw fixture.failWith;
       fixture.writes++;
       const column = batch.data.getChild('id');
+      if (fixture.rejectOdd && column) {
+        const odd = [...column].map(Number).filter((v) => v % 2 === 1);
+        await deadLetter!(batch, odd.map((v) => ({ node, reason: `sink refuses odd id ${v}`, record: { id: v } })));
+        for (const v of column) if (Number(v) % 2 === 0) fixture.rows.push(Number(v));
+        return;
+      }
       if (column) for (const v of column) fixture.rows.push(Number(v));
       fixture.records.push(...rowsOf(batch.data));
     },
@@ -120,7 +130,7 @@ registry.connector({
   description: 'In-memory test source and sink.',
   configSchema: MemoryConfig,
   createSource: (config, ctx) => createSource(config.id, ctx.node),
-  createSink: (config) => createSink(config.id),
+  createSink: (config, ctx) => createSink(config.id, ctx.node),
   unbounded: (config) => sources.get(config.id)?.endless ?? false,
 });
 
