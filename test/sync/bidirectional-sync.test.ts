@@ -57,6 +57,26 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
     throw new Error('sync did not settle');
   }
 
+  it('matches columns through field_mapping (source name → target name) both ways', async () => {
+    await sql(a.url, 'create table people (person_id int primary key, full_name text, only_here text)');
+    await sql(b.url, 'create table contacts (id int primary key, name text, only_there text)');
+    await sql(a.url, "insert into people values (1, 'Ada', 'x'), (2, 'Grace', 'y')");
+    await sql(b.url, "insert into contacts values (3, 'Edsger', 'z')");
+    const rule = parseSyncRule({
+      rule_id: 'people', name: 'People', source: 'side_a', target: 'side_b', bidirectional: true,
+      field_mapping: { person_id: 'id', full_name: 'name' }, source_config: { table: 'people' }, target_config: { table: 'contacts' },
+    });
+    expect(await engine.execute(rule)).toMatchObject({ status: 'completed', writes_to_target: 2, writes_to_source: 1 });
+    await sql(b.url, "update contacts set name = 'Ada L.' where id = 1");
+    expect(await engine.execute(rule)).toMatchObject({ writes_to_target: 0, writes_to_source: 1 });
+    expect(await sql(a.url, 'select person_id, full_name, only_here from people order by 1')).toEqual([
+      { person_id: 1, full_name: 'Ada L.', only_here: 'x' },
+      { person_id: 2, full_name: 'Grace', only_here: 'y' },
+      { person_id: 3, full_name: 'Edsger', only_here: null },
+    ]);
+    expect(await sql(b.url, 'select id, name from contacts order by 1')).toEqual([{ id: 1, name: 'Ada L.' }, { id: 2, name: 'Grace' }, { id: 3, name: 'Edsger' }]);
+  });
+
   describe.each(STRATEGIES)('conflict strategy %s', (strategy) => {
     const table = `items_${strategy}`;
     const rule = parseSyncRule({
