@@ -26,7 +26,8 @@ export function textFormatter(vector: Vector): TextFormatter {
       const values = data.values as BigInt64Array;
       return (row) => {
         if (isNull(row)) return null;
-        const raw = values[data.offset + row];
+        // Arrow slices fixed-width value buffers with the data; only bitmaps are read at data.offset.
+        const raw = values[row];
         const micros = unit === TimeUnit.NANOSECOND ? raw / 1000n : raw * MICROS_PER_UNIT[unit];
         return formatTimestamp(micros) + zone;
       };
