@@ -14,7 +14,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import '../src/register-all.js';
 import { runTopology } from '../src/runtime/run-topology.js';
-import { MemoryCheckpointStore } from '../src/pipeline/memory-checkpoint-store.js';
+import { MemoryCheckpointStore } from '../src/state/memory-checkpoint-store.js';
 import { compileTopology } from '../src/topology/compile.js';
 import { parseSyncRule } from '../src/sync/rule-schema.js';
 import { SyncEngine } from '../src/sync/sync-engine.js';

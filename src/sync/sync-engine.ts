@@ -9,7 +9,7 @@ import { logger as rootLogger, type Logger } from '../core/logger.js';
 import { resolveEnvRefs } from '../core/secrets.js';
 import { postgresConfigSchema, type PostgresConfig } from '../connectors/postgresql/config.js';
 import { closeQuietly, connect, primaryKey, qualified } from '../connectors/postgresql/client.js';
-import { MemoryCheckpointStore } from '../pipeline/memory-checkpoint-store.js';
+import { MemoryCheckpointStore } from '../state/memory-checkpoint-store.js';
 import { runTopology } from '../runtime/run-topology.js';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';

@@ -5,12 +5,15 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { CheckpointStore } from '../../src/core/ports.js';
 import { FileCheckpointStore } from '../../src/state/file-checkpoint-store.js';
+import { MemoryCheckpointStore } from '../../src/state/memory-checkpoint-store.js';
 import { RedisCheckpointStore } from '../../src/state/redis-checkpoint-store.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** One contract, every store: the runtime relies on exactly these behaviours. */
-const stores: Array<[string, () => Promise<{ store: CheckpointStore; reopen: () => CheckpointStore }>]> = [
+type Make = () => Promise<{ store: CheckpointStore; reopen: () => CheckpointStore }>;
+
+/** One contract, every durable store: the runtime relies on exactly these behaviours. */
+const stores: Array<[string, Make]> = [
   [
     'file',
     async () => {
@@ -27,7 +30,15 @@ const stores: Array<[string, () => Promise<{ store: CheckpointStore; reopen: () 
   ],
 ];
 
-describe.each(stores)('%s checkpoint store', (_name, make) => {
+const memory: [string, Make] = [
+  'memory',
+  async () => {
+    const store = new MemoryCheckpointStore();
+    return { store, reopen: () => store };
+  },
+];
+
+describe.each([...stores, memory])('%s checkpoint store', (_name, make) => {
   it('returns undefined for an unknown partition and an empty list for an unknown topology', async () => {
     const { store } = await make();
     expect(await store.get('nothing', 'p')).toBeUndefined();
@@ -49,7 +60,9 @@ describe.each(stores)('%s checkpoint store', (_name, make) => {
     expect(await store.get('other', 'src/p0')).toBe('x');
     await store.close();
   });
+});
 
+describe.each(stores)('%s checkpoint store (durable)', (_name, make) => {
   it('keeps positions across a reopen (durable), with unicode partition names', async () => {
     const { store, reopen } = await make();
     await store.put('tópo/ü', 'files/données.csv', { offset: 123456789, line: 9 });

@@ -3,7 +3,7 @@ import { SluiceError } from '../../core/errors.js';
 import { runTopology } from '../../runtime/run-topology.js';
 import { compileTopology } from '../../topology/compile.js';
 import type { NodeSpec } from '../../topology/schema.js';
-import { MemoryCheckpointStore } from '../memory-checkpoint-store.js';
+import { MemoryCheckpointStore } from '../../state/memory-checkpoint-store.js';
 import type { StepContext } from './step-context.js';
 
 /**

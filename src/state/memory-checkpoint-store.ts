@@ -2,8 +2,8 @@ import type { Position } from '../core/batch.js';
 import type { CheckpointStore } from '../core/ports.js';
 
 /**
- * Checkpoints that live as long as one step attempt: a step's unit of retry is the whole step
- * (its output is published atomically), so nothing needs to survive the attempt.
+ * Checkpoints kept in memory, for runs whose unit of retry is the whole run: a pipeline step (its
+ * output is published atomically) or a sync run (its own state lives in Redis). Not durable.
  */
 export class MemoryCheckpointStore implements CheckpointStore {
   private readonly positions = new Map<string, Record<string, Position>>();
