@@ -107,4 +107,12 @@ kafka_up() {
     -cp "$dir/jars/*" kafka.Kafka "$dir/server.properties" >"$dir/stdout.log" 2>&1 </dev/null &
   echo $! >"$dir/kafka.pid"
   wait_for kafka 90 kafka_check || { tail -20 "$dir/stdout.log" "$dir/server.log" >&2 || true; return 1; }
+  kafka_warm_up
+}
+
+# A fresh broker creates __consumer_offsets on the first consumer-group request and answers
+# "coordinator loading" until it is ready: have one group join now, before any test does.
+kafka_warm_up() {
+  kafka_java org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server 127.0.0.1:9092 \
+    --topic __sluice_warm_up --group sluice-warm-up --from-beginning --timeout-ms 5000 >/dev/null 2>&1 || true
 }

@@ -224,7 +224,11 @@ export class SchemaStore {
     try {
       await consumer.subscribe({ topic: this.topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+        // kafkajs restarts the consumer itself after a retriable crash (e.g. a coordinator still
+        // loading on a fresh broker); only a final one ends the replay.
+        consumer.on(consumer.events.CRASH, ({ payload }) => {
+          if (!payload.restart) reject(payload.error);
+        });
         consumer
           .run({
             autoCommit: false,
