@@ -5,8 +5,9 @@ import type { Batch, Position } from '../core/batch.js';
 import { SluiceError } from '../core/errors.js';
 import type { ReadContext, Source } from '../core/ports.js';
 import type { PostgresConfig } from '../connectors/postgresql/config.js';
-import { closeQuietly, connect, ident, primaryKey, qualified } from '../connectors/postgresql/client.js';
-import { TEXT_TYPES, fieldsOf, readCursor, wrapSourceError } from '../connectors/postgresql/source.js';
+import { ident, primaryKey, qualified } from '../connectors/postgresql/client.js';
+import { readWithClient } from '../connectors/postgresql/client-read.js';
+import { TEXT_TYPES, fieldsOf, readCursor } from '../connectors/postgresql/source.js';
 import { KEY_META, rowsToColumns, textBatch } from '../connectors/postgresql/text-batch.js';
 import { TypeResolver } from '../connectors/postgresql/types.js';
 import { recordBatchOf } from '../transforms/arrow-ops.js';
@@ -49,77 +50,64 @@ export class PgHashSource implements Source {
   }
 
   read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
-    return new Observable<Batch>((subscriber) => {
-      const stop = new AbortController();
-      const signal = AbortSignal.any([stop.signal, ctx.signal]);
-      let client: pg.Client | undefined;
-      const emit = async (data: Batch['data']) => {
-        await ctx.flow.acquire();
-        subscriber.next({ data, meta: { stream: this.table, partition, position: undefined, kind: 'changelog' } });
-      };
-      (async () => {
-        client = await connect(this.config);
-        await client.query('begin isolation level repeatable read read only');
-        const key = this.config.key ?? (await primaryKey(client, this.table));
-        if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set filters.primary_key`);
-        const types = await columnTypes(client, this.table);
-        const missing = key.filter((k) => !types.has(k));
-        if (missing.length > 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no column ${missing.join(', ')}`);
-        const compared = [...types.keys()].filter((c) => !key.includes(c)).sort();
-        // 64 bits of PostgreSQL's own string hash: cheaper to compute and to ship than md5.
-        const hash = `hashtextextended(row(${compared.map((c) => `t.${ident(c)}`).join(', ')})::text, 0)::text as ${ident(HASH_COLUMN)}`;
-        const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
-        const batchSize = this.config.batch_size ?? ctx.batchSize;
-        const count = (values: Record<string, number>) => this.options.state.apply([], [], { key: this.options.countersKey, values });
+    return readWithClient(this.config, ctx, async ({ client, signal, emit: emitBatch }) => {
+      const emit = (data: Batch['data']) => emitBatch({ data, meta: { stream: this.table, partition, position: undefined, kind: 'changelog' } });
+      await client.query('begin isolation level repeatable read read only');
+      const key = this.config.key ?? (await primaryKey(client, this.table));
+      if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set filters.primary_key`);
+      const types = await columnTypes(client, this.table);
+      const missing = key.filter((k) => !types.has(k));
+      if (missing.length > 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no column ${missing.join(', ')}`);
+      const compared = [...types.keys()].filter((c) => !key.includes(c)).sort();
+      // 64 bits of PostgreSQL's own string hash: cheaper to compute and to ship than md5.
+      const hash = `hashtextextended(row(${compared.map((c) => `t.${ident(c)}`).join(', ')})::text, 0)::text as ${ident(HASH_COLUMN)}`;
+      const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
+      const batchSize = this.config.batch_size ?? ctx.batchSize;
+      const count = (values: Record<string, number>) => this.options.state.apply([], [], { key: this.options.countersKey, values });
 
-        const held = await this.options.state.count();
-        if (held === 0) {
-          await readCursor(client, `select t.*, ${hash} from ${qualified(this.table)} t`, [], batchSize, signal, async (fields, columns) => {
-            await count({ read: columns[0].length });
-            await emit(textBatch(fields, columns, metadata));
+      const held = await this.options.state.count();
+      if (held === 0) {
+        await readCursor(client, `select t.*, ${hash} from ${qualified(this.table)} t`, [], batchSize, signal, async (fields, columns) => {
+          await count({ read: columns[0].length });
+          await emit(textBatch(fields, columns, metadata));
+        });
+      } else {
+        const seen = new KeyHashSet();
+        let known = 0;
+        const resolver = new TypeResolver(client);
+        const keyList = key.map((k) => `t.${ident(k)}`).join(', ');
+        const unnest = `select ${key.map((k, i) => `c${i}::${types.get(k)}`).join(', ')} from unnest(${key.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as u(${key.map((_, i) => `c${i}`).join(', ')})`;
+        await client.query(`declare sluice_hashes no scroll cursor for select ${keyList}, ${hash} from ${qualified(this.table)} t`);
+        while (!signal.aborted) {
+          // Keys and hashes are small: large pages keep round trips and target transactions few.
+          const { rows } = await client.query<(string | null)[]>({ text: `fetch ${Math.max(batchSize, HASH_PAGE)} from sluice_hashes`, rowMode: 'array', types: TEXT_TYPES });
+          if (rows.length === 0) break;
+          const keys = rows.map((r) => keyString(r.slice(0, key.length)));
+          for (const k of keys) seen.add(k);
+          const entries = await this.options.state.getMany(keys);
+          for (const entry of entries) if (entry) known++;
+          const changed = rows.filter((r, i) => entries[i]?.hash !== r[key.length]);
+          await count({ read: rows.length, unchanged: rows.length - changed.length });
+          if (changed.length === 0) continue;
+          const result = await client.query<(string | null)[]>({
+            text: `select t.*, ${hash} from ${qualified(this.table)} t where (${keyList}) in (${unnest})`,
+            values: key.map((_, c) => changed.map((r) => r[c])),
+            rowMode: 'array',
+            types: TEXT_TYPES,
           });
-        } else {
-          const seen = new KeyHashSet();
-          let known = 0;
-          const resolver = new TypeResolver(client);
-          const keyList = key.map((k) => `t.${ident(k)}`).join(', ');
-          const unnest = `select ${key.map((k, i) => `c${i}::${types.get(k)}`).join(', ')} from unnest(${key.map((_, i) => `$${i + 1}::text[]`).join(', ')}) as u(${key.map((_, i) => `c${i}`).join(', ')})`;
-          await client.query(`declare sluice_hashes no scroll cursor for select ${keyList}, ${hash} from ${qualified(this.table)} t`);
-          while (!signal.aborted) {
-            // Keys and hashes are small: large pages keep round trips and target transactions few.
-            const { rows } = await client.query<(string | null)[]>({ text: `fetch ${Math.max(batchSize, HASH_PAGE)} from sluice_hashes`, rowMode: 'array', types: TEXT_TYPES });
-            if (rows.length === 0) break;
-            const keys = rows.map((r) => keyString(r.slice(0, key.length)));
-            for (const k of keys) seen.add(k);
-            const entries = await this.options.state.getMany(keys);
-            for (const entry of entries) if (entry) known++;
-            const changed = rows.filter((r, i) => entries[i]?.hash !== r[key.length]);
-            await count({ read: rows.length, unchanged: rows.length - changed.length });
-            if (changed.length === 0) continue;
-            const result = await client.query<(string | null)[]>({
-              text: `select t.*, ${hash} from ${qualified(this.table)} t where (${keyList}) in (${unnest})`,
-              values: key.map((_, c) => changed.map((r) => r[c])),
-              rowMode: 'array',
-              types: TEXT_TYPES,
-            });
-            const fields = await fieldsOf(resolver, result);
-            await emit(textBatch(fields, rowsToColumns(result.rows, fields.length), metadata));
-          }
-          await client.query('close sluice_hashes');
-          // Every key the state held at the start was met again: nothing was deleted.
-          const deletions = known < held && !signal.aborted ? this.options.state.entries() : [];
-          for await (const page of deletions) {
-            if (signal.aborted) break;
-            const gone = page.map(([k]) => k).filter((k) => !seen.has(k));
-            if (gone.length > 0) await emit(withNullHash(deleteBatch(key, gone, compared)));
-          }
+          const fields = await fieldsOf(resolver, result);
+          await emit(textBatch(fields, rowsToColumns(result.rows, fields.length), metadata));
         }
-        await client.query('commit');
-      })().then(
-        () => subscriber.complete(),
-        (error: unknown) => subscriber.error(wrapSourceError(error)),
-      ).finally(() => closeQuietly(client));
-      return () => stop.abort();
+        await client.query('close sluice_hashes');
+        // Every key the state held at the start was met again: nothing was deleted.
+        const deletions = known < held && !signal.aborted ? this.options.state.entries() : [];
+        for await (const page of deletions) {
+          if (signal.aborted) break;
+          const gone = page.map(([k]) => k).filter((k) => !seen.has(k));
+          if (gone.length > 0) await emit(withNullHash(deleteBatch(key, gone, compared)));
+        }
+      }
+      await client.query('commit');
     });
   }
 

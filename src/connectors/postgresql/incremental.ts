@@ -4,10 +4,11 @@ import type { Batch, Position } from '../../core/batch.js';
 import type { ReadContext, Source } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
-import { closeQuietly, connect, ident, primaryKey, qualified } from './client.js';
+import { ident, primaryKey, qualified } from './client.js';
+import { readWithClient } from './client-read.js';
 import { TypeResolver } from './types.js';
 import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
-import { TEXT_TYPES, fieldsOf, wrapSourceError } from './source.js';
+import { TEXT_TYPES, fieldsOf } from './source.js';
 
 /** Watermark of an incremental read: the cursor value and key of the last row emitted, as text. */
 export type IncrementalPosition = { cursor: string; key: string[] };
@@ -35,49 +36,38 @@ export class IncrementalSource implements Source {
   }
 
   read(partition: string, from: Position | undefined, ctx: ReadContext): Observable<Batch> {
-    return new Observable<Batch>((subscriber) => {
-      const stop = new AbortController();
-      const signal = AbortSignal.any([stop.signal, ctx.signal]);
-      let client: pg.Client | undefined;
-      (async () => {
-        client = await connect(this.config);
-        const key = this.config.key ?? (await primaryKey(client, this.table));
-        if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set \`key\``);
-        const columns = [this.cursorColumn, ...key];
-        const types = await columnTypes(client, this.table, columns);
-        const order = columns.map(ident).join(', ');
-        const after = `(${order}) > (${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
-        const limit = this.config.batch_size ?? ctx.batchSize;
-        const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
-        const resolver = new TypeResolver(client);
-        let position = from as unknown as IncrementalPosition | undefined;
-        while (!signal.aborted) {
-          const where = position ? `where ${after}` : `where ${ident(this.cursorColumn)} is not null`;
-          const params = position ? [position.cursor, ...position.key] : [];
-          const result = await client.query({
-            text: `select * from ${qualified(this.table)} ${where} order by ${order} limit ${limit}`,
-            values: params,
-            rowMode: 'array',
-            types: TEXT_TYPES,
-          });
-          if (result.rows.length === 0) {
-            if (this.config.poll_interval_ms === undefined) break;
-            await sleep(this.config.poll_interval_ms, signal);
-            continue;
-          }
-          const fields = await fieldsOf(resolver, result);
-          const data = rowsToColumns(result.rows as (string | null)[][], fields.length);
-          const at = columns.map((c) => fields.findIndex((f) => f.name === c));
-          const last = result.rows.length - 1;
-          position = { cursor: data[at[0]][last]!, key: at.slice(1).map((i) => data[i][last]!) };
-          await ctx.flow.acquire();
-          subscriber.next({ data: textBatch(fields, data, metadata), meta: { stream: partition, partition, position, kind: 'records' } });
+    return readWithClient(this.config, ctx, async ({ client, signal, emit }) => {
+      const key = this.config.key ?? (await primaryKey(client, this.table));
+      if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set \`key\``);
+      const columns = [this.cursorColumn, ...key];
+      const types = await columnTypes(client, this.table, columns);
+      const order = columns.map(ident).join(', ');
+      const after = `(${order}) > (${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
+      const limit = this.config.batch_size ?? ctx.batchSize;
+      const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
+      const resolver = new TypeResolver(client);
+      let position = from as unknown as IncrementalPosition | undefined;
+      while (!signal.aborted) {
+        const where = position ? `where ${after}` : `where ${ident(this.cursorColumn)} is not null`;
+        const params = position ? [position.cursor, ...position.key] : [];
+        const result = await client.query({
+          text: `select * from ${qualified(this.table)} ${where} order by ${order} limit ${limit}`,
+          values: params,
+          rowMode: 'array',
+          types: TEXT_TYPES,
+        });
+        if (result.rows.length === 0) {
+          if (this.config.poll_interval_ms === undefined) break;
+          await sleep(this.config.poll_interval_ms, signal);
+          continue;
         }
-      })().then(
-        () => subscriber.complete(),
-        (error: unknown) => subscriber.error(wrapSourceError(error)),
-      ).finally(() => closeQuietly(client));
-      return () => stop.abort();
+        const fields = await fieldsOf(resolver, result);
+        const data = rowsToColumns(result.rows as (string | null)[][], fields.length);
+        const at = columns.map((c) => fields.findIndex((f) => f.name === c));
+        const last = result.rows.length - 1;
+        position = { cursor: data[at[0]][last]!, key: at.slice(1).map((i) => data[i][last]!) };
+        await emit({ data: textBatch(fields, data, metadata), meta: { stream: partition, partition, position, kind: 'records' } });
+      }
     });
   }
 

@@ -5,7 +5,8 @@ import type { Batch, Position } from '../../core/batch.js';
 import type { ReadContext, Source } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
-import { closeQuietly, connect, ident, primaryKey, qualified } from './client.js';
+import { ident, primaryKey, qualified } from './client.js';
+import { readWithClient } from './client-read.js';
 import { TypeResolver, arrowFieldOf } from './types.js';
 import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
 
@@ -60,30 +61,19 @@ export class QuerySource implements Source {
   }
 
   read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
-    return new Observable<Batch>((subscriber) => {
-      const stop = new AbortController();
-      const signal = AbortSignal.any([stop.signal, ctx.signal]);
-      let client: pg.Client | undefined;
-      (async () => {
-        client = await connect(this.config);
-        await client.query('begin isolation level repeatable read read only');
-        const key = this.config.key ?? (this.config.table ? await primaryKey(client, this.config.table) : []);
-        const metadata = key.length > 0 ? new Map([[KEY_META, JSON.stringify(key)]]) : undefined;
-        const range = /#(\d+)\/(\d+)$/.exec(partition);
-        const { sql, params } = range
-          ? await keyRange(client, this.config.table!, key, Number(range[1]), Number(range[2]))
-          : { sql: this.config.query ?? `select * from ${qualified(this.config.table!)}`, params: this.config.params ?? [] };
-        const stream = this.config.table ?? partition;
-        await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
-          await ctx.flow.acquire();
-          subscriber.next({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } });
-        });
-        await client.query('commit');
-      })().then(
-        () => subscriber.complete(),
-        (error: unknown) => subscriber.error(wrapSourceError(error)),
-      ).finally(() => closeQuietly(client));
-      return () => stop.abort();
+    return readWithClient(this.config, ctx, async ({ client, signal, emit }) => {
+      await client.query('begin isolation level repeatable read read only');
+      const key = this.config.key ?? (this.config.table ? await primaryKey(client, this.config.table) : []);
+      const metadata = key.length > 0 ? new Map([[KEY_META, JSON.stringify(key)]]) : undefined;
+      const range = /#(\d+)\/(\d+)$/.exec(partition);
+      const { sql, params } = range
+        ? await keyRange(client, this.config.table!, key, Number(range[1]), Number(range[2]))
+        : { sql: this.config.query ?? `select * from ${qualified(this.config.table!)}`, params: this.config.params ?? [] };
+      const stream = this.config.table ?? partition;
+      await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, (fields, columns) =>
+        emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),
+      );
+      await client.query('commit');
     });
   }
 
@@ -106,8 +96,3 @@ async function keyRange(client: pg.Client, table: string, key: string[], index: 
   return { sql: `${base} where ${k} >= $1::numeric and ${k} < $2::numeric`, params: [from.toString(), to.toString()] };
 }
 
-/** A driver error as a SluiceError of the source (a SluiceError passes through). */
-export function wrapSourceError(error: unknown): SluiceError {
-  if (error instanceof SluiceError) return error;
-  return new SluiceError('SLUICE_SOURCE_FAILED', `postgresql source: ${(error as Error).message}`, { cause: error });
-}

@@ -5,7 +5,7 @@ import type { ReadContext, Source } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
 import type { PostgresConfig } from '../config.js';
 import { closeQuietly, connect, primaryKey, qualified } from '../client.js';
-import { wrapSourceError } from '../source.js';
+import { wrapSourceError } from '../client-read.js';
 import { readTableCopy } from '../copy-reader.js';
 import { ChangelogBuffer } from './changelog-buffer.js';
 import { ChangeStream } from './change-stream.js';
