@@ -84,7 +84,8 @@ export interface CsvLayout {
   convert(fields: CsvFields): unknown[] | string;
 }
 
-function columnNames(header: CsvFields | undefined, width: number): string[] {
+/** Column names from a header row: blanks become `column_<n>`, repeats get a `_<n>` suffix. */
+export function columnNames(header: CsvFields | undefined, width: number): string[] {
   const seen = new Map<string, number>();
   return Array.from({ length: header?.length ?? width }, (_, i) => {
     const base = header?.[i] || `column_${i + 1}`;

@@ -3,14 +3,18 @@ import { SluiceError } from '../core/errors.js';
 import { readCsv } from './csv-reader.js';
 import { readJsonArray, readNdjson } from './json-reader.js';
 import { readParquetFile } from './parquet-reader.js';
+import { readXlsx } from './xlsx-reader.js';
+import { readXml } from './xml-reader.js';
 import type { FormatName, ReadChunk, ReadOptions } from './types.js';
 
 export { encodeCsv, type CsvWriteOptions } from './encode-csv.js';
 export { encodeJsonArray } from './encode-json.js';
 export { encodeNdjson } from './encode-ndjson.js';
 export { encodeParquet, type ParquetCompression } from './encode-parquet.js';
-export { FORMATS, type CsvReadOptions, type FormatName, type ReadChunk, type ReadOptions, type TextPosition } from './types.js';
+export { FORMATS, type CsvReadOptions, type FormatName, type ReadChunk, type ReadOptions, type TextPosition, type XlsxReadOptions, type XmlReadOptions } from './types.js';
 export type { ParquetPosition } from './parquet-reader.js';
+export type { XlsxPosition } from './xlsx-reader.js';
+export type { XmlPosition } from './xml-reader.js';
 
 const BY_EXTENSION: Record<string, FormatName> = {
   '.ndjson': 'ndjson',
@@ -20,6 +24,8 @@ const BY_EXTENSION: Record<string, FormatName> = {
   '.tsv': 'csv',
   '.parquet': 'parquet',
   '.pq': 'parquet',
+  '.xlsx': 'xlsx',
+  '.xml': 'xml',
 };
 
 /** The format a file name implies, or undefined. */
@@ -45,6 +51,10 @@ export function readRecords(path: string, format: FormatName, options: ReadOptio
       return readCsv(path, options);
     case 'parquet':
       return readParquetFile(path, options);
+    case 'xlsx':
+      return readXlsx(path, options);
+    case 'xml':
+      return readXml(path, options);
     default:
       throw new SluiceError('SLUICE_CONFIG_INVALID', `unknown file format ${JSON.stringify(format)}`);
   }

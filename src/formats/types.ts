@@ -2,14 +2,14 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Position } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 
-export const FORMATS = ['ndjson', 'json', 'csv', 'parquet'] as const;
+export const FORMATS = ['ndjson', 'json', 'csv', 'parquet', 'xlsx', 'xml'] as const;
 export type FormatName = (typeof FORMATS)[number];
 
 /** One chunk a reader emits: good rows, the records it rejected, and where reading can resume. */
 export interface ReadChunk {
   data: RecordBatch;
   deadLetters: DeadLetter[];
-  /** `{ offset, line }` for text formats, `{ row_group, row }` for parquet. */
+  /** `{ offset, line }` for text formats, `{ row_group, row }` for parquet, `{ row }` for xlsx, `{ record }` for xml. */
   position: Position;
 }
 
@@ -24,12 +24,26 @@ export interface CsvReadOptions {
   inferTypes?: boolean;
 }
 
+export interface XlsxReadOptions {
+  /** The sheet to read: its name, or its index in the file (0 is the first); default the first. */
+  sheet?: string | number;
+}
+
+export interface XmlReadOptions {
+  /** The element that holds one record; default the repeated child element of the root. */
+  recordTag?: string;
+  /** Largest file read (the document is parsed whole); default {@link DEFAULT_XML_MAX_BYTES}. */
+  maxBytes?: number;
+}
+
 export interface ReadOptions {
   /** Rows per chunk at most (good rows plus dead letters); default 10 000. */
   batchSize?: number;
   /** A position from an earlier chunk of the same file: read what follows it. */
   from?: Position;
   csv?: CsvReadOptions;
+  xlsx?: XlsxReadOptions;
+  xml?: XmlReadOptions;
   /** Records at the file start used to infer the schema of text formats; default 1000. */
   sampleSize?: number;
   /** Named as the dead-letter `node`; default `file`. */
@@ -46,3 +60,5 @@ export interface TextPosition {
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 export const DEFAULT_SAMPLE_SIZE = 1000;
+/** 64 MiB: an XML document is parsed whole, so its size bounds the reader's memory (several times this). */
+export const DEFAULT_XML_MAX_BYTES = 64 * 1024 * 1024;
