@@ -66,7 +66,9 @@ function flatten(node: Node, prefix: string, out: Map<string, string>): void {
   if (typeof node === 'string') out.set(prefix || TEXT, node);
   else if (Array.isArray(node)) out.set(prefix || TEXT, JSON.stringify(node));
   else {
-    for (const [key, value] of Object.entries(node)) {
+    // The parser lists attributes after child elements; in the document they come first.
+    const entries = Object.entries(node);
+    for (const [key, value] of [...entries.filter(([k]) => k.startsWith('@')), ...entries.filter(([k]) => !k.startsWith('@'))]) {
       flatten(value, key === TEXT ? prefix : prefix ? `${prefix}.${key}` : key, out);
     }
   }

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet')], {
-  description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet).',
+const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
+  description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
 });
 
 const Csv = Type.Object(
@@ -18,6 +18,26 @@ const Csv = Type.Object(
   { additionalProperties: false, description: 'CSV options.' },
 );
 
+const Xlsx = Type.Object(
+  {
+    sheet: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], {
+        description: 'The sheet to read: its name, or its index in the file (0 is the first); the first sheet by default. Its first non-empty row names the columns.',
+        examples: ['Orders', 0],
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8.' },
+);
+
+const Xml = Type.Object(
+  {
+    record_tag: Type.Optional(Type.String({ minLength: 1, description: 'The element holding one record; by default the repeated child element of the root.', examples: ['order'] })),
+    max_bytes: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024, description: 'Largest XML file read: documents are parsed whole, so this bounds memory.' }),
+  },
+  { additionalProperties: false, description: 'XML options. Child elements and attributes of a record become columns (nested ones dotted), typed like CSV fields.' },
+);
+
 /** Config of the `file` connector: one schema for both the source and the sink. */
 export const FileConfigSchema = Type.Object(
   {
@@ -29,6 +49,8 @@ export const FileConfigSchema = Type.Object(
     }),
     format: Type.Optional(Format),
     csv: Type.Optional(Csv),
+    xlsx: Type.Optional(Xlsx),
+    xml: Type.Optional(Xml),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
     sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
     mode: Type.Union([Type.Literal('overwrite'), Type.Literal('append')], {

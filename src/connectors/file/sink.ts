@@ -38,6 +38,11 @@ export class FileSink implements Sink {
     this.path = resolve(config.path);
     this.logger = ctx.logger;
     this.format = config.format ?? (/[/\\]$/.test(config.path) ? 'parquet' : formatOf(config, config.path));
+    if (this.format === 'xlsx' || this.format === 'xml') {
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `the file sink does not write ${this.format} (read-only format)`, {
+        issues: [{ path: 'config.format', message: 'use ndjson, csv or parquet for a sink' }],
+      });
+    }
     if (this.format === 'json') {
       throw new SluiceError('SLUICE_CONFIG_INVALID', 'the file sink writes ndjson, csv or parquet (a JSON array cannot be appended to durably)', {
         issues: [{ path: 'config.format', message: 'use ndjson, csv or parquet for a sink' }],

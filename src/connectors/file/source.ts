@@ -58,6 +58,8 @@ export class FileSource implements Source {
         header: csv?.header,
         inferTypes: csv?.infer_types,
       },
+      xlsx: { sheet: this.config.xlsx?.sheet },
+      xml: { recordTag: this.config.xml?.record_tag, maxBytes: this.config.xml?.max_bytes },
     };
   }
 

@@ -28,7 +28,7 @@ describe('file source', () => {
   it('registers as connector type file and validates its config', () => {
     expect(registry.getConnector('file')?.unbounded?.({} as never)).toBe(false);
     expect(() => source({ path: 'x.csv', csv: { delimiter: ';;' } })).toThrow(expect.objectContaining({ code: 'SLUICE_CONFIG_INVALID' }));
-    expect(() => source({ path: 'x.csv', format: 'xml' })).toThrow(/config\.format/);
+    expect(() => source({ path: 'x.csv', format: 'avro' })).toThrow(/config\.format/);
   });
 
   it('reports progress through a text file as bytes read of its size', async () => {

@@ -35,7 +35,7 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       config: { access: 'operator' },
       schema: {
         tags: ['files'],
-        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet); optional field `datasource_name` connects it as a file datasource',
+        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource',
         consumes: ['multipart/form-data'],
         response: { 201: Type.Object({ file_id: Type.String(), filename: Type.String(), format: Type.String(), size_bytes: Type.Integer(), rows_sampled: Type.Integer(), columns: Type.Array(Column), datasource: Type.Optional(Type.String()) }), ...errors(413, 415) },
       },
@@ -51,7 +51,7 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       const format = formatFromPath(filename);
       if (!format) {
         part.file.resume();
-        const message = `${extname(filename) || 'no extension'}: supported are .csv, .tsv, .json, .ndjson, .jsonl, .parquet`;
+        const message = `${extname(filename) || 'no extension'}: supported are .csv, .tsv, .json, .ndjson, .jsonl, .parquet, .xlsx, .xml`;
         throw new SluiceError('SLUICE_UNSUPPORTED_MEDIA', `unsupported file type ${message}`, { issues: [{ path: 'body.file', message }] });
       }
       const fileId = randomUUID();
