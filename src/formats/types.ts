@@ -60,5 +60,5 @@ export interface TextPosition {
 
 export const DEFAULT_BATCH_SIZE = 10_000;
 export const DEFAULT_SAMPLE_SIZE = 1000;
-/** 64 MiB: an XML document is parsed whole, so its size bounds the reader's memory (several times this). */
-export const DEFAULT_XML_MAX_BYTES = 64 * 1024 * 1024;
+/** 32 MiB: an XML document is parsed whole; the parsed tree takes about 20 times the file size in memory. */
+export const DEFAULT_XML_MAX_BYTES = 32 * 1024 * 1024;

@@ -91,7 +91,7 @@ function columnNamesOf(keys: string[]): Map<string, string> {
  * {@link flatten}); their text is typed like CSV fields (integers, floats, booleans, ISO timestamps,
  * else Utf8) from the first `sampleSize` records, and a missing element is null. A record that does
  * not fit the inferred types is dead-lettered. fast-xml-parser does not stream, so the document is
- * parsed whole: files above `maxBytes` (64 MiB by default) are refused before reading.
+ * parsed whole: files above `maxBytes` (32 MiB by default) are refused before reading.
  *
  * @example
  * for await (const chunk of readXml('orders.xml', { xml: { recordTag: 'order' } })) { ... }

@@ -33,7 +33,7 @@ const Xlsx = Type.Object(
 const Xml = Type.Object(
   {
     record_tag: Type.Optional(Type.String({ minLength: 1, description: 'The element holding one record; by default the repeated child element of the root.', examples: ['order'] })),
-    max_bytes: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024, description: 'Largest XML file read: documents are parsed whole, so this bounds memory.' }),
+    max_bytes: Type.Integer({ minimum: 1, default: 32 * 1024 * 1024, description: 'Largest XML file read: documents are parsed whole, taking about 20 times the file size in memory.' }),
   },
   { additionalProperties: false, description: 'XML options. Child elements and attributes of a record become columns (nested ones dotted), typed like CSV fields.' },
 );
