@@ -26,7 +26,7 @@ describe('sluice validate / run on invalid input', () => {
 nodes:
   input:
     type: file
-    config: { path: in.csv, format: xml }
+    config: { path: in.csv, format: avro }
   tidy:
     type: nope
     inputs: [input]
