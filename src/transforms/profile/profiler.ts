@@ -5,7 +5,7 @@ import { missingMask } from '../columns/fill.js';
 import { KeyIndex } from '../columns/key-index.js';
 import { isNumericType } from '../columns/numbers.js';
 import { HyperLogLog } from './hyperloglog.js';
-import { detectType, type DetectedType } from './type-detect.js';
+import { arrowDetectedType, detectType, type DetectedType } from './type-detect.js';
 
 export interface ProfileOptions {
   /** Distinct values counted exactly up to this many per column; beyond, a HyperLogLog estimate. */
@@ -124,15 +124,7 @@ class ColumnProfiler {
 }
 
 function inferredType(type: DataType, values: unknown[]): DetectedType {
-  if (DataType.isDictionary(type)) return inferredType(type.dictionary, values);
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return detectType(values as string[]);
-  if (DataType.isInt(type)) return 'int';
-  if (DataType.isFloat(type) || DataType.isDecimal(type)) return 'float';
-  if (DataType.isBool(type)) return 'bool';
-  if (DataType.isDate(type)) return 'date';
-  if (DataType.isTimestamp(type)) return 'timestamp';
-  if (DataType.isNull(type)) return 'null';
-  return 'json';
+  return arrowDetectedType(type) ?? detectType(values as string[]);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { DataType } from 'apache-arrow';
+
 /** Types `detectType` infers from raw text values. */
 export type DetectedType = 'null' | 'bool' | 'int' | 'float' | 'date' | 'timestamp' | 'json' | 'string';
 
@@ -51,4 +53,17 @@ export function detectType(values: Iterable<string | null | undefined>): Detecte
     if (type === 'string') break;
   }
   return type;
+}
+
+/** The detected type a typed Arrow column holds; undefined for text, which is checked by value. */
+export function arrowDetectedType(type: DataType): DetectedType | undefined {
+  if (DataType.isDictionary(type)) return arrowDetectedType(type.dictionary);
+  if (DataType.isInt(type)) return 'int';
+  if (DataType.isFloat(type) || DataType.isDecimal(type)) return 'float';
+  if (DataType.isBool(type)) return 'bool';
+  if (DataType.isDate(type)) return 'date';
+  if (DataType.isTimestamp(type)) return 'timestamp';
+  if (DataType.isNull(type)) return 'null';
+  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return undefined;
+  return 'json';
 }

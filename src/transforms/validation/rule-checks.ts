@@ -5,7 +5,7 @@ import { compileExpression } from '../expression/index.js';
 import { missingMask } from '../columns/fill.js';
 import { KeyIndex } from '../columns/key-index.js';
 import { readNumbers } from '../columns/numbers.js';
-import { detectValueType, widenType, type DetectedType } from '../profile/type-detect.js';
+import { arrowDetectedType, detectValueType, widenType, type DetectedType } from '../profile/type-detect.js';
 import type { DataTypeName, ValidationRule } from './rules.js';
 
 /** Rows of a batch that break a rule: 1 = fails. */
@@ -149,19 +149,6 @@ function stringCheck(c: string, rule: string, fails: (s: string) => boolean): Ru
     }
     return out;
   };
-}
-
-/** The detected type a typed Arrow column holds; undefined for text, which is checked by value. */
-function arrowDetectedType(type: DataType): DetectedType | undefined {
-  if (DataType.isDictionary(type)) return arrowDetectedType(type.dictionary);
-  if (DataType.isInt(type)) return 'int';
-  if (DataType.isFloat(type) || DataType.isDecimal(type)) return 'float';
-  if (DataType.isBool(type)) return 'bool';
-  if (DataType.isDate(type)) return 'date';
-  if (DataType.isTimestamp(type)) return 'timestamp';
-  if (DataType.isNull(type)) return 'null';
-  if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) return undefined;
-  return 'json';
 }
 
 function fits(actual: DetectedType, expected: DataTypeName): boolean {
