@@ -1,5 +1,6 @@
 import { DataType, makeVector, type Data, type RecordBatch } from 'apache-arrow';
 import { textFormatter } from '../connectors/postgresql/pg-text.js';
+import { fmix32 } from '../core/murmur.js';
 
 const SEED_A = 0x2f6b1d93;
 const SEED_B = 0x71c5e0a7;
@@ -13,14 +14,6 @@ function mix(h: number, word: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-function finish(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * A 64-bit hash of each row's values in `columns` (two murmur3 lanes with different seeds),
@@ -41,7 +34,7 @@ export function rowHashes(data: RecordBatch, columns: string[]): string[] {
     }
   });
   const out: string[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = finish(a[i]).toString(36) + '.' + finish(b[i]).toString(36);
+  for (let i = 0; i < n; i++) out[i] = fmix32(a[i]).toString(36) + '.' + fmix32(b[i]).toString(36);
   return out;
 }
 

@@ -1,3 +1,4 @@
+import { fmix32 } from '../../core/murmur.js';
 /**
  * A hash set of byte strings giving each distinct value a dense code, probed straight from Arrow
  * Utf8 buffers: no JS string is created per row (decoding and hashing strings dominated group-by
@@ -115,12 +116,7 @@ function murmur3(bytes: Uint8Array, start: number, end: number): number {
     h ^= Math.imul(k, 0x1b873593);
   }
   h ^= end - start;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
+  return fmix32(h) | 0;
 }
 
 function grow(array: Int32Array, size: number): Int32Array<ArrayBuffer> {

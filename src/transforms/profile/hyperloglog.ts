@@ -1,3 +1,4 @@
+import { fmix32 } from '../../core/murmur.js';
 /**
  * HyperLogLog distinct-count sketch (2^14 registers, about 0.8% standard error), for profiles
  * of columns with more distinct values than an exact set should hold.
@@ -43,10 +44,5 @@ function hash32(text: string): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
