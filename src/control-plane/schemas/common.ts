@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
+import { ERROR_CODES } from '../../core/errors.js';
 
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
-      code: Type.String(),
+      code: Type.Union(Object.keys(ERROR_CODES).map((code) => Type.Literal(code)), { description: 'one of the codes in docs/errors.md' }),
       message: Type.String(),
       issues: Type.Array(Type.Object({ path: Type.String(), message: Type.String() })),
       request_id: Type.String(),
