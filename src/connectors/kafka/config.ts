@@ -102,3 +102,8 @@ export const KafkaConfigSchema = Type.Object(
 );
 
 export type KafkaConfig = Static<typeof KafkaConfigSchema>;
+
+/** The consumer group of a kafka source node. */
+export function consumerGroupOf(config: KafkaConfig, node: string): string {
+  return config.group_id ?? `sluice-${node}`;
+}

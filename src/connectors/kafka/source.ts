@@ -5,7 +5,7 @@ import type { Batch, Position } from '../../core/batch.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
 import { createKafkaClient, parseTopicPartition, topicPartitionId } from './client.js';
-import type { KafkaConfig } from './config.js';
+import { consumerGroupOf, type KafkaConfig } from './config.js';
 import { AvroSerializer } from './avro-serializer.js';
 import { decodeAvroMessages, decodeMessages, type DecodedMessages } from './decode.js';
 import { transactionalGroups, type GroupMember } from './transactional-groups.js';
@@ -76,7 +76,7 @@ export class KafkaSource implements Source, GroupMember {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: start_from "timestamp" needs start_timestamp`);
     }
     this.topics = config.topics;
-    this.groupId = config.group_id ?? `sluice-${ctx.node}`;
+    this.groupId = consumerGroupOf(config, ctx.node);
     this.logger = ctx.logger.child({ connector: 'kafka', group: this.groupId });
     this.kafka = createKafkaClient(config, this.logger);
     this.node = ctx.node;
