@@ -101,6 +101,7 @@ export class KafkaSink implements Sink {
       tombstones: this.config.tombstones,
       headers: this.config.headers,
       name: this.ctx.node,
+      unavailablePlaceholder: this.config.unavailable_value_placeholder,
     };
     if (!this.avro) return encodeBatch(batch, options);
     const { messages, rejected } = await encodeAvroBatch(batch, this.topic, this.avro, options);
