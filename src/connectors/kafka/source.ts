@@ -37,7 +37,6 @@ const CREDIT_WAIT_MS = 10_000;
 /** Heartbeat interval while waiting, well inside any session timeout (6 s at least). */
 const HEARTBEAT_MS = 1_000;
 
-
 /**
  * Kafka source: one consumer group member per source; every topic-partition is a stream
  * partition (`orders:0`) with position = offset of the next message (a string). Offsets are
