@@ -91,6 +91,12 @@ export interface ConnectorDefinition<S extends TSchema = TSchema> {
   unbounded?(config: Static<S>): boolean;
   /** Tests that the system is reachable with this config (used when a datasource is connected); throws if not. */
   check?(config: Static<S>): Promise<void>;
+  /**
+   * True when this sink config commits the positions of `source` (a source node of this same
+   * connector) inside its own writes, as Kafka exactly-once does: that source then resumes from
+   * what the sink committed, not from the runtime's checkpoint.
+   */
+  commitsSourcePositions?(sinkConfig: Static<S>, source: { node: string; config: Static<S> }): boolean;
 }
 
 /** A transform type: one config schema and an operator factory. */
@@ -100,5 +106,7 @@ export interface TransformDefinition<S extends TSchema = TSchema> {
   configSchema: S;
   /** True when output rows are not a subset of input rows (aggregate, pivot): no "filtered" count. */
   reshapes?: boolean;
+  /** True when this config may hold rows past the batch they came in (windows, whole-input results). */
+  holdsRows?(config: Static<S>): boolean;
   create(config: Static<S>, ctx: TransformContext): Transform;
 }

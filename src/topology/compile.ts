@@ -5,6 +5,7 @@ import type { ConnectorDefinition, TransformDefinition } from '../core/ports.js'
 import { registry } from '../core/registry.js';
 import { resolveEnvRefs } from '../core/secrets.js';
 import { withCheckpointDefaults, type CheckpointConfig } from '../state/checkpoint-config.js';
+import { checkSinkCommittedPositions } from './sink-committed-positions.js';
 import { TopologySpecSchema, type NodeSpec, type Settings, type TopologySpec } from './schema.js';
 
 interface CompiledNodeBase {
@@ -81,6 +82,7 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   const order = topologicalOrder(resolved, issues);
   // With a node of unknown kind, reachability would only repeat that problem in other words.
   if (nodes.size === Object.keys(resolved.nodes).length) checkReachability(nodes, issues);
+  checkSinkCommittedPositions(nodes, issues);
 
   const deadLetterSpec = resolved.dead_letter ?? {
     type: 'file',

@@ -71,6 +71,7 @@ export const aggregateTransform = registry.transform({
   description: 'Group-by aggregation, exact over bounded input, windowed (tumbling, hopping, session) over streams.',
   configSchema: AggregateConfig,
   reshapes: true,
+  holdsRows: () => true,
   create(config, ctx) {
     const specs = aggregationSpecs(config.aggregations as Record<string, AggFunc | AggFunc[]>);
     const groupBy = config.group_by ?? [];

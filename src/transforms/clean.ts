@@ -63,12 +63,10 @@ export const cleanTransform = registry.transform({
   type: 'clean',
   description: 'Removes duplicates, handles missing values and removes or clips outliers.',
   configSchema: CleanConfig,
+  holdsRows: (config) => wholeInputOptions(config).length > 0,
   create(config, ctx) {
     const strategy = config.missing_values?.strategy;
-    const whole: string[] = [];
-    if (config.remove_duplicates && config.keep === 'last') whole.push('keep: last');
-    if (strategy === 'mean' || strategy === 'median' || strategy === 'mode') whole.push(`missing_values.strategy: ${strategy}`);
-    if (config.remove_outliers) whole.push('remove_outliers');
+    const whole = wholeInputOptions(config);
     if (whole.length > 0 && ctx.unbounded) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `clean '${ctx.node}': ${whole.join(', ')} need the whole input, which an unbounded input never completes`, {
         issues: whole.map((option) => ({ path: `config.${option.split(':')[0]}`, message: 'needs a bounded input' })),
@@ -80,6 +78,16 @@ export const cleanTransform = registry.transform({
     return whole.length === 0 ? streamingClean(config) : boundedClean(config);
   },
 });
+
+/** The options set that need the whole input, as `option: value` labels. */
+function wholeInputOptions(config: CleanConfig): string[] {
+  const strategy = config.missing_values?.strategy;
+  const whole: string[] = [];
+  if (config.remove_duplicates && config.keep === 'last') whole.push('keep: last');
+  if (strategy === 'mean' || strategy === 'median' || strategy === 'mode') whole.push(`missing_values.strategy: ${strategy}`);
+  if (config.remove_outliers) whole.push('remove_outliers');
+  return whole;
+}
 
 type Cleaner = (data: RecordBatch) => RecordBatch;
 

@@ -37,6 +37,7 @@ export const normalizeTransform = registry.transform({
   type: 'normalize',
   description: 'Min-max, z-score and unit scaling of numeric columns over the whole input.',
   configSchema: NormalizeConfig,
+  holdsRows: () => true,
   create(config, ctx) {
     if (ctx.unbounded) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `normalize '${ctx.node}' needs the whole input (global min, max, mean, std), which an unbounded input never completes`, {

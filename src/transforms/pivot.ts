@@ -41,6 +41,7 @@ export const pivotTransform = registry.transform({
   description: 'Reshapes long data to wide: index rows by column values, aggregated cells.',
   configSchema: PivotConfig,
   reshapes: true,
+  holdsRows: () => true,
   create(config, ctx) {
     if (ctx.unbounded) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `pivot '${ctx.node}' needs the whole input to know its output columns; an unbounded input never completes`, {

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEBEZIUM_UNAVAILABLE_VALUE } from './encode.js';
 
 const Sasl = Type.Object(
   {
@@ -96,9 +97,21 @@ export const KafkaConfigSchema = Type.Object(
       default: true,
       description: 'With the debezium envelope, follow each delete with a null-valued message (compacted topics drop the key).',
     }),
+    unavailable_value_placeholder: Type.String({
+      default: DEBEZIUM_UNAVAILABLE_VALUE,
+      description:
+        'Written in place of a value the source could not read (PostgreSQL CDC: an unchanged TOAST value with REPLICA IDENTITY DEFAULT), ' +
+        "as Debezium's unavailable.value.placeholder: text columns get it as text, binary ones as its UTF-8 bytes, text arrays as a " +
+        'one-element array; columns of other types are left out of the value.',
+    }),
     exactly_once: Type.Optional(ExactlyOnce),
   },
   { additionalProperties: false },
 );
 
 export type KafkaConfig = Static<typeof KafkaConfigSchema>;
+
+/** The consumer group of a kafka source node. */
+export function consumerGroupOf(config: KafkaConfig, node: string): string {
+  return config.group_id ?? `sluice-${node}`;
+}

@@ -9,6 +9,10 @@ const OP = '__op';
 const TS = '__ts';
 /** Before-image of a changelog row (a struct of the value columns), e.g. PostgreSQL REPLICA IDENTITY FULL. */
 const BEFORE = '__before';
+/** Columns of a changelog row whose value the source could not read (PostgreSQL: unchanged TOAST values). */
+const UNCHANGED = '__unchanged';
+/** Debezium's default `unavailable.value.placeholder`. */
+export const DEBEZIUM_UNAVAILABLE_VALUE = '__debezium_unavailable_value';
 
 export interface OutgoingMessage {
   key: string | null;
@@ -33,6 +37,8 @@ export interface EncodeOptions {
   headers: Record<string, string>;
   /** Connector name in the Debezium `source` block. */
   name: string;
+  /** Stands for values named in `__unchanged`, as Debezium's `unavailable.value.placeholder` does. */
+  unavailablePlaceholder?: string;
 }
 
 /**
@@ -67,6 +73,7 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
   const keyColumns = resolveKeyColumns(batch, options.keyColumns);
   const valueColumns = valueColumnsOf(batch.data.schema);
   const names = batch.data.schema.fields.map((f) => f.name);
+  const placeholders = names.includes(UNCHANGED) ? placeholdersOf(batch.data.schema, options.unavailablePlaceholder ?? DEBEZIUM_UNAVAILABLE_VALUE) : undefined;
   const changelog = batch.meta.kind === 'changelog' && names.includes(OP);
   const debezium = options.envelope === 'debezium';
   // One headers object per distinct op, shared by the batch's messages (kafkajs only reads them).
@@ -83,6 +90,7 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
   for (const row of rowsOf(batch.data)) {
     const value: Record<string, unknown> = {};
     for (const name of valueColumns) value[name] = row[name];
+    if (placeholders) markUnavailable(value, row[UNCHANGED], placeholders);
     const op = changelog ? String(row[OP]) : debezium ? 'r' : undefined;
     // A TRUNCATE concerns the whole table: a Debezium `t` event without key, nothing otherwise.
     if (op === 't' && !debezium) continue;
@@ -111,6 +119,32 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
     if (op === 'd' && options.tombstones && key !== null) out.push({ key, value: null, headers });
   }
   return out;
+}
+
+/**
+ * The placeholder of each value column, in a value its type holds: the text for text columns, its
+ * UTF-8 bytes for binary ones, a one-element list for text arrays. Other types (non-text arrays)
+ * have none: their unavailable values are left out of the message.
+ */
+function placeholdersOf(schema: Schema, text: string): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const field of schema.fields) {
+    const type = DataType.isDictionary(field.type) ? field.type.dictionary : field.type;
+    if (DataType.isUtf8(type) || DataType.isLargeUtf8(type)) out.set(field.name, text);
+    else if (DataType.isBinary(type) || DataType.isLargeBinary(type)) out.set(field.name, new TextEncoder().encode(text));
+    else if (DataType.isList(type) && DataType.isUtf8(type.children[0].type)) out.set(field.name, [text]);
+  }
+  return out;
+}
+
+/** Puts the placeholder in for every column the row's `__unchanged` names: a null there would erase the value downstream. */
+function markUnavailable(value: Record<string, unknown>, unchanged: unknown, placeholders: Map<string, unknown>): void {
+  if (unchanged === null || unchanged === undefined) return;
+  for (const name of unchanged as Iterable<string>) {
+    if (!(name in value)) continue;
+    if (placeholders.has(name)) value[name] = placeholders.get(name);
+    else delete value[name];
+  }
 }
 
 /** The key columns of a batch (config first, then changelog metadata), checked to exist. */

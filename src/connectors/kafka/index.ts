@@ -1,5 +1,5 @@
 import { registry } from '../../core/registry.js';
-import { KafkaConfigSchema } from './config.js';
+import { KafkaConfigSchema, consumerGroupOf } from './config.js';
 import { KafkaSink } from './sink.js';
 import { KafkaSource } from './source.js';
 
@@ -13,6 +13,11 @@ export const kafkaConnector = registry.connector({
   createSource: (config, ctx) => new KafkaSource(config, ctx),
   createSink: (config, ctx) => new KafkaSink(config, ctx),
   unbounded: () => true,
+  // An exactly-once sink claims the group it names, or every kafka source when it names none (see transactional-groups.ts).
+  commitsSourcePositions: (sink, source) => {
+    const claimed = sink.exactly_once?.group_id;
+    return sink.exactly_once !== undefined && (claimed === undefined || claimed === consumerGroupOf(source.config, source.node));
+  },
 });
 
 export { KafkaSource, KafkaSink, KafkaConfigSchema };

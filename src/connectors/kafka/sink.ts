@@ -29,8 +29,9 @@ const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'TRANSACTIO
  * older instance with the same id (its next write fails, not retried) and aborts its open
  * transaction. Readers of the output use `read_committed`. Limits: offsets commit with non-empty
  * batches only (records filtered out at the end of a run are read again, and filtered again, on
- * restart), and transforms that hold rows across batches (windows) must not sit in between, since
- * a batch's offsets would then pass rows not yet written.
+ * restart). The topology compiler refuses what this cannot keep exact: another sink fed by the
+ * same source (it would miss what it had not written at a crash) and a transform that holds rows
+ * across batches in between (a batch's offsets would pass rows not yet written).
  */
 export class KafkaSink implements Sink {
   private readonly kafka: Kafka;
@@ -100,6 +101,7 @@ export class KafkaSink implements Sink {
       tombstones: this.config.tombstones,
       headers: this.config.headers,
       name: this.ctx.node,
+      unavailablePlaceholder: this.config.unavailable_value_placeholder,
     };
     if (!this.avro) return encodeBatch(batch, options);
     const { messages, rejected } = await encodeAvroBatch(batch, this.topic, this.avro, options);

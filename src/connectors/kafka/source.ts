@@ -5,8 +5,9 @@ import type { Batch, Position } from '../../core/batch.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
 import { createKafkaClient, parseTopicPartition, topicPartitionId } from './client.js';
-import type { KafkaConfig } from './config.js';
+import { consumerGroupOf, type KafkaConfig } from './config.js';
 import { AvroSerializer } from './avro-serializer.js';
+import { commitFailureOf, commitRetryPolicy } from './commit-errors.js';
 import { decodeAvroMessages, decodeMessages, type DecodedMessages } from './decode.js';
 import { transactionalGroups, type GroupMember } from './transactional-groups.js';
 
@@ -21,6 +22,8 @@ interface Reader {
   ready: boolean;
   /** Offset of the next message to emit; where the consumer seeks on (re)assignment. */
   nextOffset: string | undefined;
+  /** The group gave the partition to another member (or this one left the group) since this reader last owned it. */
+  movedAway: boolean;
   /** Credits acquired and not yet spent on a batch (0 or 1). */
   granted: number;
   acquiring: boolean;
@@ -34,14 +37,13 @@ const CREDIT_WAIT_MS = 10_000;
 /** Heartbeat interval while waiting, well inside any session timeout (6 s at least). */
 const HEARTBEAT_MS = 1_000;
 
-/** Coordinator answers meaning this member lost (or is losing) its partitions: skip the commit. */
-const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
-
 /**
  * Kafka source: one consumer group member per source; every topic-partition is a stream
  * partition (`orders:0`) with position = offset of the next message (a string). Offsets are
  * committed only in `commit()`, which the runtime calls after the checkpoint is stored, and only
- * for partitions this member still owns, so a rebalance never commits unacknowledged data.
+ * for partitions this member still owns, so a rebalance never commits unacknowledged data. A
+ * partition that comes back after another member had it continues from the newer of this
+ * reader's position and the group's committed offset (`catchUp`).
  * Each batch spends one flow-control credit; without one the consumer waits for it a while
  * (heartbeating), then pauses the partition (rewinding to the first unemitted message) until a
  * credit arrives, so the group heartbeat keeps running however slow the sinks are.
@@ -66,6 +68,7 @@ export class KafkaSource implements Source, GroupMember {
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private starting: Promise<void> | undefined;
+  private readonly commitPolicy = commitRetryPolicy();
 
   constructor(
     private readonly config: KafkaConfig,
@@ -76,7 +79,7 @@ export class KafkaSource implements Source, GroupMember {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: start_from "timestamp" needs start_timestamp`);
     }
     this.topics = config.topics;
-    this.groupId = config.group_id ?? `sluice-${ctx.node}`;
+    this.groupId = consumerGroupOf(config, ctx.node);
     this.logger = ctx.logger.child({ connector: 'kafka', group: this.groupId });
     this.kafka = createKafkaClient(config, this.logger);
     this.node = ctx.node;
@@ -84,6 +87,7 @@ export class KafkaSource implements Source, GroupMember {
       if (!config.schema_registry) throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: format avro needs \`schema_registry\``);
       this.avro = new AvroSerializer(config.schema_registry);
     }
+    this.commitPolicy.onRetry(({ delay, ...reason }) => this.logger.warn({ delay, err: 'error' in reason ? reason.error : undefined }, 'offset commit failed: retrying'));
     transactionalGroups.add(this);
   }
 
@@ -112,6 +116,7 @@ export class KafkaSource implements Source, GroupMember {
         ctx,
         ready: false,
         nextOffset: undefined,
+        movedAway: false,
         granted: 0,
         acquiring: false,
         closed: false,
@@ -135,23 +140,30 @@ export class KafkaSource implements Source, GroupMember {
     });
   }
 
+  /**
+   * Commits the offset while this member owns the partition. Transient failures (coordinator
+   * moving or loading, timeouts, a broker restart) are retried with backoff; a commit is skipped
+   * once the member lost the partition, to a rebalance or by leaving the group (the owner commits).
+   */
   async commit(partition: string, position: Position): Promise<void> {
     // Offsets already committed with the output transaction; this (older) position must not move them back.
     if (this.transactional) return;
-    const consumer = this.consumer;
-    if (!consumer || !this.assigned.has(partition)) {
-      this.logger.debug({ partition, position }, 'partition not owned by this member: offset not committed');
-      return;
-    }
     const { topic, partition: number } = parseTopicPartition(partition);
+    const offsets = [{ topic, partition: number, offset: String(position) }];
     try {
-      await consumer.commitOffsets([{ topic, partition: number, offset: String(position) }]);
+      await this.commitPolicy.execute(async () => {
+        if (!this.consumer || !this.assigned.has(partition)) {
+          this.logger.debug({ partition, position }, 'partition not owned by this member: offset not committed');
+          return;
+        }
+        try {
+          await this.consumer.commitOffsets(offsets);
+        } catch (error) {
+          if (this.assigned.has(partition) && commitFailureOf(error) !== 'rebalance') throw error;
+          this.logger.warn({ partition, position, err: error }, 'offset commit skipped: this member lost the partition');
+        }
+      });
     } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type && REBALANCE_ERRORS.has(type)) {
-        this.logger.warn({ partition, position, type }, 'offset commit skipped: group is rebalancing');
-        return;
-      }
       throw new SluiceError('SLUICE_SOURCE_FAILED', `kafka commit ${partition}@${String(position)}: ${String(error)}`, { cause: error });
     }
   }
@@ -197,16 +209,21 @@ export class KafkaSource implements Source, GroupMember {
 
   /** The group's committed offset if any (it wins, like for earliest/latest), else the first at the timestamp. */
   private async offsetAtTimestamp(reader: Reader): Promise<string | undefined> {
+    if ((await this.committedOffset(reader)) !== undefined) return undefined;
     const admin = await this.adminClient();
-    const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [reader.topic] });
-    const own = committed?.partitions.find((p) => p.partition === reader.partition);
-    if (own && own.offset !== '-1') return undefined;
     const byTime = await admin.fetchTopicOffsetsByTimestamp(reader.topic, this.config.start_timestamp);
     const offset = byTime.find((p) => p.partition === reader.partition)?.offset;
     if (offset !== undefined && offset !== '-1') return offset;
     // Nothing at or after the timestamp: start at the end.
     const ends = await admin.fetchTopicOffsets(reader.topic);
     return ends.find((p) => p.partition === reader.partition)?.high;
+  }
+
+  private async committedOffset(reader: Reader): Promise<string | undefined> {
+    const admin = await this.adminClient();
+    const [committed] = await admin.fetchOffsets({ groupId: this.groupId, topics: [reader.topic] });
+    const offset = committed?.partitions.find((p) => p.partition === reader.partition)?.offset;
+    return offset === undefined || offset === '-1' ? undefined : offset;
   }
 
   private ensureStarted(): Promise<void> {
@@ -225,6 +242,12 @@ export class KafkaSource implements Source, GroupMember {
     consumer.on(consumer.events.REBALANCING, () => {
       this.assigned = new Set();
     });
+    // Stopped, also to restart after a crash (a broker restart): out of the group until it joins
+    // again, and another member may read its partitions meanwhile.
+    consumer.on(consumer.events.STOP, () => {
+      this.assigned = new Set();
+      for (const reader of this.readers.values()) reader.movedAway = true;
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) return;
       const error = new SluiceError('SLUICE_SOURCE_FAILED', `kafka consumer ${this.groupId} stopped: ${String(payload.error)}`, { cause: payload.error });
@@ -241,11 +264,34 @@ export class KafkaSource implements Source, GroupMember {
   private onAssignment(assignment: Record<string, number[]>): void {
     this.assigned = new Set(Object.entries(assignment).flatMap(([topic, ps]) => ps.map((p) => topicPartitionId(topic, p))));
     this.logger.info({ partitions: [...this.assigned] }, 'partitions assigned');
-    for (const id of this.assigned) {
-      const reader = this.readers.get(id);
+    for (const reader of this.readers.values()) {
+      if (!this.assigned.has(reader.id)) reader.movedAway = true;
+      else if (reader.ready && reader.movedAway) void this.catchUp(reader);
       // Continue after what this member already emitted instead of the (older) committed offset.
-      if (reader?.ready && reader.nextOffset !== undefined) this.seek(reader, reader.nextOffset);
+      else if (reader.ready && reader.nextOffset !== undefined) this.seek(reader, reader.nextOffset);
     }
+  }
+
+  /**
+   * Another member may have read the partition since this one last owned it: continue from the
+   * newer of this reader's own position and the offset the group committed meanwhile, instead of
+   * replaying everything read since. The partition is held until that is known.
+   */
+  private async catchUp(reader: Reader): Promise<void> {
+    reader.ready = false;
+    reader.movedAway = false;
+    const committed = await this.committedOffset(reader).catch((error: unknown) => {
+      this.logger.warn({ partition: reader.id, err: error }, "committed offset unknown: continuing from this member's own position");
+      return undefined;
+    });
+    if (reader.closed) return;
+    if (committed !== undefined && (reader.nextOffset === undefined || BigInt(committed) > BigInt(reader.nextOffset))) reader.nextOffset = committed;
+    reader.ready = true;
+    if (!this.assigned.has(reader.id)) return;
+    // Moved away and back again while the offset was fetched.
+    if (reader.movedAway) return this.catchUp(reader);
+    if (reader.nextOffset !== undefined) this.seek(reader, reader.nextOffset);
+    this.maybeResume(reader);
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

@@ -1,38 +1,8 @@
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordBatchFromColumns, type Batch } from '../../../src/core/batch.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
 import { ReliableSink } from '../../../src/runtime/reliable-sink.js';
-import { config, connectorContext, createTopic, deleteCreatedTopics, kafka, until, uniqueName } from './kafka-helpers.js';
-
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../..');
-const pidFile = join(process.env.SLUICE_SERVICES_DIR ?? join(root, '.services'), 'kafka', 'kafka.pid');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stops the broker the service script started, then starts it again and waits until it answers. */
-async function restartBroker(onStopped: () => void): Promise<void> {
-  const pid = Number(await readFile(pidFile, 'utf8'));
-  if (!alive(pid)) throw new Error(`no broker process ${pid} (from ${pidFile}) to restart`);
-  try {
-    process.kill(pid, 'SIGTERM');
-    await until('the broker to stop', () => !alive(pid), 60_000);
-    onStopped();
-  } finally {
-    await run('bash', [join(root, 'scripts/services.sh'), 'up', 'kafka'], { timeout: 120_000 });
-  }
-}
+import { config, connectorContext, createTopic, deleteCreatedTopics, kafka, restartBroker, until, uniqueName } from './kafka-helpers.js';
 
 function numbers(from: number, count: number): Batch {
   const n = Array.from({ length: count }, (_, i) => from + i);

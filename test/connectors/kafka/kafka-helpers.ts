@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { pino } from 'pino';
 import type { Subscription } from 'rxjs';
@@ -89,5 +93,31 @@ export async function until(what: string, condition: () => boolean | Promise<boo
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../../..');
+const pidFile = join(process.env.SLUICE_SERVICES_DIR ?? join(root, '.services'), 'kafka', 'kafka.pid');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the broker the service script started, then starts it again and waits until it answers. */
+export async function restartBroker(onStopped: () => void): Promise<void> {
+  const pid = Number(await readFile(pidFile, 'utf8'));
+  if (!alive(pid)) throw new Error(`no broker process ${pid} (from ${pidFile}) to restart`);
+  try {
+    process.kill(pid, 'SIGTERM');
+    await until('the broker to stop', () => !alive(pid), 60_000);
+    onStopped();
+  } finally {
+    await run('bash', [join(root, 'scripts/services.sh'), 'up', 'kafka'], { timeout: 120_000 });
   }
 }

@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../../../src/connectors/kafka/index.js';
+import { rowsOf } from '../../../src/core/batch.js';
+import { KafkaSource } from '../../../src/connectors/kafka/source.js';
 import { runTopology } from '../../../src/runtime/run-topology.js';
 import { FileCheckpointStore } from '../../../src/state/file-checkpoint-store.js';
 import { compileTopology } from '../../../src/topology/compile.js';
 import { gate, memorySink } from '../../support/memory-connector.js';
-import { BROKERS, committedOffsets, createTopic, deleteCreatedTopics, kafka, silent, uniqueName, until } from './kafka-helpers.js';
+import { BROKERS, Reading, committedOffsets, config, connectorContext, createTopic, deleteCreatedTopics, kafka, silent, uniqueName, until } from './kafka-helpers.js';
 
 describe('kafka source: a second instance joins the group mid-run', () => {
   const dirs: string[] = [];
@@ -76,5 +78,44 @@ describe('kafka source: a second instance joins the group mid-run', () => {
     expect(seen().size).toBe(total);
     expect([...seen()].every((n) => n >= 0 && n < total)).toBe(true);
     expect(second.sink.rows.length).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('a partition that comes back after another member read it continues from what that member committed', async () => {
+    const topic = await createTopic(2, 'sluice-reassign');
+    const producer = kafka.producer();
+    await producer.connect();
+    const produce = (partition: number, from: number, count: number) =>
+      producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ partition, value: JSON.stringify({ n: from + i }) })) });
+    await Promise.all([produce(0, 0, 10), produce(1, 0, 10)]);
+    const groupId = uniqueName('reassign');
+    const numbers = (reading: Reading) => reading.batches.flatMap((b) => rowsOf(b.data).map((r) => Number(r.n)));
+
+    const a = new KafkaSource(config({ topics: [topic], group_id: groupId, session_timeout_ms: 6000 }), connectorContext);
+    const ra = [new Reading(a, `${topic}:0`), new Reading(a, `${topic}:1`)];
+    await until('a reads both partitions', () => ra[0].rows + ra[1].rows === 20, 60_000);
+    await Promise.all([a.commit(`${topic}:0`, '10'), a.commit(`${topic}:1`, '10')]);
+
+    // b joins and takes one partition, reads what is new there, commits it, and leaves.
+    const b = new KafkaSource(config({ topics: [topic], group_id: groupId, session_timeout_ms: 6000 }), connectorContext);
+    const rb = [new Reading(b, `${topic}:0`), new Reading(b, `${topic}:1`)];
+    await until('the partitions split', () => a.owned().length === 1 && b.owned().length === 1, 60_000);
+    const moved = Number(b.owned()[0].split(':').at(-1));
+    await produce(moved, 10, 5);
+    await until('b reads the new records', () => rb[moved].rows === 5, 60_000);
+    await b.commit(`${topic}:${moved}`, '15');
+    rb.forEach((r) => r.stop());
+    await b.close();
+
+    // Back at a: only what came after b's commit, not again what b read (a had stopped at 10).
+    await until('a owns both partitions again', () => a.owned().length === 2, 60_000);
+    await produce(moved, 15, 1);
+    await until('a reads the record produced after the move back', () => numbers(ra[moved]).includes(15), 60_000);
+    await producer.disconnect();
+    ra.forEach((r) => r.stop());
+    await a.close();
+    const first = Array.from({ length: 10 }, (_, i) => i);
+    expect(numbers(ra[moved])).toEqual([...first, 15]);
+    expect(numbers(ra[1 - moved])).toEqual(first);
+    expect(numbers(rb[moved])).toEqual([10, 11, 12, 13, 14]);
   }, 240_000);
 });
