@@ -11,7 +11,8 @@ import { logger as rootLogger, type Logger } from '../core/logger.js';
 import '../register-all.js';
 import type { ControlPlane, TypedApp } from './control-plane.js';
 import { registerAudit } from './plugins/audit.js';
-import { parseApiKeys, registerAuth } from './plugins/auth.js';
+import { parseApiKeys, rateLimitKey, registerAuth } from './plugins/auth.js';
+import { AuthFailureLimiter } from './plugins/auth-failures.js';
 import { registerErrors } from './plugins/errors.js';
 import { registerInputGuard } from './plugins/input-guard.js';
 import { ControlPlaneMetrics, registerMetrics } from './plugins/metrics.js';
@@ -36,8 +37,10 @@ export interface AppOptions {
   apiKeys?: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
-  /** Requests per minute per key (or address). */
+  /** Requests per minute per authenticated principal (per address for requests without a known key). */
   rateLimitPerMinute?: number;
+  /** Unknown API keys per minute per address before that address is refused with 429. */
+  authFailuresPerMinute?: number;
   /** Largest JSON body, bytes. */
   bodyLimitBytes?: number;
   /** Largest uploaded file, bytes. */
@@ -91,7 +94,7 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   await app.register(rateLimit, {
     max: options.rateLimitPerMinute ?? Number(env.SLUICE_RATE_LIMIT_PER_MINUTE ?? 1200),
     timeWindow: 60_000,
-    keyGenerator: (request) => (request.headers.authorization as string | undefined) ?? (request.headers['x-api-key'] as string | undefined) ?? request.ip,
+    keyGenerator: rateLimitKey,
   });
   await app.register(multipart, { limits: { fileSize: cp.uploadLimitBytes, files: 1, fields: 10 } });
   await app.register(swagger, {
@@ -103,7 +106,8 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  registerAuth(app, keys, ['/docs']);
+  const authFailures = new AuthFailureLimiter(options.authFailuresPerMinute ?? Number(env.SLUICE_AUTH_FAILURES_PER_MINUTE ?? 30));
+  registerAuth(app, keys, authFailures, ['/docs']);
   registerAudit(app, state.audit);
   registerMetrics(app, metrics, () => runs.activeCount);
 
