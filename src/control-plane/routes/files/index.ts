@@ -46,9 +46,9 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       config: { access: 'operator' },
       schema: {
         tags: ['files'],
-        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource',
+        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource (a new name, or one this caller uploaded; else 409)',
         consumes: ['multipart/form-data'],
-        response: { 201: Type.Object({ file_id: Type.String(), filename: Type.String(), format: Type.String(), size_bytes: Type.Integer(), rows_sampled: Type.Integer(), columns: Type.Array(Column), datasource: Type.Optional(Type.String()) }), ...errors(413, 415) },
+        response: { 201: Type.Object({ file_id: Type.String(), filename: Type.String(), format: Type.String(), size_bytes: Type.Integer(), rows_sampled: Type.Integer(), columns: Type.Array(Column), datasource: Type.Optional(Type.String()) }), ...errors(409, 413, 415) },
       },
     },
     async (request, reply) => {
@@ -69,7 +69,7 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       const dir = join(uploads, fileId);
       await mkdir(dir, { recursive: true });
       const path = join(dir, filename);
-      // `wx`: the upload's own fresh directory, never an existing file or link.
+      // A new file (`wx`) in the upload's new directory: never written through an existing file or link.
       await pipeline(part.file, createWriteStream(path, { flags: 'wx' }));
       if (part.file.truncated) {
         await rm(dir, { recursive: true, force: true });
@@ -85,14 +85,15 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       const field = part.fields.datasource_name as { value?: unknown } | undefined;
       const datasource = typeof field?.value === 'string' && field.value ? field.value : undefined;
       if (datasource) {
-        const refuse = async (error: SluiceError) => {
+        try {
+          if (!new RegExp(Name.pattern!).test(datasource)) throw new SluiceError('SLUICE_CONFIG_INVALID', 'invalid datasource_name', { issues: [{ path: 'body.datasource_name', message: `must match ${Name.pattern}` }] });
+          if (!(await cp.state.datasources.upsertUpload(datasource, { path, format }, request.principal.actor))) {
+            const message = `datasource '${datasource}' exists and is not an upload of yours: choose another name (only its uploader may replace an upload; an admin reconnects other datasources)`;
+            throw new SluiceError('SLUICE_CONFLICT', message, { issues: [{ path: 'body.datasource_name', message: 'name taken by a datasource this caller did not upload' }] });
+          }
+        } catch (error) {
           await rm(dir, { recursive: true, force: true });
           throw error;
-        };
-        if (!new RegExp(Name.pattern!).test(datasource)) await refuse(new SluiceError('SLUICE_CONFIG_INVALID', 'invalid datasource_name', { issues: [{ path: 'body.datasource_name', message: `must match ${Name.pattern}` }] }));
-        if (!(await cp.state.datasources.upsertUpload(datasource, { path, format }, request.principal.actor))) {
-          const message = `datasource '${datasource}' exists and is not an upload of yours: choose another name (only its uploader may replace an upload; an admin reconnects other datasources)`;
-          await refuse(new SluiceError('SLUICE_CONFLICT', message, { issues: [{ path: 'body.datasource_name', message: 'name taken by a datasource this caller did not upload' }] }));
         }
       }
       await request.audit('file.upload', `file:${fileId}`, { filename, format, datasource });
