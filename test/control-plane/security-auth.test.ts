@@ -194,12 +194,20 @@ describe('failed authentications are limited by address', () => {
   });
 });
 
-describe('SLUICE_API_KEYS that holds no key', () => {
+describe('a server config that would not protect anything refuses to start', () => {
   it.each(['   ', ' \t\n '])('buildApp refuses to start with apiKeys %j', async (apiKeys) => {
     const stateDir = mkdtempSync(join(tmpdir(), 'sluice-blank-keys-'));
     await expect(buildApp({ stateDir, apiKeys, env: { SLUICE_SECRET_KEY: SECRET_KEY }, logger: silent })).rejects.toMatchObject({
       code: 'SLUICE_CONFIG_INVALID',
       message: expect.stringContaining('SLUICE_API_KEYS'),
+    });
+  });
+
+  it('a limit that is not a positive integer refuses to start instead of becoming NaN', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bad-limit-'));
+    await expect(buildApp({ stateDir, apiKeys: API_KEYS, env: { SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_AUTH_FAILURES_PER_MINUTE: 'many' }, logger: silent })).rejects.toMatchObject({
+      code: 'SLUICE_CONFIG_INVALID',
+      issues: [{ path: 'env.SLUICE_AUTH_FAILURES_PER_MINUTE', message: 'expected a positive integer' }],
     });
   });
 

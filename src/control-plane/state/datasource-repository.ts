@@ -7,7 +7,7 @@ import { rememberSecret } from '../../core/secrets.js';
 export interface DatasourceRecord {
   name: string;
   type: string;
-  /** The config with secrets removed: the only form that ever leaves the server. */
+  /** The config with secrets removed, as masked when stored (views mask the sealed config afresh). */
   public_config: Record<string, unknown>;
   created_at: string;
   updated_at: string;
