@@ -37,8 +37,9 @@ function maskUrl(text: string): MaskedCredentials | undefined {
   } catch {
     return unparsedUrl(text);
   }
-  // An `@` after the authority is a password with a raw `/` (`u:12/x@host` reads as port 12).
-  if (!authorityOf(text).includes('@') && beforeQuery(text).includes('@')) return unparsedUrl(text);
+  // An `@` only after the authority may end a password holding a raw `/`, `?` or `#`
+  // (`u:12/x@host` reads as host u, port 12): the parser's reading cannot be trusted.
+  if (!authorityOf(text).includes('@') && afterScheme(text).includes('@')) return unparsedUrl(text);
   const labels: string[] = [];
   const values: string[] = [];
   if (url.password) {
@@ -56,26 +57,26 @@ function maskUrl(text: string): MaskedCredentials | undefined {
 }
 
 /**
- * A URL the parser refuses (several hosts, a bad port, a raw `/` in the password) is withheld
- * whole when it could hold a credential. Its password, taken up to the last `@` before the
- * query, is still redacted wherever else it appears.
+ * A URL the parser refuses (several hosts, a bad port) or cannot be trusted to read is withheld
+ * whole when it holds an `@` or a credential query parameter. Its password, taken up to the last
+ * `@`, is still redacted wherever else it appears.
  */
 function unparsedUrl(text: string): MaskedCredentials | undefined {
-  const head = beforeQuery(text);
-  const at = head.lastIndexOf('@');
-  const queryStart = text.indexOf('?');
-  if (at < 0 && queryStart < 0) return undefined;
-  const query = queryStart < 0 ? undefined : maskQuery(text.slice(queryStart + 1).split('#', 1)[0]);
-  return { text: undefined, labels: ['unparsed URL'], values: [...spellings(passwordOf(head.slice(0, Math.max(0, at)))), ...(query?.values ?? [])] };
+  const rest = afterScheme(text);
+  const at = rest.lastIndexOf('@');
+  const queryStart = rest.indexOf('?');
+  const query = queryStart < 0 ? undefined : maskQuery(rest.slice(queryStart + 1).split('#', 1)[0]);
+  if (at < 0 && !query?.labels.length) return undefined;
+  return { text: undefined, labels: ['unparsed URL'], values: [...spellings(passwordOf(rest.slice(0, Math.max(0, at)))), ...(query?.values ?? [])] };
 }
 
-/** What follows `scheme://` up to the query or fragment. */
-function beforeQuery(url: string): string {
-  return url.slice(url.indexOf('://') + 3).split(/[?#]/, 1)[0];
+function afterScheme(url: string): string {
+  return url.slice(url.indexOf('://') + 3);
 }
 
+/** The authority: up to the first `/`, `?` or `#` (or `\`, which ends it for http-like schemes only: counting it always errs on withholding). */
 function authorityOf(url: string): string {
-  return beforeQuery(url).split(/[/\\]/, 1)[0];
+  return afterScheme(url).split(/[/\\?#]/, 1)[0];
 }
 
 /** The password as the text spells it: the userinfo ends at the authority's last `@`. */

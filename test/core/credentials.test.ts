@@ -13,6 +13,9 @@ describe('maskCredentials: URLs, as the WHATWG parser reads them', () => {
     ['rediss://default:tls-Secret@cache.example:6380', 'rediss://default@cache.example:6380', ['password'], ['tls-Secret']],
     ['https://user:a/b@host.example/path', undefined, ['unparsed URL'], ['a/b']],
     ['postgres://user:12/ab@host.example/db', undefined, ['unparsed URL'], ['12/ab']],
+    ['postgres://user:12?ab@host.example/db', undefined, ['unparsed URL'], ['12?ab']],
+    ['postgres://user:12#ab@host.example/db', undefined, ['unparsed URL'], ['12#ab']],
+    ['postgres://user:pa?ss@host.example/db', undefined, ['unparsed URL'], ['pa?ss']],
     ['postgres://app@db.example/orders?sslpassword=k3y-pass&application_name=etl', 'postgres://app@db.example/orders?application_name=etl', ['query sslpassword'], ['k3y-pass']],
     ['postgres://db.example/orders?password=x%2By+z&sslmode=require', 'postgres://db.example/orders?sslmode=require', ['query password'], ['x%2By+z', 'x+y+z', 'x+y z']],
     ['https://acct.blob.core.windows.net/c/b.csv?sv=2022-11-02&sr=b&sig=AbC%2Bdef%3D', 'https://acct.blob.core.windows.net/c/b.csv?sv=2022-11-02&sr=b', ['query sig'], ['AbC%2Bdef%3D', 'AbC+def=']],
@@ -34,6 +37,7 @@ describe('maskCredentials: URLs, as the WHATWG parser reads them', () => {
     'postgres://db.example/orders?sslmode=require&application_name=etl',
     '${env:PG_URL}',
     'mongodb://h1:27017,h2:27017/db',
+    'mongodb://h1:27017,h2:27017/db?replicaSet=rs0',
     'data/orders.csv',
     'select a, b from t where a = 1',
   ])('leaves %s exactly as written', (text) => {
