@@ -7,11 +7,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { SluiceError } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
 import '../register-all.js';
 import type { ControlPlane, TypedApp } from './control-plane.js';
 import { registerAudit } from './plugins/audit.js';
-import { parseApiKeys, registerAuth } from './plugins/auth.js';
+import { parseApiKeys, rateLimitKey, registerAuth } from './plugins/auth.js';
+import { AuthFailureLimiter } from './plugins/auth-failures.js';
 import { registerErrors } from './plugins/errors.js';
 import { registerInputGuard } from './plugins/input-guard.js';
 import { ControlPlaneMetrics, registerMetrics } from './plugins/metrics.js';
@@ -36,8 +38,10 @@ export interface AppOptions {
   apiKeys?: string;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
-  /** Requests per minute per key (or address). */
+  /** Requests per minute per authenticated principal (per address for requests without a known key). */
   rateLimitPerMinute?: number;
+  /** Unknown API keys per minute per address before that address is refused with 429. */
+  authFailuresPerMinute?: number;
   /** Largest JSON body, bytes. */
   bodyLimitBytes?: number;
   /** Largest uploaded file, bytes. */
@@ -60,6 +64,8 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   const logger = options.logger ?? rootLogger;
   const workDir = resolve(options.stateDir ?? '.sluice');
   const keys = parseApiKeys(options.apiKeys ?? env.SLUICE_API_KEYS);
+  const requestsPerMinute = options.rateLimitPerMinute ?? perMinute(env, 'SLUICE_RATE_LIMIT_PER_MINUTE', 1200);
+  const authFailures = new AuthFailureLimiter(options.authFailuresPerMinute ?? perMinute(env, 'SLUICE_AUTH_FAILURES_PER_MINUTE', 30));
   const state = await openStateStore({ databaseUrl: options.databaseUrl ?? env.SLUICE_DATABASE_URL, stateDir: options.stateDir, env, logger });
   const metrics = new ControlPlaneMetrics();
   const scheduler = new Scheduler(logger);
@@ -89,9 +95,9 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   });
   await app.register(cors, { origin: options.corsOrigin ?? env.SLUICE_CORS_ORIGINS?.split(',') ?? false });
   await app.register(rateLimit, {
-    max: options.rateLimitPerMinute ?? Number(env.SLUICE_RATE_LIMIT_PER_MINUTE ?? 1200),
+    max: requestsPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (request) => (request.headers.authorization as string | undefined) ?? (request.headers['x-api-key'] as string | undefined) ?? request.ip,
+    keyGenerator: rateLimitKey,
   });
   await app.register(multipart, { limits: { fileSize: cp.uploadLimitBytes, files: 1, fields: 10 } });
   await app.register(swagger, {
@@ -103,7 +109,7 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  registerAuth(app, keys, ['/docs']);
+  registerAuth(app, keys, authFailures, ['/docs']);
   registerAudit(app, state.audit);
   registerMetrics(app, metrics, () => runs.activeCount);
 
@@ -130,6 +136,17 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   });
   app.decorate('controlPlane', cp);
   return app as unknown as SluiceApp;
+}
+
+/** A per-minute limit from the environment: a positive integer, refused otherwise (never NaN). */
+function perMinute(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `${name} must be a positive integer; got '${text}'`, { issues: [{ path: `env.${name}`, message: 'expected a positive integer' }] });
+  }
+  return value;
 }
 
 /** Sync rule routes live in routes/sync/ (the sync engine); registered when that module exists. */

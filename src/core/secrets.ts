@@ -1,4 +1,6 @@
+import type { TSchema } from '@sinclair/typebox';
 import { SluiceError } from './errors.js';
+import { scanSecrets } from './secret-fields.js';
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -36,6 +38,14 @@ export function resolveEnvRefs<T>(value: T, env: NodeJS.ProcessEnv = process.env
 /** Adds a secret from elsewhere (e.g. a stored datasource password) to what every output masks. */
 export function rememberSecret(value: string): void {
   if (value.length >= 4) knownSecrets.add(value);
+}
+
+/**
+ * Adds every secret of a config to what every output masks: the fields its schema annotates
+ * `secret: true` and the credentials inside its URLs and connection strings.
+ */
+export function rememberConfigSecrets(schema: TSchema | undefined, config: unknown): void {
+  for (const value of scanSecrets(schema, config).values) rememberSecret(value);
 }
 
 /** Lists the `${env:NAME}` names a config refers to. */

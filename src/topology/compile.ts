@@ -3,8 +3,8 @@ import { parseConfig, schemaIssues } from '../core/config.js';
 import { SluiceError, type ErrorIssue } from '../core/errors.js';
 import type { ConnectorDefinition, TransformDefinition } from '../core/ports.js';
 import { registry } from '../core/registry.js';
-import { resolveEnvRefs } from '../core/secrets.js';
-import { withCheckpointDefaults, type CheckpointConfig } from '../state/checkpoint-config.js';
+import { rememberConfigSecrets, resolveEnvRefs } from '../core/secrets.js';
+import { CheckpointConfigSchema, withCheckpointDefaults, type CheckpointConfig } from '../state/checkpoint-config.js';
 import { checkSinkCommittedPositions } from './sink-committed-positions.js';
 import { TopologySpecSchema, type NodeSpec, type Settings, type TopologySpec } from './schema.js';
 
@@ -70,6 +70,7 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
 
   const settings = Value.Default(TopologySpecSchema.properties.settings, resolved.settings ?? {}) as Settings;
   const checkpoint = withCheckpointDefaults(resolved.checkpoint);
+  rememberConfigSecrets(CheckpointConfigSchema, checkpoint);
   const nodes = new Map<string, CompiledNode>();
 
   for (const [name, node] of Object.entries(resolved.nodes)) {
@@ -119,7 +120,9 @@ function compileNode(name: string, node: NodeSpec, path: string, issues: ErrorIs
     return undefined;
   }
   // An invalid config is reported, and the node stays in the graph so structure checks stay exact.
-  const config = parseNodeConfig(transform?.configSchema ?? connector!.configSchema, node.config, `${path}.config`, issues) ?? node.config ?? {};
+  const schema = transform?.configSchema ?? connector!.configSchema;
+  const config = parseNodeConfig(schema, node.config, `${path}.config`, issues) ?? node.config ?? {};
+  rememberConfigSecrets(schema, config);
 
   if (transform) {
     if (inputs.length === 0) issues.push({ path: `${path}.inputs`, message: `transform '${node.type}' needs at least one input` });

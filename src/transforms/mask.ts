@@ -12,7 +12,7 @@ import { kindOfType, loadColumn, utf8Vector } from './expression/columns.js';
 export const MaskRule = Type.Object(
   {
     method: Type.Union([Type.Literal('hash'), Type.Literal('redact'), Type.Literal('partial')]),
-    salt: Type.Optional(Type.String({ description: 'hash: secret salt (use an ${env:NAME} reference); the same value and salt always give the same hash, so joins still work.' })),
+    salt: Type.Optional(Type.String({ secret: true, description: 'hash: secret salt (use an ${env:NAME} reference); the same value and salt always give the same hash, so joins still work.' })),
     replacement: Type.Optional(Type.String({ default: '[REDACTED]', description: 'redact: the text every value becomes.' })),
     keep_first: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'partial: characters kept at the start.' })),
     keep_last: Type.Optional(Type.Integer({ minimum: 0, default: 4, description: 'partial: characters kept at the end.' })),

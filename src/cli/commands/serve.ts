@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { buildApp } from '../../control-plane/app.js';
+import { parseApiKeys } from '../../control-plane/plugins/auth.js';
 import { logger } from '../../core/logger.js';
 import { EXIT } from '../exit-codes.js';
 import type { Command } from '../main.js';
@@ -23,7 +24,9 @@ Environment:
                         a development key is generated under --state-dir when unset
   SLUICE_DATABASE_URL   PostgreSQL URL of the state database
   SLUICE_CORS_ORIGINS   comma-separated allowed origins
-  SLUICE_RATE_LIMIT_PER_MINUTE  requests per minute per key or address (default 1200)`,
+  SLUICE_RATE_LIMIT_PER_MINUTE  requests per minute per key, or per address without one (default 1200)
+  SLUICE_AUTH_FAILURES_PER_MINUTE  unknown keys per minute from one address before it gets 429
+                        on every authenticated route for the rest of the minute (default 30)`,
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -34,7 +37,8 @@ Environment:
       writeErr(`sluice serve: --port must be 0-65535\n`);
       return EXIT.usage;
     }
-    if (!process.env.SLUICE_API_KEYS && !LOOPBACK.has(values.host!)) {
+    // Parsed, not just present: a value that holds no key must not pass for one that does.
+    if (parseApiKeys(process.env.SLUICE_API_KEYS).length === 0 && !LOOPBACK.has(values.host!)) {
       writeErr(`sluice serve: refusing to listen on ${values.host} without SLUICE_API_KEYS (every request would be admin)\n`);
       return EXIT.usage;
     }

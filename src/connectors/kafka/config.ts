@@ -5,7 +5,7 @@ const Sasl = Type.Object(
   {
     mechanism: Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
     username: Type.String({ minLength: 1 }),
-    password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.' }),
+    password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true }),
   },
   { additionalProperties: false },
 );
@@ -17,7 +17,7 @@ const SchemaRegistry = Type.Object(
       Type.Object(
         {
           username: Type.String({ minLength: 1 }),
-          password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.' }),
+          password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true }),
         },
         { additionalProperties: false },
       ),

@@ -10,7 +10,7 @@ export const postgresConfigSchema = Type.Object(
     host: Type.Optional(Type.String({ description: 'Server host (when no url)', examples: ['postgres.example.com'] })),
     port: Type.Optional(Type.Integer({ description: 'Server port (when no url)', default: 5432 })),
     user: Type.Optional(Type.String({ description: 'User name (when no url)' })),
-    password: Type.Optional(Type.String({ description: 'Password; use ${env:NAME}' })),
+    password: Type.Optional(Type.String({ description: 'Password; use ${env:NAME}', secret: true })),
     database: Type.Optional(Type.String({ description: 'Database name (when no url)' })),
     mode: Type.Union([Type.Literal('query'), Type.Literal('incremental'), Type.Literal('cdc')], {
       description: 'Source mode: query (bounded read of a table or query), incremental (watermark column + key), cdc (logical replication)',

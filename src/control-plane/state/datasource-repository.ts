@@ -1,13 +1,13 @@
 import { SluiceError } from '../../core/errors.js';
 import type { Database } from './database.js';
 import type { SecretBox } from './secret-box.js';
-import { isSecretField, publicConfig } from './secret-fields.js';
+import { datasourceSecrets } from './secret-fields.js';
 import { rememberSecret } from '../../core/secrets.js';
 
 export interface DatasourceRecord {
   name: string;
   type: string;
-  /** The config with secrets removed: the only form that ever leaves the server. */
+  /** The config with secrets removed, as masked when stored (views mask the sealed config afresh). */
   public_config: Record<string, unknown>;
   created_at: string;
   updated_at: string;
@@ -17,24 +17,44 @@ interface Row extends DatasourceRecord {
   config_sealed: string;
 }
 
-/** Connected datasources; each config is stored sealed, with a secret-free copy for display. */
+/**
+ * Connected datasources; each config is stored sealed, with a secret-free copy for display.
+ * An uploaded file's datasource records its uploader, the only one who may replace it by upload.
+ */
 export class DatasourceRepository {
   constructor(
     private readonly db: Database,
     private readonly box: SecretBox,
   ) {}
 
+  /** Connects (or reconnects) a datasource; it then belongs to no upload. */
   async upsert(name: string, type: string, config: Record<string, unknown>): Promise<DatasourceRecord> {
-    rememberSecrets(config);
-    const { config: shown } = publicConfig(config);
+    return (await this.write(name, type, config, null))!;
+  }
+
+  /**
+   * Connects an uploaded file as a `file` datasource of its uploader: a new name, or a name
+   * whose datasource the same uploader uploaded. Undefined, and nothing changed, when the name
+   * belongs to anything else (a connected datasource, another uploader's file).
+   */
+  async upsertUpload(name: string, config: Record<string, unknown>, uploader: string): Promise<DatasourceRecord | undefined> {
+    return this.write(name, 'file', config, uploader);
+  }
+
+  private async write(name: string, type: string, config: Record<string, unknown>, uploader: string | null): Promise<DatasourceRecord | undefined> {
+    const secrets = datasourceSecrets(type, config);
+    for (const value of secrets.values) rememberSecret(value);
+    // One statement, so two uploads racing for a name cannot both win.
+    const onlyOwnUpload = uploader === null ? '' : `where datasources.uploaded_by = excluded.uploaded_by and datasources.type = 'file'`;
     const [row] = await this.db.query<Row>(
-      `insert into datasources (name, type, config_sealed, public_config) values ($1, $2, $3, $4)
+      `insert into datasources (name, type, config_sealed, public_config, uploaded_by) values ($1, $2, $3, $4, $5)
        on conflict (name) do update set type = excluded.type, config_sealed = excluded.config_sealed,
-         public_config = excluded.public_config, updated_at = now()
+         public_config = excluded.public_config, uploaded_by = excluded.uploaded_by, updated_at = now()
+         ${onlyOwnUpload}
        returning name, type, public_config, created_at, updated_at`,
-      [name, type, this.box.seal(config), JSON.stringify(shown)],
+      [name, type, this.box.seal(config), JSON.stringify(secrets.masked), uploader],
     );
-    return normalize(row);
+    return row ? normalize(row) : undefined;
   }
 
   async list(): Promise<DatasourceRecord[]> {
@@ -54,23 +74,12 @@ export class DatasourceRepository {
       throw new SluiceError('SLUICE_NOT_FOUND', `no datasource named '${name}' is connected`, { issues: [{ path: 'source_name', message: `datasource '${name}' not found` }] });
     }
     const config = this.box.open<Record<string, unknown>>(row.config_sealed);
-    rememberSecrets(config);
+    for (const value of datasourceSecrets(row.type, config).values) rememberSecret(value);
     return { type: row.type, config };
   }
 
   async delete(name: string): Promise<boolean> {
     return (await this.db.query('delete from datasources where name = $1 returning name', [name])).length > 0;
-  }
-}
-
-/** Makes every secret of a config masked in logs and error messages from now on. */
-function rememberSecrets(value: unknown, key = ''): void {
-  if (typeof value === 'string') {
-    if (isSecretField(key)) rememberSecret(value);
-    const password = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^@\s]+)@/i.exec(value)?.[1];
-    if (password) rememberSecret(decodeURIComponent(password));
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) rememberSecrets(v, k);
   }
 }
 

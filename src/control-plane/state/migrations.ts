@@ -65,6 +65,8 @@ const MIGRATIONS: string[][] = [
       detail jsonb
     )`,
   ],
+  // The principal that uploaded a file datasource (null for connected ones): only it may replace it.
+  ['alter table datasources add column uploaded_by text'],
 ];
 
 /** Brings the schema up to date; safe to call on every start. */

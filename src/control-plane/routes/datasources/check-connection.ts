@@ -1,18 +1,14 @@
 import { SluiceError, errorMessage } from '../../../core/errors.js';
 import { registry } from '../../../core/registry.js';
 import { resolveEnvRefs } from '../../../core/secrets.js';
-import { isSecretField } from '../../state/secret-fields.js';
+import { datasourceSecrets } from '../../state/secret-fields.js';
 
 const CHECK_TIMEOUT_MS = 10_000;
 
 /** Removes every secret value of a config from a message (drivers sometimes echo them). */
-export function scrub(message: string, config: Record<string, unknown>): string {
+export function scrub(message: string, type: string, config: Record<string, unknown>): string {
   let out = message;
-  const visit = (value: unknown, key: string) => {
-    if (typeof value === 'string' && value.length >= 4 && isSecretField(key)) out = out.split(value).join('[redacted]');
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, k);
-  };
-  visit(config, '');
+  for (const value of datasourceSecrets(type, config).values) if (value.length >= 4) out = out.split(value).join('[redacted]');
   return out;
 }
 
@@ -23,9 +19,9 @@ export function scrub(message: string, config: Record<string, unknown>): string 
 export async function checkConnection(type: string, config: Record<string, unknown>): Promise<boolean> {
   const connector = registry.getConnector(type);
   if (!connector?.check) return false;
+  const resolved = resolveEnvRefs(config);
   let timer: NodeJS.Timeout | undefined;
   try {
-    const resolved = resolveEnvRefs(config);
     await Promise.race([
       connector.check(resolved),
       new Promise((_, reject) => {
@@ -34,8 +30,7 @@ export async function checkConnection(type: string, config: Record<string, unkno
     ]);
     return true;
   } catch (error) {
-    if (error instanceof SluiceError && error.code === 'SLUICE_ENV_MISSING') throw error;
-    const message = scrub(errorMessage(error), config);
+    const message = scrub(errorMessage(error), type, resolved);
     throw new SluiceError('SLUICE_CONNECTION_TEST_FAILED', `connection test of ${type} failed: ${message}`, { issues: [{ path: 'body.config', message }] });
   } finally {
     clearTimeout(timer);

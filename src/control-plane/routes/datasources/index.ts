@@ -6,14 +6,16 @@ import type { ControlPlane, TypedApp } from '../../control-plane.js';
 import { ConnectBody, DatasourceView } from '../../schemas/datasource.js';
 import { errors } from '../../schemas/common.js';
 import type { DatasourceRecord } from '../../state/datasource-repository.js';
-import { publicConfig } from '../../state/secret-fields.js';
+import { datasourceSecrets } from '../../state/secret-fields.js';
 import { checkConnection } from './check-connection.js';
 import { stepOutputConnector } from '../../../pipeline/step-output.js';
 
 type Health = { status: 'healthy' | 'unhealthy' | 'unknown'; error?: string };
 
-function view(record: DatasourceRecord, secretFields: string[], health?: Health) {
-  return { name: record.name, type: record.type, config: record.public_config, secret_fields: secretFields, created_at: record.created_at, updated_at: record.updated_at, ...(health ? { health } : {}) };
+/** What a client sees of a datasource: its config masked afresh from the sealed one, so a row stored before a masking rule existed never shows more. */
+function view(record: DatasourceRecord, config: Record<string, unknown>, health?: Health) {
+  const secrets = datasourceSecrets(record.type, config);
+  return { name: record.name, type: record.type, config: secrets.masked, secret_fields: secrets.fields, created_at: record.created_at, updated_at: record.updated_at, ...(health ? { health } : {}) };
 }
 
 /** Datasources: connect (tested, secrets sealed), list with health, get, disconnect. */
@@ -33,7 +35,7 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
       const record = await cp.state.datasources.upsert(name, type, config);
       await request.audit('datasource.connect', `datasource:${name}`, { type, tested });
       const health: Health = tested ? { status: 'healthy' } : { status: 'unknown' };
-      return reply.status(201).send(view(record, publicConfig(config).secretFields, health));
+      return reply.status(201).send(view(record, config, health));
     },
   );
 
@@ -51,7 +53,7 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
           } catch (error) {
             health = { status: 'unhealthy', error: errorMessage(error) };
           }
-          return view(record, publicConfig(config).secretFields, health);
+          return view(record, config, health);
         }),
       );
       return { datasources };
@@ -65,7 +67,7 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
       const record = await cp.state.datasources.get(request.params.name);
       if (!record) throw notFound(request.params.name);
       const { config } = await cp.state.datasources.resolve(record.name);
-      return view(record, publicConfig(config).secretFields);
+      return view(record, config);
     },
   );
 

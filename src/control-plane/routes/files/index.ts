@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Type } from '@sinclair/typebox';
 import { SluiceError, errorMessage } from '../../../core/errors.js';
@@ -25,6 +25,17 @@ async function sampleColumns(path: string, format: NonNullable<ReturnType<typeof
   return { rows: 0, columns: [] };
 }
 
+/**
+ * The name an upload is stored under: the last segment of what the client sent (either slash),
+ * with anything but letters, digits, `.`, `_` and `-` replaced, so it always names a file right
+ * inside the upload's own directory.
+ */
+function storedFileName(sent: string | undefined): string {
+  const last = (sent ?? '').split(/[/\\]/).pop() ?? '';
+  const safe = last.replace(/[^A-Za-z0-9._-]/g, '_');
+  return /^\.*$/.test(safe) ? 'upload' : safe;
+}
+
 /** File upload (multipart, size-limited) and type detection. */
 export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
   const uploads = join(cp.workDir, 'uploads');
@@ -35,9 +46,9 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       config: { access: 'operator' },
       schema: {
         tags: ['files'],
-        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource',
+        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource (a new name, or one this caller uploaded; else 409)',
         consumes: ['multipart/form-data'],
-        response: { 201: Type.Object({ file_id: Type.String(), filename: Type.String(), format: Type.String(), size_bytes: Type.Integer(), rows_sampled: Type.Integer(), columns: Type.Array(Column), datasource: Type.Optional(Type.String()) }), ...errors(413, 415) },
+        response: { 201: Type.Object({ file_id: Type.String(), filename: Type.String(), format: Type.String(), size_bytes: Type.Integer(), rows_sampled: Type.Integer(), columns: Type.Array(Column), datasource: Type.Optional(Type.String()) }), ...errors(409, 413, 415) },
       },
     },
     async (request, reply) => {
@@ -47,7 +58,7 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
         throw new SluiceError('SLUICE_CONFIG_INVALID', `malformed multipart body: ${error.message}`, { issues: [{ path: 'body', message: error.message }] });
       });
       if (!part || part.fieldname !== 'file') throw new SluiceError('SLUICE_CONFIG_INVALID', 'no `file` field in the upload', { issues: [{ path: 'body.file', message: 'required' }] });
-      const filename = basename(part.filename || 'upload').replace(/[^A-Za-z0-9._-]/g, '_');
+      const filename = storedFileName(part.filename);
       const format = formatFromPath(filename);
       if (!format) {
         part.file.resume();
@@ -58,7 +69,8 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       const dir = join(uploads, fileId);
       await mkdir(dir, { recursive: true });
       const path = join(dir, filename);
-      await pipeline(part.file, createWriteStream(path));
+      // A new file (`wx`) in the upload's new directory: never written through an existing file or link.
+      await pipeline(part.file, createWriteStream(path, { flags: 'wx' }));
       if (part.file.truncated) {
         await rm(dir, { recursive: true, force: true });
         throw new SluiceError('SLUICE_PAYLOAD_TOO_LARGE', `file larger than ${cp.uploadLimitBytes} bytes`, { issues: [{ path: 'body.file', message: `larger than ${cp.uploadLimitBytes} bytes` }] });
@@ -73,8 +85,16 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       const field = part.fields.datasource_name as { value?: unknown } | undefined;
       const datasource = typeof field?.value === 'string' && field.value ? field.value : undefined;
       if (datasource) {
-        if (!new RegExp(Name.pattern!).test(datasource)) throw new SluiceError('SLUICE_CONFIG_INVALID', 'invalid datasource_name', { issues: [{ path: 'body.datasource_name', message: `must match ${Name.pattern}` }] });
-        await cp.state.datasources.upsert(datasource, 'file', { path, format });
+        try {
+          if (!new RegExp(Name.pattern!).test(datasource)) throw new SluiceError('SLUICE_CONFIG_INVALID', 'invalid datasource_name', { issues: [{ path: 'body.datasource_name', message: `must match ${Name.pattern}` }] });
+          if (!(await cp.state.datasources.upsertUpload(datasource, { path, format }, request.principal.actor))) {
+            const message = `datasource '${datasource}' exists and is not an upload of yours: choose another name (only its uploader may replace an upload; an admin reconnects other datasources)`;
+            throw new SluiceError('SLUICE_CONFLICT', message, { issues: [{ path: 'body.datasource_name', message: 'name taken by a datasource this caller did not upload' }] });
+          }
+        } catch (error) {
+          await rm(dir, { recursive: true, force: true });
+          throw error;
+        }
       }
       await request.audit('file.upload', `file:${fileId}`, { filename, format, datasource });
       return reply.status(201).send({ file_id: fileId, filename, format, size_bytes: (await stat(path)).size, rows_sampled: sample.rows, columns: sample.columns, ...(datasource ? { datasource } : {}) });
