@@ -19,7 +19,7 @@ import { TableWriter } from './table-writer.js';
 export class PostgresSink implements Sink {
   private client: pg.Client | undefined;
   private readonly writers = new Map<string, TableWriter>();
-  private openContext: Pick<SinkOpenContext, 'resuming' | 'logger'> | undefined;
+  private openContext: Pick<SinkOpenContext, 'resuming' | 'resumeKey' | 'logger'> | undefined;
 
   constructor(private readonly config: PostgresConfig) {
     if (!config.table && !config.table_map && !config.target_schema) {
