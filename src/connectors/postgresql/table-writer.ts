@@ -14,6 +14,9 @@ import { OP_COLUMN, RESERVED_COLUMNS, TRUNCATE_OP, foldChanges, type FoldedChang
 import { ReplaceStaging } from './replace-staging.js';
 
 let writers = 0;
+/** SQLSTATEs of a lock_timeout, and of a statement cancelled (by statement_timeout or a cancel request). */
+const LOCK_NOT_AVAILABLE = '55P03';
+const QUERY_CANCELED = '57014';
 
 /**
  * Writes batches to one table. `append` copies rows in; `upsert` merges them by key (COPY into a
@@ -65,7 +68,7 @@ export class TableWriter {
         await copyRows(client, target, columns, formatters, rangeOf(data.numRows));
       }
     } catch (error) {
-      throw sinkError(error, this.table);
+      throw sinkError(error, this.table, this.config);
     }
   }
 
@@ -81,7 +84,7 @@ export class TableWriter {
       await client.query('commit');
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
-      throw sinkError(error, this.table);
+      throw sinkError(error, this.table, this.config);
     }
   }
 
@@ -242,7 +245,15 @@ async function copyText(client: pg.Client, sql: string, lines: string[]): Promis
   });
 }
 
-function sinkError(error: unknown, table: string): SluiceError {
+/** A driver error as a sink error; a timeout names the setting that ended the statement. */
+function sinkError(error: unknown, table: string, config: PostgresConfig): SluiceError {
   if (error instanceof SluiceError) return error;
-  return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: ${(error as Error).message}`, { cause: error });
+  const { code, message } = error as { code?: string; message: string };
+  if (code === LOCK_NOT_AVAILABLE) {
+    return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: waited longer than lock_timeout_ms (${config.lock_timeout_ms} ms) for a lock another session holds: ${message}`, { cause: error });
+  }
+  if (code === QUERY_CANCELED && /statement timeout/.test(message)) {
+    return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: a statement ran longer than statement_timeout_ms (${config.statement_timeout_ms} ms): ${message}`, { cause: error, retriable: false });
+  }
+  return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: ${message}`, { cause: error });
 }
