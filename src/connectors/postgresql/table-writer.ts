@@ -21,10 +21,11 @@ const QUERY_CANCELED = '57014';
 /**
  * Writes batches to one table. `append` copies rows in; `upsert` merges them by key (COPY into a
  * temporary table, then INSERT ... ON CONFLICT); `replace` loads a staging table of its run (see
- * ReplaceStaging) and swaps its rows into the target in one transaction at `finish()`, so a failed
- * run leaves the target as it was. Changelog batches (`__op` c/u/r/d) always apply by key, so replaying a batch changes
- * nothing; a `t` row (TRUNCATE at the source) empties the table first, in the same transaction.
- * The connection belongs to the sink that routes to this writer.
+ * ReplaceStaging) and swaps its rows into the target in one transaction at `finish()`, so a
+ * failed run leaves the target as it was. Changelog batches (`__op` c/u/r/d) always apply by
+ * key, so replaying a batch changes nothing; a `t` row (TRUNCATE at the source) empties the
+ * table first, in the same transaction. The connection belongs to the sink that routes to this
+ * writer.
  */
 export class TableWriter {
   private columns: Set<string> | undefined;
