@@ -16,6 +16,9 @@ export async function openSession(config: PostgresConfig, settings: Record<strin
   return { client, pid: rows[0].pid };
 }
 
+/** Pause between two cancel requests of one aborted write. */
+const CANCEL_REPEAT_MS = 100;
+
 /**
  * Runs `work` on a session; when `signal` aborts before it ends, cancels the statement the
  * session runs, from a connection of its own (a statement waiting for a lock reads nothing from
@@ -25,9 +28,10 @@ export async function openSession(config: PostgresConfig, settings: Record<strin
 export async function cancelOnAbort<T>(config: PostgresConfig, session: Session, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
   if (!signal) return work();
   if (signal.aborted) throw cancelled(signal);
+  let ended = false;
   let cancelling: Promise<void> | undefined;
   const cancel = () => {
-    cancelling = cancelBackend(config, session.pid);
+    cancelling = cancelUntil(config, session.pid, () => ended);
   };
   signal.addEventListener('abort', cancel, { once: true });
   try {
@@ -35,18 +39,26 @@ export async function cancelOnAbort<T>(config: PostgresConfig, session: Session,
   } catch (error) {
     throw signal.aborted ? cancelled(signal, error) : error;
   } finally {
+    ended = true;
     signal.removeEventListener('abort', cancel);
-    // Sent before the session's next statement, so a cancel that came late cannot hit that one.
+    // Done before the session's next statement, so no cancel of this write can hit that one.
     await cancelling;
   }
 }
 
-/** Cancels what a server process runs; a failed cancel leaves the statement to its timeouts. */
-async function cancelBackend(config: PostgresConfig, pid: number): Promise<void> {
+/**
+ * Cancels what a server process runs until `ended`: a cancel that reaches the session between
+ * two statements of a write is dropped by the server, so it is sent again while the write goes
+ * on. A failed cancel leaves the statement to its timeouts.
+ */
+async function cancelUntil(config: PostgresConfig, pid: number, ended: () => boolean): Promise<void> {
   let client: pg.Client | undefined;
   try {
     client = await connect(config);
-    await client.query('select pg_cancel_backend($1)', [pid]);
+    while (!ended()) {
+      await client.query('select pg_cancel_backend($1)', [pid]);
+      await new Promise((resolve) => setTimeout(resolve, CANCEL_REPEAT_MS));
+    }
   } catch {
     // statement_timeout and lock_timeout still bound the write.
   } finally {
