@@ -27,8 +27,7 @@ let temporaries = 0;
 export class ReplaceStaging {
   /** The quoted, qualified name of the staging table. */
   readonly name: string;
-  /** Whether the staging table exists for this run (ensured and not yet dropped by a publish). */
-  created = false;
+  private exists = false;
   private state: Promise<string | undefined> | undefined;
 
   constructor(
@@ -37,6 +36,11 @@ export class ReplaceStaging {
     private readonly resuming: boolean,
   ) {
     this.name = resumeKey === undefined ? `pg_temp.${ident(`sluice_replace_${++temporaries}`)}` : resumableName(table, resumeKey);
+  }
+
+  /** Whether the staging table exists for this run (ensured and not dropped by a publish since). */
+  get created(): boolean {
+    return this.exists;
   }
 
   /** True when this is the resume of a run whose replace was already published. */
@@ -49,7 +53,7 @@ export class ReplaceStaging {
 
   /** Creates the staging table like the target unless this run resumes one; returns its name. */
   async ensure(client: pg.Client): Promise<string> {
-    if (this.created) return this.name;
+    if (this.exists) return this.name;
     const create = `create ${this.resumeKey === undefined ? 'temp ' : ''}table ${this.name} (like ${qualified(this.table)} including all)`;
     if (this.resumeKey === undefined) {
       await client.query(create);
@@ -60,7 +64,7 @@ export class ReplaceStaging {
         await client.query(`drop table if exists ${this.name}; ${create}; comment on table ${this.name} is '${LOADING}'`);
       }
     }
-    this.created = true;
+    this.exists = true;
     return this.name;
   }
 
@@ -75,7 +79,7 @@ export class ReplaceStaging {
     await client.query(`delete from ${target}`);
     await client.query(`insert into ${target} select * from ${staging}`);
     await client.query(this.resumeKey === undefined ? `drop table ${staging}` : `truncate table ${staging}; comment on table ${staging} is '${PUBLISHED}'`);
-    this.created = this.resumeKey !== undefined;
+    this.exists = this.resumeKey !== undefined;
   }
 
   /**
