@@ -19,7 +19,7 @@ export const postgresConfigSchema = Type.Object(
     table: Type.Optional(Type.String({ description: 'Table to read or write, optionally schema-qualified', examples: ['public.orders'] })),
     query: Type.Optional(Type.String({ description: 'Query for the query source; parameters as $1, $2 (never interpolated)', examples: ['select * from orders where region = $1'] })),
     params: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), { description: 'Values of the query parameters' })),
-    parallelism: Type.Integer({ minimum: 1, maximum: 64, description: 'query: read a table in this many key ranges, one partition each, all in one snapshot (single integer primary key)', default: 1 }),
+    parallelism: Type.Integer({ minimum: 1, maximum: 64, description: 'query: read a table in this many key ranges, one partition each (single integer primary key)', default: 1 }),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch (default: the topology batch size)' })),
     key: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'Key columns (default: the primary key of the table, or the key declared by the batch)' })),
     cursor_column: Type.Optional(Type.String({ description: 'incremental: timestamp (or other increasing) column of the watermark' })),
