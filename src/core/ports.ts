@@ -35,6 +35,12 @@ export interface Source {
 export interface SinkOpenContext {
   /** True when the run resumes from a checkpoint: keep what earlier runs wrote. */
   resuming: boolean;
+  /**
+   * Names this sink in its run, the same in every resume of the run (topology and node name).
+   * Absent when the run cannot resume (its checkpoints die with the process) or outside the
+   * runtime. A sink that keeps staged writes across resumes keys them by it.
+   */
+  resumeKey?: string;
   logger: Logger;
   /**
    * Sends records the sink refuses (e.g. rows whose schema the destination rejects) to the
@@ -45,8 +51,13 @@ export interface SinkOpenContext {
 
 export interface Sink {
   open?(ctx: SinkOpenContext): Promise<void>;
-  /** Resolves only when the batch is durable at the destination. */
-  write(batch: Batch): Promise<void>;
+  /**
+   * Resolves only when the batch is durable at the destination. `signal` aborts when the run must
+   * stop now (cancel, step timeout, shutdown): give up the write (cancel the statement, abort the
+   * request) and reject; what the write staged must not be published. A write that ignores it is
+   * abandoned after the run's grace period.
+   */
+  write(batch: Batch, signal?: AbortSignal): Promise<void>;
   /**
    * Called once when every input of the sink completed without error, before close: a sink that
    * stages its writes (e.g. an atomic table replace) publishes them here. Never called after a failure.
@@ -66,6 +77,8 @@ export interface TransformContext {
 export type Transform = OperatorFunction<Batch, Batch>;
 
 export interface CheckpointStore {
+  /** False when positions die with the process (nothing can resume from them); durable when unset. */
+  readonly durable?: boolean;
   get(topology: string, partition: string): Promise<Position | undefined>;
   put(topology: string, partition: string, position: Position): Promise<void>;
   delete(topology: string, partition: string): Promise<void>;

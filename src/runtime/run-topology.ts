@@ -52,7 +52,8 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
         await deadLetters!.write(batch, letters);
         metrics.of(name).deadLettered += letters.length;
       };
-      await sink.open({ resuming: resumed, logger }, name === topology.deadLetter.name ? undefined : deadLetter);
+      const resumeKey = checkpoints.durable === false ? undefined : `${topology.name}/${name}`;
+      await sink.open({ resuming: resumed, resumeKey, logger }, name === topology.deadLetter.name ? undefined : deadLetter);
       sinks.set(node.name, sink);
     }
     // Sinks only dead-letter while writing, after this is set.

@@ -6,6 +6,7 @@ import type { CheckpointStore } from '../core/ports.js';
  * output is published atomically) or a sync run (its own state lives in Redis). Not durable.
  */
 export class MemoryCheckpointStore implements CheckpointStore {
+  readonly durable = false;
   private readonly positions = new Map<string, Record<string, Position>>();
 
   async get(topology: string, partition: string): Promise<Position | undefined> {

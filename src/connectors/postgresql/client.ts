@@ -5,8 +5,12 @@ import type { PostgresConfig } from './config.js';
 /** Session settings every connection uses, so text values have one form (ISO dates, UTC). */
 const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3 -c IntervalStyle=postgres';
 
-/** Opens a connection; `replication` opens a logical replication (walsender) connection. */
-export async function connect(config: PostgresConfig, options: { replication?: boolean } = {}): Promise<pg.Client> {
+/**
+ * Opens a connection; `replication` opens a logical replication (walsender) connection, and
+ * `settings` are session settings on top of the common ones (e.g. `lock_timeout`).
+ */
+export async function connect(config: PostgresConfig, options: { replication?: boolean; settings?: Record<string, number> } = {}): Promise<pg.Client> {
+  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => ` -c ${name}=${value}`).join('');
   const client = new pg.Client({
     connectionString: config.url,
     host: config.url ? undefined : config.host,
@@ -14,7 +18,7 @@ export async function connect(config: PostgresConfig, options: { replication?: b
     user: config.url ? undefined : config.user,
     password: config.url ? undefined : config.password,
     database: config.url ? undefined : config.database,
-    options: SESSION_OPTIONS,
+    options: SESSION_OPTIONS + settings,
     ...(options.replication ? { replication: 'database' } : {}),
   } as pg.ClientConfig);
   // An error on an idle connection must not crash the process; the next query reports it.

@@ -57,6 +57,16 @@ export const postgresConfigSchema = Type.Object(
     })),
     create_table: Type.Boolean({ description: 'Sink: create the table from the first batch schema when missing', default: false }),
     add_columns: Type.Boolean({ description: 'Sink: add columns that appear in batches but not in the table', default: true }),
+    lock_timeout_ms: Type.Integer({
+      minimum: 0,
+      description: 'Sink: a write that waits this long for a lock another session holds on the table fails (retriable); 0 waits without limit',
+      default: 60_000,
+    }),
+    statement_timeout_ms: Type.Integer({
+      minimum: 0,
+      description: 'Sink: a write statement (a COPY, a merge, the swap of a replace) that runs this long fails; 0 sets no limit',
+      default: 3_600_000,
+    }),
   },
   { additionalProperties: false },
 );

@@ -3,23 +3,26 @@ import type { Batch } from '../../core/batch.js';
 import type { Sink, SinkOpenContext } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
-import { closeQuietly, connect, splitTable } from './client.js';
+import { closeQuietly, splitTable } from './client.js';
 import { TABLE_META } from './cdc/changelog-buffer.js';
 import { TableWriter } from './table-writer.js';
+import { cancelOnAbort, openSession, type Session } from './cancel-on-abort.js';
 
 /**
  * The `postgresql` sink: writes each batch to one table (see TableWriter for the write modes).
  * The table is `table`, or is picked per batch from its source table (`sluice.table` metadata,
  * else the stream) through `table_map` and `target_schema`, so one sink node can take a whole
- * multi-table CDC changelog. All tables are written on one connection, batch after batch.
+ * multi-table CDC changelog. All tables are written on one connection, batch after batch, under
+ * `lock_timeout_ms` and `statement_timeout_ms`; a write whose signal aborts is cancelled on the
+ * server and rolled back.
  *
  * @example
  * { type: 'postgresql', inputs: ['cdc'], config: { url: '${env:PG_TARGET_URL}', target_schema: 'replica' } }
  */
 export class PostgresSink implements Sink {
-  private client: pg.Client | undefined;
+  private session: Session | undefined;
   private readonly writers = new Map<string, TableWriter>();
-  private openContext: Pick<SinkOpenContext, 'resuming' | 'logger'> | undefined;
+  private openContext: Pick<SinkOpenContext, 'resuming' | 'resumeKey' | 'logger'> | undefined;
 
   constructor(private readonly config: PostgresConfig) {
     if (!config.table && !config.table_map && !config.target_schema) {
@@ -29,12 +32,13 @@ export class PostgresSink implements Sink {
 
   async open(ctx: SinkOpenContext): Promise<void> {
     this.openContext = ctx;
-    await this.connection();
+    await this.connect();
   }
 
-  async write(batch: Batch): Promise<void> {
+  async write(batch: Batch, signal?: AbortSignal): Promise<void> {
     if (batch.data.numRows === 0) return;
-    await this.writer(this.targetOf(batch)).write(batch);
+    const writer = this.writer(this.targetOf(batch));
+    await cancelOnAbort(this.config, await this.connect(), signal, () => writer.write(batch));
   }
 
   async finish(): Promise<void> {
@@ -42,8 +46,8 @@ export class PostgresSink implements Sink {
   }
 
   async close(): Promise<void> {
-    await closeQuietly(this.client);
-    this.client = undefined;
+    await closeQuietly(this.session?.client);
+    this.session = undefined;
   }
 
   /** The target table of a batch: mapped, then in the target schema, then the configured table. */
@@ -70,7 +74,11 @@ export class PostgresSink implements Sink {
   }
 
   private async connection(): Promise<pg.Client> {
-    this.client ??= await connect(this.config);
-    return this.client;
+    return (await this.connect()).client;
+  }
+
+  private async connect(): Promise<Session> {
+    this.session ??= await openSession(this.config, { lock_timeout: this.config.lock_timeout_ms, statement_timeout: this.config.statement_timeout_ms });
+    return this.session;
   }
 }

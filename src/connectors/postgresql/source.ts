@@ -5,7 +5,8 @@ import type { Batch, Position } from '../../core/batch.js';
 import type { ReadContext, Source } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
-import { ident, primaryKey, qualified } from './client.js';
+import { primaryKey, qualified } from './client.js';
+import { KeyRanges } from './key-ranges.js';
 import { readWithClient } from './client-read.js';
 import { TypeResolver, arrowFieldOf } from './types.js';
 import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
@@ -46,10 +47,13 @@ export async function readCursor(
 
 /**
  * The bounded query source: a table or a parameterized query, streamed with a server-side
- * cursor into Arrow batches. Not resumable mid-read (its batches carry no position). A table
- * with a single integer primary key can be read as `parallelism` key ranges, one partition each.
+ * cursor into Arrow batches. Not resumable mid-read (its batches carry no position): a resumed
+ * run reads it again, whole. A table with a single integer primary key can be read as
+ * `parallelism` key ranges, one partition each, all in one snapshot (see KeyRanges).
  */
 export class QuerySource implements Source {
+  private ranges: Promise<KeyRanges> | undefined;
+
   constructor(private readonly config: PostgresConfig) {
     if (!config.table && !config.query) throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql query source needs `table` or `query`');
   }
@@ -61,14 +65,10 @@ export class QuerySource implements Source {
   }
 
   read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
+    const range = /#(\d+)\/\d+$/.exec(partition);
     return readWithClient(this.config, ctx, async ({ client, signal, emit }) => {
-      await client.query('begin isolation level repeatable read read only');
-      const key = this.config.key ?? (this.config.table ? await primaryKey(client, this.config.table) : []);
+      const { key, sql, params } = range ? await this.beginRange(client, Number(range[1])) : await this.beginWhole(client);
       const metadata = key.length > 0 ? new Map([[KEY_META, JSON.stringify(key)]]) : undefined;
-      const range = /#(\d+)\/(\d+)$/.exec(partition);
-      const { sql, params } = range
-        ? await keyRange(client, this.config.table!, key, Number(range[1]), Number(range[2]))
-        : { sql: this.config.query ?? `select * from ${qualified(this.config.table!)}`, params: this.config.params ?? [] };
       const stream = this.config.table ?? partition;
       await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, (fields, columns) =>
         emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),
@@ -79,20 +79,21 @@ export class QuerySource implements Source {
 
   async commit(): Promise<void> {}
 
-  async close(): Promise<void> {}
-}
+  async close(): Promise<void> {
+    await (await this.ranges?.catch(() => undefined))?.close();
+  }
 
-/** The query of key range `index` of `count` equal ranges between the smallest and largest key. */
-async function keyRange(client: pg.Client, table: string, key: string[], index: number, count: number): Promise<{ sql: string; params: string[] }> {
-  if (key.length !== 1) throw new SluiceError('SLUICE_CONFIG_INVALID', `parallel read of ${table} needs a single-column integer key`);
-  const k = ident(key[0]);
-  const { rows } = await client.query<{ lo: string | null; hi: string | null }>(`select min(${k})::text as lo, max(${k})::text as hi from ${qualified(table)}`);
-  const base = `select * from ${qualified(table)}`;
-  if (rows[0].lo === null) return { sql: `${base} where false`, params: [] };
-  const lo = BigInt(rows[0].lo);
-  const span = BigInt(rows[0].hi!) - lo + 1n;
-  const from = lo + (span * BigInt(index)) / BigInt(count);
-  const to = lo + (span * BigInt(index + 1)) / BigInt(count);
-  return { sql: `${base} where ${k} >= $1::numeric and ${k} < $2::numeric`, params: [from.toString(), to.toString()] };
-}
+  /** Opens the read of the whole table or query in a snapshot of its own. */
+  private async beginWhole(client: pg.Client): Promise<{ key: string[]; sql: string; params: unknown[] }> {
+    await client.query('begin isolation level repeatable read read only');
+    const key = this.config.key ?? (this.config.table ? await primaryKey(client, this.config.table) : []);
+    return { key, sql: this.config.query ?? `select * from ${qualified(this.config.table!)}`, params: this.config.params ?? [] };
+  }
 
+  /** Opens the read of key range `index` in the snapshot shared by every range of this read. */
+  private async beginRange(client: pg.Client, index: number): Promise<{ key: string[]; sql: string; params: unknown[] }> {
+    this.ranges ??= KeyRanges.plan(this.config, this.config.table!, this.config.parallelism);
+    const ranges = await this.ranges;
+    return { key: ranges.key, ...(await ranges.begin(client, index)) };
+  }
+}

@@ -11,23 +11,30 @@ import { copyEscape, textFormatter, type TextFormatter } from './pg-text.js';
 import { pgTypeOfField } from './types.js';
 import { KEY_META } from './text-batch.js';
 import { OP_COLUMN, RESERVED_COLUMNS, TRUNCATE_OP, foldChanges, type FoldedChange } from './changelog-fold.js';
+import { ReplaceStaging } from './replace-staging.js';
 
 let writers = 0;
+/** SQLSTATEs of a lock_timeout, and of a statement cancelled (by statement_timeout or a cancel request). */
+const LOCK_NOT_AVAILABLE = '55P03';
+const QUERY_CANCELED = '57014';
 
 /**
  * Writes batches to one table. `append` copies rows in; `upsert` merges them by key (COPY into a
- * temporary table, then INSERT ... ON CONFLICT); `replace` loads a staging table and swaps its
- * rows into the target in one transaction at `finish()`, so a failed run leaves the target as it
- * was. Changelog batches (`__op` c/u/r/d) always apply by key, so replaying a batch changes
- * nothing; a `t` row (TRUNCATE at the source) empties the table first, in the same transaction.
- * The connection belongs to the sink that routes to this writer.
+ * temporary table, then INSERT ... ON CONFLICT); `replace` loads a staging table of its run (see
+ * ReplaceStaging) and swaps its rows into the target in one transaction at `finish()`, so a
+ * failed run leaves the target as it was. Changelog batches (`__op` c/u/r/d) always apply by
+ * key, so replaying a batch changes nothing; a `t` row (TRUNCATE at the source) empties the
+ * table first, in the same transaction. The connection belongs to the sink that routes to this
+ * writer.
  */
 export class TableWriter {
   private columns: Set<string> | undefined;
   private key: string[] | undefined;
-  private stagingReady = false;
   private resuming = false;
+  private resumeKey: string | undefined;
   private logger: Logger | undefined;
+  private replaceStaging: ReplaceStaging | undefined;
+  private skipLogged = false;
   /** Name of this writer's staging temp table, and the target and columns it was made for. */
   private readonly stageName = ident(`sluice_merge_${++writers}`);
   private staged: string | undefined;
@@ -38,8 +45,9 @@ export class TableWriter {
     private readonly connection: () => Promise<pg.Client>,
   ) {}
 
-  open(ctx: Pick<SinkOpenContext, 'resuming' | 'logger'>): void {
+  open(ctx: Pick<SinkOpenContext, 'resuming' | 'resumeKey' | 'logger'>): void {
     this.resuming = ctx.resuming;
+    this.resumeKey = ctx.resumeKey;
     this.logger = ctx.logger;
   }
 
@@ -47,11 +55,12 @@ export class TableWriter {
     if (batch.data.numRows === 0) return;
     const client = await this.connection();
     try {
+      if (await this.alreadyPublished(client)) return;
       const truncateAt = batch.meta.kind === 'changelog' ? lastTruncate(batch.data) : -1;
       // Rows before the last TRUNCATE are gone anyway: only the ones after it are applied.
       const data = truncateAt < 0 ? batch.data : batch.data.slice(truncateAt + 1);
       await this.prepareTable(client, batch.data);
-      const target = this.config.write_mode === 'replace' ? await this.staging(client) : qualified(this.table);
+      const target = this.config.write_mode === 'replace' ? await this.staging().ensure(client) : qualified(this.table);
       const columns = data.schema.fields.map((f) => f.name).filter((name) => !RESERVED_COLUMNS.has(name) && this.columns!.has(name));
       if (batch.meta.kind === 'changelog' || this.config.write_mode === 'upsert') {
         await this.merge(client, target, data, columns, this.keyOf(data), truncateAt >= 0);
@@ -60,7 +69,7 @@ export class TableWriter {
         await copyRows(client, target, columns, formatters, rangeOf(data.numRows));
       }
     } catch (error) {
-      throw sinkError(error, this.table);
+      throw sinkError(error, this.table, this.config);
     }
   }
 
@@ -69,18 +78,14 @@ export class TableWriter {
     if (this.config.write_mode !== 'replace') return;
     const client = await this.connection();
     try {
+      if (await this.alreadyPublished(client)) return;
       if (!this.columns && !(await this.tableColumns(client))) return;
-      const staging = await this.staging(client);
       await client.query('begin');
-      await client.query(`lock table ${qualified(this.table)} in access exclusive mode`);
-      await client.query(`delete from ${qualified(this.table)}`);
-      await client.query(`insert into ${qualified(this.table)} select * from ${staging}`);
-      await client.query(`drop table ${staging}`);
+      await this.staging().publish(client);
       await client.query('commit');
-      this.stagingReady = false;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
-      throw sinkError(error, this.table);
+      throw sinkError(error, this.table, this.config);
     }
   }
 
@@ -105,7 +110,7 @@ export class TableWriter {
     const missing = data.schema.fields.filter((f) => !RESERVED_COLUMNS.has(f.name) && !this.columns!.has(f.name));
     if (missing.length > 0 && this.config.add_columns) {
       await client.query(`alter table ${qualified(this.table)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
-      if (this.stagingReady) await client.query(`alter table ${await this.staging(client)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
+      if (this.replaceStaging?.created) await client.query(`alter table ${this.replaceStaging.name} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
       this.logger?.info({ table: this.table, columns: missing.map((f) => f.name) }, 'added columns');
       await this.tableColumns(client);
     }
@@ -124,16 +129,20 @@ export class TableWriter {
     return true;
   }
 
-  /** The staging table of a replace, created empty like the target on a fresh run. */
-  private async staging(client: pg.Client): Promise<string> {
-    const { schema, name } = splitTable(this.table);
-    const staging = `${ident(schema)}.${ident(`${name}__sluice_staging`.slice(0, 63))}`;
-    if (!this.stagingReady) {
-      if (!this.resuming) await client.query(`drop table if exists ${staging}`);
-      await client.query(`create table if not exists ${staging} (like ${qualified(this.table)} including all)`);
-      this.stagingReady = true;
-    }
-    return staging;
+  private staging(): ReplaceStaging {
+    this.replaceStaging ??= new ReplaceStaging(this.table, this.resumeKey, this.resuming);
+    return this.replaceStaging;
+  }
+
+  /**
+   * True when this run resumes one whose replace was already published: the target holds that
+   * run's rows, and what this run reads again is not written over them.
+   */
+  private async alreadyPublished(client: pg.Client): Promise<boolean> {
+    if (this.config.write_mode !== 'replace' || !(await this.staging().published(client))) return false;
+    if (!this.skipLogged) this.logger?.warn({ table: this.table }, 'the replace of the resumed run was already published: rows read again are not written');
+    this.skipLogged = true;
+    return true;
   }
 
   /** Applies the net change of a batch per key in one transaction, after emptying the table when `truncate`. */
@@ -237,7 +246,15 @@ async function copyText(client: pg.Client, sql: string, lines: string[]): Promis
   });
 }
 
-function sinkError(error: unknown, table: string): SluiceError {
+/** A driver error as a sink error; a timeout names the setting that ended the statement. */
+function sinkError(error: unknown, table: string, config: PostgresConfig): SluiceError {
   if (error instanceof SluiceError) return error;
-  return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: ${(error as Error).message}`, { cause: error });
+  const { code, message } = error as { code?: string; message: string };
+  if (code === LOCK_NOT_AVAILABLE) {
+    return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: waited longer than lock_timeout_ms (${config.lock_timeout_ms} ms) for a lock another session holds: ${message}`, { cause: error });
+  }
+  if (code === QUERY_CANCELED && /statement timeout/.test(message)) {
+    return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: a statement ran longer than statement_timeout_ms (${config.statement_timeout_ms} ms): ${message}`, { cause: error, retriable: false });
+  }
+  return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: ${message}`, { cause: error });
 }

@@ -42,11 +42,21 @@ describe('postgresql sink', () => {
     }
   }
 
+  /** A sink opened as a run opens it (a resume key when the run can resume); the caller closes it. */
+  async function openSink(cfg: Record<string, unknown>, ctx: { resuming?: boolean; resumeKey?: string } = {}): Promise<PostgresSink> {
+    const sink = new PostgresSink(config({ url: db.url, table: 't', ...cfg }));
+    await sink.open({ resuming: ctx.resuming ?? false, resumeKey: ctx.resumeKey, logger: silent });
+    return sink;
+  }
+  /** Staging tables of replaces in the database, temporary ones of live sessions included. */
+  const stagingTables = async () => (await sql<{ relname: string }>(db.url, "select relname from pg_class where relkind = 'r' and (relname like '%\\_\\_sluice%' or relname like 'sluice\\_replace%') order by 1")).map((r) => r.relname);
+
   beforeAll(async () => {
     db = await createDatabase('sluice_sink');
   });
   afterAll(async () => db?.drop());
   beforeEach(async () => {
+    for (const staging of await stagingTables()) await sql(db.url, `drop table if exists "${staging}"`);
     await sql(db.url, 'drop table if exists t; drop table if exists t__sluice_staging; create table t (id int primary key, name text, body text not null default \'\')');
   });
 
@@ -92,7 +102,87 @@ describe('postgresql sink', () => {
     await sql(db.url, "insert into t values (9, 'old', 'x')");
     await run({ write_mode: 'replace' }, [records([['1', 'a', 'x']]), records([['2', 'b', 'y']])]);
     expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 2, name: 'b', body: 'y' }]);
-    expect(await sql(db.url, "select to_regclass('t__sluice_staging') as staging")).toEqual([{ staging: null }]);
+    expect(await stagingTables()).toEqual([]);
+  });
+
+  it('keeps concurrent replaces of one table apart, in one-off writes and in separate runs', async () => {
+    for (const [one, two] of [[undefined, undefined], ['run-1/load', 'run-2/load']]) {
+      await sql(db.url, "delete from t; insert into t values (9, 'old', 'x')");
+      const first = await openSink({ write_mode: 'replace' }, { resumeKey: one });
+      const second = await openSink({ write_mode: 'replace' }, { resumeKey: two });
+      try {
+        await first.write(records([['1', 'a', 'x']]));
+        await second.write(records([['2', 'b', 'y']]));
+        await first.write(records([['3', 'c', 'z']]));
+        await first.finish();
+        expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 3, name: 'c', body: 'z' }]);
+        await second.finish();
+        expect(await table()).toEqual([{ id: 2, name: 'b', body: 'y' }]);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    }
+  });
+
+  it('refuses a second writer of the staging table of a run while the first is writing', async () => {
+    const first = await openSink({ write_mode: 'replace' }, { resumeKey: 'run/load' });
+    const second = await openSink({ write_mode: 'replace' }, { resumeKey: 'run/load' });
+    try {
+      await first.write(records([['1', 'a', 'x']]));
+      await expect(second.write(records([['2', 'b', 'y']]))).rejects.toMatchObject({ code: 'SLUICE_SINK_FAILED', retriable: false, message: expect.stringMatching(/in use by another run of run\/load/) });
+      await first.finish();
+      expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('leaves no staging table behind a run that cannot resume, and one per run that can', async () => {
+    const oneOff = await openSink({ write_mode: 'replace' });
+    await oneOff.write(records([['1', 'a', 'x']]));
+    expect(await stagingTables()).toHaveLength(1);
+    await oneOff.close();
+    expect(await stagingTables()).toEqual([]);
+
+    // A resumable run that dies before its swap keeps its rows for the resume.
+    const crashed = await openSink({ write_mode: 'replace' }, { resumeKey: 'daily/load' });
+    await crashed.write(records([['1', 'a', 'x']]));
+    await crashed.close();
+    const resumed = await openSink({ write_mode: 'replace' }, { resuming: true, resumeKey: 'daily/load' });
+    await resumed.write(records([['2', 'b', 'y']]));
+    await resumed.finish();
+    await resumed.close();
+    expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 2, name: 'b', body: 'y' }]);
+
+    // A fresh run of the same key starts its staging over: nothing of an abandoned run reaches the target.
+    const abandoned = await openSink({ write_mode: 'replace' }, { resumeKey: 'daily/load' });
+    await abandoned.write(records([['3', 'c', 'z']]));
+    await abandoned.close();
+    const fresh = await openSink({ write_mode: 'replace' }, { resumeKey: 'daily/load' });
+    await fresh.write(records([['4', 'd', 'w']]));
+    await fresh.finish();
+    await fresh.close();
+    expect(await table()).toEqual([{ id: 4, name: 'd', body: 'w' }]);
+    expect(await stagingTables()).toHaveLength(1);
+  });
+
+  it('names staging tables within the identifier limit, apart for long table names that share a prefix', async () => {
+    // 60 bytes each (ö is two), equal but for the last character.
+    const names = ['1', '2'].map((n) => `${'ö'.repeat(29)}_${n}`);
+    for (const name of names) await sql(db.url, `drop table if exists "${name}"; create table "${name}" (id int primary key, name text, body text)`);
+    const sinks = await Promise.all(names.map((name) => openSink({ table: name, write_mode: 'replace' }, { resumeKey: 'run/load' })));
+    try {
+      await sinks[0].write(records([['1', 'a', 'x']]));
+      await sinks[1].write(records([['2', 'b', 'y']]));
+      for (const sink of sinks) await sink.finish();
+    } finally {
+      for (const sink of sinks) await sink.close();
+    }
+    expect(await sql(db.url, `select id from "${names[0]}"`)).toEqual([{ id: 1 }]);
+    expect(await sql(db.url, `select id from "${names[1]}"`)).toEqual([{ id: 2 }]);
+    for (const name of await stagingTables()) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
   });
 
   it('leaves the target untouched when a replace fails or never finishes', async () => {
