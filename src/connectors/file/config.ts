@@ -53,9 +53,10 @@ export const FileConfigSchema = Type.Object(
     xml: Type.Optional(Xml),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
     sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
-    mode: Type.Union([Type.Literal('overwrite'), Type.Literal('append')], {
+    mode: Type.Union([Type.Literal('overwrite'), Type.Literal('replace'), Type.Literal('append')], {
       default: 'overwrite',
-      description: 'Sink: a fresh run replaces what is at `path` (overwrite) or adds to it (append). A resumed run always appends.',
+      description:
+        'Sink: `overwrite` empties `path` when a fresh run starts and writes as it goes (visible at once: logs, dead letters, unbounded runs); `replace` writes to a hidden sibling (`.<name>.replace-staging`) and renames it over `path` only when the run completes, so a failed, stopped or killed run leaves `path` as it was (bounded runs; a parquet directory must hold only part files); `append` adds to what is there. A resumed run continues where it stopped.',
     }),
     compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', description: 'Sink: parquet compression codec.' }),
   },

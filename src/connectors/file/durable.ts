@@ -1,8 +1,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 
-/** Fsyncs a directory so that file creations and renames in it survive a crash. */
-export async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** Fsyncs a file, or a directory so that file creations and renames in it survive a crash. */
+export async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
@@ -36,4 +36,12 @@ export async function truncatePartialLine(handle: FileHandle): Promise<number> {
     await handle.sync();
   }
   return size - end;
+}
+
+/** Writes all of `bytes` at `position`, going on after short writes. */
+export async function writeAt(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    done += bytesWritten;
+  }
 }
