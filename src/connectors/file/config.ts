@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_JSON_MAX_DEPTH, DEFAULT_MAX_RECORD_BYTES, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES } from '../../formats/types.js';
 
 const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
   description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
@@ -18,6 +19,18 @@ const Csv = Type.Object(
   { additionalProperties: false, description: 'CSV options.' },
 );
 
+const Json = Type.Object(
+  {
+    max_depth: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: DEFAULT_JSON_MAX_DEPTH,
+      description: 'Deepest nesting of objects and arrays in a record, the record itself being level 1; a deeper record is dead-lettered with the reason (it could not be written out again as JSON text safely).',
+    }),
+  },
+  { additionalProperties: false, description: 'NDJSON and JSON array options.' },
+);
+
 const Xlsx = Type.Object(
   {
     sheet: Type.Optional(
@@ -26,6 +39,16 @@ const Xlsx = Type.Object(
         examples: ['Orders', 0],
       }),
     ),
+    max_inflated_bytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_XLSX_MAX_INFLATED_BYTES,
+      description: 'Bytes the worksheets, shared strings and styles read may inflate to in all (an xlsx is a zip); past it the read fails with an error naming this limit.',
+    }),
+    max_shared_strings_bytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
+      description: 'Bytes the shared strings may inflate to: they are held in memory, about 3 times this size; past it the read fails with an error naming this limit.',
+    }),
   },
   { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8.' },
 );
@@ -49,10 +72,17 @@ export const FileConfigSchema = Type.Object(
     }),
     format: Type.Optional(Format),
     csv: Type.Optional(Csv),
+    json: Type.Optional(Json),
     xlsx: Type.Optional(Xlsx),
     xml: Type.Optional(Xml),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
     sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
+    max_record_bytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_MAX_RECORD_BYTES,
+      description:
+        'Source, CSV/NDJSON/JSON: longest record read. A record still open past it (an unclosed quote, a missing line break), or a quote still open at the end of the file, is dead-lettered from its first line (at most 64 KiB kept) and reading goes on at the next line, so the records after it are read.',
+    }),
     mode: Type.Union([Type.Literal('overwrite'), Type.Literal('replace'), Type.Literal('append')], {
       default: 'overwrite',
       description:
