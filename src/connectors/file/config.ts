@@ -28,7 +28,7 @@ const Json = Type.Object(
       description: 'Deepest nesting of objects and arrays in a record, the record itself being level 1; a deeper record is dead-lettered with the reason (it could not be written out again as JSON text safely).',
     }),
   },
-  { additionalProperties: false, description: 'NDJSON and JSON array options.' },
+  { additionalProperties: false, description: 'NDJSON and JSON array options: `max_depth` (default 64) bounds how deep a record may nest; a deeper one is dead-lettered.' },
 );
 
 const Xlsx = Type.Object(
@@ -50,7 +50,7 @@ const Xlsx = Type.Object(
       description: 'Bytes the shared strings may inflate to: they are held in memory, about 3 times this size; past it the read fails with an error naming this limit.',
     }),
   },
-  { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8.' },
+  { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8. `max_shared_strings_bytes` (32 MiB) and `max_inflated_bytes` (1 GiB) bound what the workbook may inflate to.' },
 );
 
 const Xml = Type.Object(
