@@ -5,9 +5,9 @@ import type { Logger } from 'pino';
 import type { Batch } from '../../core/batch.js';
 import { SluiceError, errorMessage, isSluiceError } from '../../core/errors.js';
 import type { ConnectorContext, Sink, SinkOpenContext } from '../../core/ports.js';
-import { encodeCsv, encodeNdjson, encodeParquet, type FormatName } from '../../formats/index.js';
+import { csvScanner, encodeCsv, encodeNdjson, encodeParquet, type FormatName } from '../../formats/index.js';
 import type { FileConfig } from './config.js';
-import { syncPath, truncatePartialLine, writeAt } from './durable.js';
+import { syncPath, truncatePartialLine, truncatePartialRecord, writeAt } from './durable.js';
 import { formatOf } from './files.js';
 import { StagedReplace } from './staged-replace.js';
 
@@ -65,6 +65,10 @@ export class FileSink implements Sink {
     this.replacing = config.mode === 'replace';
   }
 
+  private get csvDelimiter(): string {
+    return this.config.csv?.delimiter ?? (this.path.toLowerCase().endsWith('.tsv') ? '\t' : ',');
+  }
+
   /** Where batches are written: the staging of a replace, else `path` itself. */
   private get output(): string {
     return this.replacing ? this.staged.staging : this.path;
@@ -111,8 +115,8 @@ export class FileSink implements Sink {
     const handle = await open(path, fresh ? 'w' : constants.O_RDWR | constants.O_CREAT);
     this.handle = handle;
     if (!fresh) {
-      const dropped = await truncatePartialLine(handle);
-      if (dropped > 0) this.logger.warn({ path, bytes: dropped }, 'dropped a partial last line left by an interrupted write');
+      const dropped = this.format === 'csv' ? await truncatePartialRecord(handle, csvScanner(this.csvDelimiter, this.config.csv?.quote ?? '"')) : await truncatePartialLine(handle);
+      if (dropped > 0) this.logger.warn({ path, bytes: dropped }, 'dropped a partial last record left by an interrupted write');
     }
     this.durableLength = (await handle.stat()).size;
     this.csvHeaderPending = this.format === 'csv' && (this.config.csv?.header ?? true) && this.durableLength === 0;
@@ -150,11 +154,7 @@ export class FileSink implements Sink {
 
   private async appendText(batch: Batch): Promise<void> {
     if (!this.handle) throw new SluiceError('SLUICE_SINK_FAILED', `file sink ${this.path} written before open()`, { retriable: false });
-    const csv = this.config.csv;
-    const text =
-      this.format === 'csv'
-        ? encodeCsv(batch.data, { delimiter: csv?.delimiter ?? (this.path.toLowerCase().endsWith('.tsv') ? '\t' : ','), quote: csv?.quote, header: this.csvHeaderPending })
-        : encodeNdjson(batch.data);
+    const text = this.format === 'csv' ? encodeCsv(batch.data, { delimiter: this.csvDelimiter, quote: this.config.csv?.quote, header: this.csvHeaderPending }) : encodeNdjson(batch.data);
     const bytes = Buffer.from(text);
     // What a failed append got onto the disk goes before this one is written, so a retry of the
     // same batch cannot leave its lines twice or glued to a torn one.

@@ -52,6 +52,19 @@ describe('file sink, NDJSON and CSV', () => {
     expect(readFileSync(path, 'utf8')).toBe('');
   });
 
+  it('a resumed CSV run cuts a torn record back to the last whole one, also when it broke after a quoted line feed', async () => {
+    const path = join(dir, 'torn.csv');
+    writeFileSync(path, 'id,note\n1,"two\nlines"\n2,"torn\nhal');
+    const sink = await openSink({ path, mode: 'append' }, true);
+    await sink.write(batch([{ id: 2, note: 'whole' }]));
+    await sink.close();
+    expect(readFileSync(path, 'utf8')).toBe('id,note\n1,"two\nlines"\n2,whole\n');
+    expect((await readAll(path, 'csv')).rows).toEqual([
+      { id: 1, note: 'two\nlines' },
+      { id: 2, note: 'whole' },
+    ]);
+  });
+
   it('mode append keeps earlier output on a fresh run', async () => {
     const path = join(dir, 'append.ndjson');
     writeFileSync(path, '{"a":1}\n');
