@@ -48,6 +48,7 @@ export function csvScanner(delimiter: string, quote: string): BoundaryScanner {
     reset() {
       state = State.FieldStart;
     },
+    inQuotes: () => state === State.Quoted,
   };
 }
 

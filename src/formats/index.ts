@@ -7,12 +7,14 @@ import { readXlsx } from './xlsx-reader.js';
 import { readXml } from './xml-reader.js';
 import type { FormatName, ReadChunk, ReadOptions } from './types.js';
 
+export { csvScanner } from './csv-fields.js';
 export { encodeCsv, type CsvWriteOptions } from './encode-csv.js';
 export { encodeJsonArray } from './encode-json.js';
 export { encodeNdjson } from './encode-ndjson.js';
 export { encodeParquet, type ParquetCompression } from './encode-parquet.js';
 export { FORMATS, type CsvReadOptions, type FormatName, type ReadChunk, type ReadOptions, type TextPosition, type XlsxReadOptions, type XmlReadOptions } from './types.js';
 export type { ParquetPosition } from './parquet-reader.js';
+export type { BoundaryScanner } from './raw-records.js';
 export type { XlsxPosition } from './xlsx-reader.js';
 export type { XmlPosition } from './xml-reader.js';
 

@@ -56,6 +56,31 @@ export function inferJsonLayout(sample: JsonObject[], sampleSize: number): Layou
   };
 }
 
+/**
+ * Whether a parsed JSON value nests objects and arrays more than `max` levels deep (the value
+ * itself is level 1). Walks with its own stack, so no depth can overflow the call stack.
+ */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const nodes: object[] = [];
+  const depths: number[] = [];
+  if (value !== null && typeof value === 'object') {
+    nodes.push(value);
+    depths.push(1);
+  }
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (depth > max) return true;
+    for (const child of Array.isArray(node) ? (node as unknown[]) : Object.values(node)) {
+      if (child !== null && typeof child === 'object') {
+        nodes.push(child as object);
+        depths.push(depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
 /** Why a parsed JSON value cannot be a row, or undefined when it is an object. */
 export function notAnObject(value: unknown): string | undefined {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) return undefined;

@@ -1,27 +1,31 @@
 import { SluiceError, errorMessage } from '../core/errors.js';
-import { inferJsonLayout, notAnObject, type JsonObject } from './json-layout.js';
+import { inferJsonLayout, nestsDeeperThan, notAnObject, type JsonObject } from './json-layout.js';
 import { lineScanner, recordText, type BoundaryScanner, type RawRecord } from './raw-records.js';
 import { readTextFile, type Parsed, type TextFormat } from './text-reader.js';
-import { DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions } from './types.js';
+import { DEFAULT_JSON_MAX_DEPTH, DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions } from './types.js';
 
-function parseObject(raw: RawRecord, text: string, line: number): Parsed<JsonObject> {
+/**
+ * An object record, or why it is bad: not JSON, not an object, or nested deeper than `maxDepth`
+ * (deeper values could not be written out again without overflowing the stack).
+ */
+function parseObject(raw: RawRecord, text: string, line: number, maxDepth: number): Parsed<JsonObject> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     return { kind: 'bad', raw, reason: `invalid JSON: ${errorMessage(error)}`, text, line };
   }
-  const reason = notAnObject(value);
+  const reason = notAnObject(value) ?? (nestsDeeperThan(value, maxDepth) ? `record nests deeper than max_depth (${maxDepth} levels)` : undefined);
   return reason ? { kind: 'bad', raw, reason, text, line } : { kind: 'row', raw, value: value as JsonObject, text, line };
 }
 
 /** Newline-delimited JSON: one object per line; blank lines are ignored. */
-export function ndjsonFormat(sampleSize = DEFAULT_SAMPLE_SIZE): TextFormat<JsonObject> {
+export function ndjsonFormat(sampleSize = DEFAULT_SAMPLE_SIZE, maxDepth = DEFAULT_JSON_MAX_DEPTH): TextFormat<JsonObject> {
   return {
     scanner: () => lineScanner(),
     parser: () => (raw) => {
       const text = recordText(raw);
-      return text.trim() === '' ? undefined : parseObject(raw, text, raw.line);
+      return text.trim() === '' ? undefined : parseObject(raw, text, raw.line, maxDepth);
     },
     layout: (_, sample) => inferJsonLayout(sample, sampleSize),
   };
@@ -77,12 +81,15 @@ function arrayScanner(fromStart: boolean): BoundaryScanner {
     reset() {
       inString = false;
       escaped = false;
+      // Between records the scan sits at the array's own level (also after a resynchronisation).
+      if (phase === Phase.InArray) depth = 1;
     },
+    inQuotes: () => inString,
   };
 }
 
 /** A JSON file holding one top-level array of objects, streamed element by element. */
-export function jsonArrayFormat(sampleSize = DEFAULT_SAMPLE_SIZE): TextFormat<JsonObject> {
+export function jsonArrayFormat(sampleSize = DEFAULT_SAMPLE_SIZE, maxDepth = DEFAULT_JSON_MAX_DEPTH): TextFormat<JsonObject> {
   return {
     scanner: (fromStart) => arrayScanner(fromStart),
     parser(fromStart) {
@@ -110,7 +117,7 @@ export function jsonArrayFormat(sampleSize = DEFAULT_SAMPLE_SIZE): TextFormat<Js
         text = skipped.trim();
         if (text === '') return undefined;
         if (!raw.terminated) return { kind: 'bad', raw, reason: 'file ends before the closing ] of the array', text, line };
-        return parseObject(raw, text, line);
+        return parseObject(raw, text, line, maxDepth);
       };
     },
     layout: (_, sample) => inferJsonLayout(sample, sampleSize),
@@ -125,10 +132,10 @@ function countNewlines(text: string): number {
 
 /** Streams an NDJSON file as Arrow chunks. */
 export function readNdjson(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  return readTextFile(path, ndjsonFormat(options.sampleSize), options);
+  return readTextFile(path, ndjsonFormat(options.sampleSize, options.json?.maxDepth), options);
 }
 
 /** Streams a JSON array file as Arrow chunks. */
 export function readJsonArray(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  return readTextFile(path, jsonArrayFormat(options.sampleSize), options);
+  return readTextFile(path, jsonArrayFormat(options.sampleSize, options.json?.maxDepth), options);
 }

@@ -2,8 +2,8 @@ import type { Schema } from 'apache-arrow';
 import type { DeadLetter } from '../core/dead-letter.js';
 import { SluiceError } from '../core/errors.js';
 import { BatchBuilder } from './batch-builder.js';
-import { rawRecords, type BoundaryScanner, type RawRecord } from './raw-records.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions, type TextPosition } from './types.js';
+import { rawRecords, recordText, type BoundaryScanner, type RawRecord } from './raw-records.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_RECORD_BYTES, DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions, type TextPosition } from './types.js';
 
 /** A record after parsing: the header (CSV), a value to convert into a row, or a reason it is bad. */
 export type Parsed<P> =
@@ -39,10 +39,16 @@ export function textPosition(position: unknown): TextPosition {
   return { offset: p.offset!, line: p.line! };
 }
 
-async function* parsedRecords<P>(path: string, format: TextFormat<P>, from: TextPosition, signal?: AbortSignal): AsyncGenerator<Parsed<P>> {
+async function* parsedRecords<P>(path: string, format: TextFormat<P>, from: TextPosition, options: ReadOptions): AsyncGenerator<Parsed<P>> {
   const fromStart = from.offset === 0;
   const parse = format.parser(fromStart);
-  for await (const raw of rawRecords(path, format.scanner(fromStart), from, signal)) {
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  for await (const raw of rawRecords(path, format.scanner(fromStart), from, { maxRecordBytes, signal: options.signal })) {
+    if (raw.tooLong) {
+      const reason = `record longer than max_record_bytes (${maxRecordBytes} bytes): an unclosed quote or a missing line break? Its first line is dead-lettered and reading goes on at the next line`;
+      yield { kind: 'bad', raw, reason, text: recordText(raw), line: raw.line };
+      continue;
+    }
     const parsed = parse(raw);
     if (parsed) yield parsed;
   }
@@ -87,13 +93,13 @@ export async function* readTextFile<P>(path: string, format: TextFormat<P>, opti
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const node = options.node ?? 'file';
   const from = textPosition(options.from);
-  const main = parsedRecords(path, format, from, options.signal);
+  const main = parsedRecords(path, format, from, options);
   try {
     let sample: Sample<P>;
     if (from.offset === 0) {
       sample = await takeSample(main, sampleSize);
     } else {
-      const head = parsedRecords(path, format, START, options.signal);
+      const head = parsedRecords(path, format, START, options);
       try {
         sample = { ...(await takeSample(head, sampleSize)), pulled: [] };
       } finally {

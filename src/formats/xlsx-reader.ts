@@ -3,7 +3,8 @@ import ExcelJS from 'exceljs';
 import { SluiceError } from '../core/errors.js';
 import { columnNames } from './csv-types.js';
 import { RowChunker } from './row-chunker.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions } from './types.js';
+import { DEFAULT_BATCH_SIZE, DEFAULT_SAMPLE_SIZE, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES, type ReadChunk, type ReadOptions } from './types.js';
+import { limitInflation } from './xlsx-limits.js';
 
 /** Where an xlsx reader is: the sheet row number (1-based, as Excel shows it) of the last row read. */
 export interface XlsxPosition {
@@ -122,7 +123,8 @@ function xlsxPosition(position: unknown): XlsxPosition {
 /**
  * Streams one sheet of an `.xlsx` workbook as Arrow chunks: the first non-empty row names the
  * columns, types come from the first `sampleSize` rows (see {@link inferSheetLayout}). The workbook is
- * read with exceljs's streaming reader, so only shared strings, styles and one chunk are in memory.
+ * read with exceljs's streaming reader, so only shared strings, styles and one chunk are in memory;
+ * a workbook inflating past the `xlsx` limits fails the read (see {@link limitInflation}).
  * Resuming from `{ row }` reads the header and sample again (the schema stays the same) and emits
  * the rows after that sheet row.
  *
@@ -130,12 +132,24 @@ function xlsxPosition(position: unknown): XlsxPosition {
  * for await (const chunk of readXlsx('orders.xlsx', { xlsx: { sheet: 'Orders' }, batchSize: 5000 })) { ... }
  */
 export async function* readXlsx(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
+  const release = limitInflation(reader, path, {
+    maxInflatedBytes: options.xlsx?.maxInflatedBytes ?? DEFAULT_XLSX_MAX_INFLATED_BYTES,
+    maxSharedStringsBytes: options.xlsx?.maxSharedStringsBytes ?? DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
+  });
+  try {
+    yield* readSheet(reader, path, options);
+  } finally {
+    release();
+  }
+}
+
+async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, path: string, options: ReadOptions): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const from = xlsxPosition(options.from);
   const wanted = options.xlsx?.sheet ?? 0;
   const node = options.node ?? 'file';
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
   const seen: string[] = [];
   for await (const worksheet of reader) {
     // exceljs's typings omit the name the streaming reader gives each sheet.

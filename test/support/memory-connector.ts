@@ -17,6 +17,8 @@ export interface MemorySourceFixture {
   endless?: boolean;
   /** Rows whose id is divisible by this become dead letters at the source. */
   deadEvery?: number;
+  /** The read fails once this many batches were emitted (counted over every read). */
+  failAfter?: number;
   /** Batches emitted so far, and the positions each read started from. */
   emitted: number;
   readFrom: Array<Position | undefined>;
@@ -67,6 +69,7 @@ function createSource(id: string, node: string): Source {
           while (!stopped && !ctx.signal.aborted && (fixture.endless || next < fixture.batches)) {
             await ctx.flow.acquire();
             if (stopped || ctx.signal.aborted) break;
+            if (fixture.failAfter !== undefined && fixture.emitted >= fixture.failAfter) throw new Error(`source failed after ${fixture.emitted} batches`);
             const ids = Array.from({ length: fixture.rowsPerBatch }, (_, i) => next * fixture.rowsPerBatch + i);
             const good = fixture.deadEvery ? ids.filter((v) => v % fixture.deadEvery! !== 0) : ids;
             const deadLetters: DeadLetter[] = ids

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEFAULT_JSON_MAX_DEPTH, DEFAULT_MAX_RECORD_BYTES, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES } from '../../formats/types.js';
 
 const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
   description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
@@ -18,6 +19,18 @@ const Csv = Type.Object(
   { additionalProperties: false, description: 'CSV options.' },
 );
 
+const Json = Type.Object(
+  {
+    max_depth: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: DEFAULT_JSON_MAX_DEPTH,
+      description: 'Deepest nesting of objects and arrays in a record, the record itself being level 1; a deeper record is dead-lettered with the reason (it could not be written out again as JSON text safely).',
+    }),
+  },
+  { additionalProperties: false, description: 'NDJSON and JSON array options: `max_depth` (default 64) bounds how deep a record may nest; a deeper one is dead-lettered.' },
+);
+
 const Xlsx = Type.Object(
   {
     sheet: Type.Optional(
@@ -26,8 +39,18 @@ const Xlsx = Type.Object(
         examples: ['Orders', 0],
       }),
     ),
+    max_inflated_bytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_XLSX_MAX_INFLATED_BYTES,
+      description: 'Bytes the worksheets, shared strings and styles read may inflate to in all (an xlsx is a zip); past it the read fails with an error naming this limit.',
+    }),
+    max_shared_strings_bytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
+      description: 'Bytes the shared strings may inflate to: they are held in memory, about 3 times this size; past it the read fails with an error naming this limit.',
+    }),
   },
-  { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8.' },
+  { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8. `max_shared_strings_bytes` (32 MiB) and `max_inflated_bytes` (1 GiB) bound what the workbook may inflate to.' },
 );
 
 const Xml = Type.Object(
@@ -49,13 +72,21 @@ export const FileConfigSchema = Type.Object(
     }),
     format: Type.Optional(Format),
     csv: Type.Optional(Csv),
+    json: Type.Optional(Json),
     xlsx: Type.Optional(Xlsx),
     xml: Type.Optional(Xml),
     batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
     sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
-    mode: Type.Union([Type.Literal('overwrite'), Type.Literal('append')], {
+    max_record_bytes: Type.Integer({
+      minimum: 1,
+      default: DEFAULT_MAX_RECORD_BYTES,
+      description:
+        'Source, CSV/NDJSON/JSON: longest record read. A record still open past it (an unclosed quote, a missing line break), or a quote still open at the end of the file, is dead-lettered from its first line (at most 64 KiB kept) and reading goes on at the next line, so the records after it are read.',
+    }),
+    mode: Type.Union([Type.Literal('overwrite'), Type.Literal('replace'), Type.Literal('append')], {
       default: 'overwrite',
-      description: 'Sink: a fresh run replaces what is at `path` (overwrite) or adds to it (append). A resumed run always appends.',
+      description:
+        'Sink: `overwrite` empties `path` when a fresh run starts and writes as it goes (visible at once: logs, dead letters, unbounded runs); `replace` writes to a hidden sibling (`.<name>.replace-staging`) and renames it over `path` only when the run completes, so a failed, stopped or killed run leaves `path` as it was (bounded runs; a parquet directory must hold only part files); `append` adds to what is there. A resumed run continues where it stopped.',
     }),
     compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', description: 'Sink: parquet compression codec.' }),
   },

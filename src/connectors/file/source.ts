@@ -49,6 +49,7 @@ export class FileSource implements Source {
     return {
       batchSize: this.config.batch_size ?? ctx.batchSize,
       sampleSize: this.config.sample_size,
+      maxRecordBytes: this.config.max_record_bytes,
       from,
       node: this.ctx.node,
       signal,
@@ -58,7 +59,8 @@ export class FileSource implements Source {
         header: csv?.header,
         inferTypes: csv?.infer_types,
       },
-      xlsx: { sheet: this.config.xlsx?.sheet },
+      json: { maxDepth: this.config.json?.max_depth },
+      xlsx: { sheet: this.config.xlsx?.sheet, maxInflatedBytes: this.config.xlsx?.max_inflated_bytes, maxSharedStringsBytes: this.config.xlsx?.max_shared_strings_bytes },
       xml: { recordTag: this.config.xml?.record_tag, maxBytes: this.config.xml?.max_bytes },
     };
   }

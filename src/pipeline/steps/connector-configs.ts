@@ -36,7 +36,7 @@ export function loadSinkConfig(ds: ResolvedDatasource, step: LoadConfig): Record
       if (step.mode === 'upsert') {
         throw new SluiceError('SLUICE_CONFIG_INVALID', 'a file target supports mode append or replace', { issues: [{ path: 'config.mode', message: 'upsert needs a keyed target' }] });
       }
-      return { ...base, ...defined({ path: step.path }), mode: step.mode === 'append' ? 'append' : 'overwrite' };
+      return { ...base, ...defined({ path: step.path }), mode: step.mode };
     default:
       return { ...base, ...defined({ table: step.table_name, path: step.path, key: step.key }) };
   }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -9,6 +9,7 @@ import type { Sink } from '../../../src/core/ports.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { readAll, tempDir } from '../../formats/helpers.js';
+import { withFileSizeLimit } from '../../support/file-size-limit.js';
 
 const logger = pino({ level: 'silent' });
 const dir = tempDir('sluice-file-sink-');
@@ -51,6 +52,19 @@ describe('file sink, NDJSON and CSV', () => {
     expect(readFileSync(path, 'utf8')).toBe('');
   });
 
+  it('a resumed CSV run cuts a torn record back to the last whole one, also when it broke after a quoted line feed', async () => {
+    const path = join(dir, 'torn.csv');
+    writeFileSync(path, 'id,note\n1,"two\nlines"\n2,"torn\nhal');
+    const sink = await openSink({ path, mode: 'append' }, true);
+    await sink.write(batch([{ id: 2, note: 'whole' }]));
+    await sink.close();
+    expect(readFileSync(path, 'utf8')).toBe('id,note\n1,"two\nlines"\n2,whole\n');
+    expect((await readAll(path, 'csv')).rows).toEqual([
+      { id: 1, note: 'two\nlines' },
+      { id: 2, note: 'whole' },
+    ]);
+  });
+
   it('mode append keeps earlier output on a fresh run', async () => {
     const path = join(dir, 'append.ndjson');
     writeFileSync(path, '{"a":1}\n');
@@ -75,6 +89,23 @@ describe('file sink, NDJSON and CSV', () => {
       { id: 2, name: '' },
       { id: 3, name: 'line\nbreak' },
     ]);
+  });
+
+  it('a retry of an append that failed part way leaves neither a glued nor a doubled line', async () => {
+    const path = join(dir, 'torn.ndjson');
+    const sink = await openSink({ path, mode: 'append' }, false);
+    await sink.write(batch([{ a: 1 }]));
+    const rows = Array.from({ length: 2000 }, (_, i) => ({ i, s: 'x'.repeat(20) }));
+    const size = statSync(path).size;
+    await withFileSizeLimit(size + 4096, () => expect(sink.write(batch(rows))).rejects.toThrow(/EFBIG|too large/i));
+    // Part of the batch reached the disk before the write failed.
+    expect(statSync(path).size).toBe(size + 4096);
+    await sink.write(batch(rows));
+    await sink.write(batch([{ a: 2 }]));
+    await sink.close();
+    const text = readFileSync(path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual([{ a: 1 }, ...rows, { a: 2 }]);
   });
 
   it('refuses the json format as a sink', () => {
