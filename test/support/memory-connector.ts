@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Type } from '@sinclair/typebox';
 import { Observable } from 'rxjs';
 import type { Batch, Position } from '../../src/core/batch.js';
@@ -17,6 +18,10 @@ export interface MemorySourceFixture {
   endless?: boolean;
   /** Rows whose id is divisible by this become dead letters at the source. */
   deadEvery?: number;
+  /** More columns, computed from the ids of a batch. */
+  columns?: (ids: number[]) => Record<string, unknown[]>;
+  /** Before emitting the batch at this position, waits until the run stops (a run stopped mid-way). */
+  pauseAt?: number;
   /** Batches emitted so far, and the positions each read started from. */
   emitted: number;
   readFrom: Array<Position | undefined>;
@@ -65,6 +70,7 @@ function createSource(id: string, node: string): Source {
         (async () => {
           let next = typeof from === 'number' ? from : 0;
           while (!stopped && !ctx.signal.aborted && (fixture.endless || next < fixture.batches)) {
+            if (next === fixture.pauseAt && !ctx.signal.aborted) await once(ctx.signal, 'abort');
             await ctx.flow.acquire();
             if (stopped || ctx.signal.aborted) break;
             const ids = Array.from({ length: fixture.rowsPerBatch }, (_, i) => next * fixture.rowsPerBatch + i);
@@ -75,7 +81,7 @@ function createSource(id: string, node: string): Source {
             next++;
             fixture.emitted++;
             subscriber.next({
-              data: recordBatchFromColumns({ id: Int32Array.from(good) }),
+              data: recordBatchFromColumns({ id: Int32Array.from(good), ...fixture.columns?.(good) }),
               meta: { stream: node, partition, position: next, kind: 'records', deadLetters },
             });
             await new Promise((r) => setImmediate(r));
