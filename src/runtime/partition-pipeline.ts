@@ -123,7 +123,8 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
       return EMPTY;
     });
     return concat(
-      // A failure anywhere stops the read too (the source may be waiting for a credit that never comes).
+      // Ends when every route has, or fails as soon as a commit fails for good; either way the read is
+      // ended too, since after a failed commit the source may wait for a credit that never comes.
       race(merge(all$, connect$), tracker.failed$).pipe(finalize(() => connection?.unsubscribe())),
       defer(async () => {
         await (stopped ? tracker.stop() : tracker.complete());
