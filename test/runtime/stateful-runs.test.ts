@@ -1,5 +1,4 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { runTopology } from '../../src/runtime/run-topology.js';
 import { RedisCheckpointStore } from '../../src/state/redis-checkpoint-store.js';
 import { memorySink, memorySource } from '../support/memory-connector.js';
 import { setupTopology, until } from '../support/runtime-setup.js';
+import { closedPort, silentServer } from '../support/unresponsive-servers.js';
 import '../../src/transforms/index.js';
 import '../../src/connectors/file/index.js';
 import '../support/test-transforms.js';
@@ -28,15 +28,6 @@ function recording(inner: CheckpointStore): CheckpointStore & { puts: Position[]
       await inner.put(t, p, position);
     },
   };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const sorted = (records: Record<string, unknown>[], key: string) => [...records].sort((a, b) => String(a[key]).localeCompare(String(b[key]), 'en', { numeric: true }));
@@ -163,40 +154,48 @@ describe('a stop is not an end of input', () => {
 });
 
 describe('a failed checkpoint fails the run', () => {
-  it('with every credit in flight, a checkpoint store that keeps failing fails the run with its error', async () => {
-    memorySource('ckpt-down', { batches: 5, rowsPerBatch: 1 });
-    memorySink('ckpt-down-out');
-    const { topology, name } = await setupTopology(
-      {
-        in: { type: 'memory', config: { id: 'ckpt-down' } },
-        out: { type: 'memory', inputs: ['in'], config: { id: 'ckpt-down-out' } },
-      },
-      { max_in_flight: 1 },
-    );
-    const prefix = `sluice:test:${process.pid}:${name}:`;
-    const redis = new RedisCheckpointStore('redis://127.0.0.1:6379', prefix);
-    const unreachable = new RedisCheckpointStore(`redis://127.0.0.1:${await closedPort()}`, prefix);
-    let puts = 0;
-    // Two checkpoints reach Redis, then Redis is gone.
-    const failing: CheckpointStore = {
-      get: (t, p) => redis.get(t, p),
-      list: (t) => redis.list(t),
-      delete: (t, p) => redis.delete(t, p),
-      close: async () => undefined,
-      put: (t, p, position) => (++puts <= 2 ? redis : unreachable).put(t, p, position),
-    };
-    try {
-      const summary = await runTopology(topology, { checkpoints: failing });
-      expect(summary.status).toBe('failed');
-      expect(summary.error).toMatch(/redis checkpoint store/);
-      // Retried before giving up.
-      expect(puts).toBeGreaterThan(3);
-      expect(await redis.list(name)).toEqual({ 'in/p0': 2 });
-    } finally {
-      await redis.delete(name, 'in/p0');
-      await Promise.all([redis.close(), unreachable.close()]);
-    }
-  });
+  const brokenRedis = {
+    'refuses connections': async () => ({ port: await closedPort(), close: async () => undefined }),
+    'never answers': silentServer,
+  };
+  for (const [how, broken] of Object.entries(brokenRedis)) {
+    it(`with every credit in flight, a Redis that ${how} fails the run with its error after the retries`, async () => {
+      memorySource(`ckpt-${how}`, { batches: 5, rowsPerBatch: 1 });
+      memorySink(`ckpt-${how}-out`);
+      const { topology, name } = await setupTopology(
+        {
+          in: { type: 'memory', config: { id: `ckpt-${how}` } },
+          out: { type: 'memory', inputs: ['in'], config: { id: `ckpt-${how}-out` } },
+        },
+        { max_in_flight: 1 },
+      );
+      const prefix = `sluice:test:${process.pid}:${name}:`;
+      const server = await broken();
+      const redis = new RedisCheckpointStore('redis://127.0.0.1:6379', prefix);
+      const gone = new RedisCheckpointStore(`redis://127.0.0.1:${server.port}`, prefix, { commandTimeoutMs: 200 });
+      let puts = 0;
+      // Two checkpoints reach Redis, then it is gone.
+      const failing: CheckpointStore = {
+        get: (t, p) => redis.get(t, p),
+        list: (t) => redis.list(t),
+        delete: (t, p) => redis.delete(t, p),
+        close: async () => undefined,
+        put: (t, p, position) => (++puts <= 2 ? redis : gone).put(t, p, position),
+      };
+      try {
+        const summary = await runTopology(topology, { checkpoints: failing });
+        expect(summary.status).toBe('failed');
+        expect(summary.error).toMatch(/redis checkpoint store/);
+        // The first attempt and checkpoint_retries (3) more.
+        expect(puts).toBe(2 + 4);
+        expect(await redis.list(name)).toEqual({ 'in/p0': 2 });
+      } finally {
+        await redis.delete(name, 'in/p0');
+        await Promise.all([redis.close(), gone.close()]);
+        await server.close();
+      }
+    });
+  }
 
   it('a checkpoint write that fails once is retried and the run completes', async () => {
     memorySource('ckpt-blip', { batches: 5, rowsPerBatch: 1 });
