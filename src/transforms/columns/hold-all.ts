@@ -26,7 +26,8 @@ export function holdAll(finish: (batches: RecordBatch[]) => RecordBatch[]): Oper
         },
         error: (error: unknown) => subscriber.error(error),
         complete() {
-          if (last) {
+          const final = last;
+          if (final) {
             let results: RecordBatch[];
             try {
               results = finish(held);
@@ -37,7 +38,7 @@ export function holdAll(finish: (batches: RecordBatch[]) => RecordBatch[]): Oper
             held.length = 0;
             results.forEach((data, i) => {
               const retainedFrom = retention.mark(i < results.length - 1 ? heldFrom : undefined);
-              subscriber.next(withData(last!, data, { retainedFrom, deadLetters: undefined }));
+              subscriber.next(withData(final, data, { retainedFrom, deadLetters: undefined }));
             });
           }
           subscriber.complete();
