@@ -20,6 +20,7 @@ export interface BatchMeta {
   /**
    * Set by a transform that keeps rows of earlier batches in state (windows, full aggregates):
    * the lowest seq whose rows are held and not yet emitted. The checkpoint never passes it.
+   * It combines with what upstream holds, never replaces it (see `Retention`).
    */
   retainedFrom?: number;
   /**

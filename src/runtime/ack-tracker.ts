@@ -1,3 +1,4 @@
+import { Subject, type Observable } from 'rxjs';
 import type { Position } from '../core/batch.js';
 import type { Credits } from '../core/flow-control.js';
 
@@ -11,6 +12,9 @@ import type { Credits } from '../core/flow-control.js';
  * in-flight credit is released only once the checkpoint covering it is stored, so what a crash
  * can replay is bounded by the in-flight limit. Checkpoint writes are coalesced: while one is being
  * stored, later acknowledgements only move the target of the next.
+ *
+ * A failed commit (after the caller's retry policy) is final: `failed$` errors with it at once,
+ * since with every credit waiting on that checkpoint no further acknowledgement may come to report it.
  */
 export class AckTracker {
   private nextSeq = 0;
@@ -25,6 +29,9 @@ export class AckTracker {
   private targetProgress = -1;
   private pumping: Promise<void> | undefined;
   private failure: unknown;
+  private readonly failures = new Subject<never>();
+  /** Never emits; errors with the first failed commit. */
+  readonly failed$: Observable<never> = this.failures.asObservable();
 
   constructor(
     routes: number,
@@ -52,11 +59,23 @@ export class AckTracker {
     this.advance(durable, progress);
   }
 
-  /** All routes completed: everything registered has been processed; stores the last position. */
+  /** The input ended and every route completed: everything registered is processed; stores the last position. */
   async complete(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     this.advance(this.nextSeq - 1, this.nextSeq - 1);
-    await this.pumping;
+    await this.settled();
+  }
+
+  /**
+   * The run stopped and every route drained: stores what is durable and no more. Rows transforms
+   * still hold were never emitted, so the checkpoint stays at their retention mark.
+   */
+  async stop(): Promise<void> {
+    await this.settled();
+  }
+
+  private async settled(): Promise<void> {
+    while (this.pumping) await this.pumping;
     if (this.failure !== undefined) throw this.failure;
   }
 
@@ -84,7 +103,9 @@ export class AckTracker {
         }
       }
     } catch (error) {
-      this.failure ??= error;
+      if (this.failure !== undefined) return;
+      this.failure = error;
+      this.failures.error(error);
     }
   }
 

@@ -1,4 +1,4 @@
-import { concat, concatMap, connectable, defer, EMPTY, ignoreElements, map, merge, type Observable, share, Subject, takeUntil, fromEvent, tap } from 'rxjs';
+import { concat, concatMap, connectable, defer, EMPTY, finalize, fromEvent, ignoreElements, map, merge, type Observable, race, share, Subject, type Subscription, takeUntil, tap } from 'rxjs';
 import type { Batch, Position } from '../core/batch.js';
 import { Credits } from '../core/flow-control.js';
 import type { CheckpointStore, Source } from '../core/ports.js';
@@ -7,7 +7,9 @@ import type { CompiledSourceNode, CompiledTopology } from '../topology/compile.j
 import { AckTracker } from './ack-tracker.js';
 import type { DeadLetterWriter } from './dead-letter-writer.js';
 import type { ReliableSink } from './reliable-sink.js';
+import { retriablePolicy } from './retry-policy.js';
 import type { RunMetrics } from './run-metrics.js';
+import { stopAware } from './stop-aware.js';
 
 export interface PartitionRun {
   topology: CompiledTopology;
@@ -31,8 +33,11 @@ export function checkpointKey(sourceNode: string, partition: string): string {
 /**
  * One source partition through the DAG: the source's batches get a seq, fan out along every route
  * to the sinks, and each sink acknowledgement feeds the ack tracker, which checkpoints and then
- * tells the source to commit. Completes when the source completes (or is stopped) and every batch
- * is through; the last position is checkpointed before completion.
+ * tells the source to commit (retried per `checkpoint_retries`; a commit that still fails fails the
+ * partition at once). Completes when the source completes and every batch is through, the last
+ * position checkpointed; or, when the run is stopped, once what was in flight has drained: a stop
+ * is not an end of input, so transforms are not completed (see `stopAware`) and the checkpoint
+ * stays at the retention marks of what they hold.
  */
 export function partitionPipeline(run: PartitionRun): Observable<never> {
   return defer(() => {
@@ -41,15 +46,21 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
     const credits = new Credits(topology.settings.max_in_flight);
     const key = checkpointKey(sourceNode.name, partition);
     const routes = reachableSinks(topology, sourceNode.name);
-    const tracker = new AckTracker(routes.length, credits, async (position) => {
-      await run.checkpoints.put(topology.name, key, position);
-      await source.commit(partition, position);
-    });
+    const commitPolicy = retriablePolicy(topology.settings.checkpoint_retries);
+    const tracker = new AckTracker(routes.length, credits, (position) =>
+      commitPolicy.execute(async () => {
+        await run.checkpoints.put(topology.name, key, position);
+        await source.commit(partition, position);
+      }),
+    );
     const stop$ = run.signal.aborted ? defer(() => [true]) : fromEvent(run.signal, 'abort');
+    // Whether the read ended because the run was stopped (decided once, when it ends).
+    let stopped = false;
 
     const sourceCounts = run.metrics.of(sourceNode.name);
     const read$ = source.read(partition, run.from, { flow: credits, signal: run.signal, logger, batchSize: topology.settings.batch_size }).pipe(
       takeUntil(stop$),
+      tap({ complete: () => (stopped = run.signal.aborted) }),
       map((batch): Batch => {
         const deadCount = batch.meta.deadLetters?.length ?? 0;
         sourceCounts.rowsIn += batch.data.numRows + deadCount;
@@ -78,7 +89,7 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
             counts.rowsIn += b.data.numRows;
             counts.batches++;
           }),
-          operator,
+          stopAware(operator, () => stopped),
           concatMap((b) => settleDeadLetters(run, name, b)),
           tap((b) => {
             counts.rowsOut += b.data.numRows;
@@ -106,14 +117,20 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
     }
 
     const all$ = merge(...acks);
-    const connection = defer(() => {
-      shared.connect();
+    let connection: Subscription | undefined;
+    const connect$ = defer(() => {
+      connection = shared.connect();
       return EMPTY;
     });
-    return concat(merge(all$, connection), defer(async () => {
-      await tracker.complete();
-      logger.debug('partition done');
-    }).pipe(ignoreElements()));
+    return concat(
+      // Ends when every route has, or fails as soon as a commit fails for good; either way the read is
+      // ended too, since after a failed commit the source may wait for a credit that never comes.
+      race(merge(all$, connect$), tracker.failed$).pipe(finalize(() => connection?.unsubscribe())),
+      defer(async () => {
+        await (stopped ? tracker.stop() : tracker.complete());
+        logger.debug({ stopped }, 'partition done');
+      }).pipe(ignoreElements()),
+    );
   });
 }
 

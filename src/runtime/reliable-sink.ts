@@ -1,8 +1,9 @@
-import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import type { RetryPolicy } from 'cockatiel';
 import type { Batch } from '../core/batch.js';
-import { isRetriable, SluiceError } from '../core/errors.js';
+import { SluiceError } from '../core/errors.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
+import { retriablePolicy } from './retry-policy.js';
 
 export type SinkDeadLetterHook = (batch: Batch, letters: DeadLetter[]) => Promise<void>;
 
@@ -21,7 +22,7 @@ export class ReliableSink {
     private readonly sink: Sink,
     retries: number,
   ) {
-    this.policy = retry(handleWhen(isRetriable), { maxAttempts: retries, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 5_000 }) });
+    this.policy = retriablePolicy(retries);
   }
 
   /** Opens the sink; `deadLetter`, when given, lets it dead-letter rows it cannot write. */

@@ -3,14 +3,19 @@ import type { Position } from '../core/batch.js';
 import { SluiceError } from '../core/errors.js';
 import type { CheckpointStore } from '../core/ports.js';
 
-/** Checkpoints in one Redis hash per topology: field = partition, value = JSON position. */
+/**
+ * Checkpoints in one Redis hash per topology: field = partition, value = JSON position. A Redis that
+ * stops answering fails the call after `commandTimeoutMs` (default 10 s) instead of holding the run.
+ */
 export class RedisCheckpointStore implements CheckpointStore {
   private readonly redis: Redis;
   /** One connection attempt shared by every call, so commands are issued in call order. */
   private ready: Promise<void> | undefined;
 
-  constructor(url: string, private readonly prefix = 'sluice:checkpoint:') {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true });
+  constructor(url: string, private readonly prefix = 'sluice:checkpoint:', options: { commandTimeoutMs?: number } = {}) {
+    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true, commandTimeout: options.commandTimeoutMs ?? 10_000 });
+    // Connection errors reach the caller through the command that fails; the event needs no listener of its own.
+    this.redis.on('error', () => undefined);
   }
 
   async get(topology: string, partition: string): Promise<Position | undefined> {

@@ -25,6 +25,9 @@ export const SettingsSchema = Type.Object(
     max_in_flight: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Batches of one partition in flight before the source waits.' })),
     partition_concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 4, description: 'Partitions of a bounded source read at once (unbounded sources read all).' })),
     sink_retries: Type.Optional(Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable sink write before the run fails.' })),
+    checkpoint_retries: Type.Optional(
+      Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable checkpoint write or source commit before the run fails.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,15 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { RecordBatch, Schema } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
 import { Observable } from 'rxjs';
 import { rowsOf, withData, type Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 import { SluiceError } from '../core/errors.js';
+import { lowerMark, Retention } from '../core/retention.js';
 import type { TransformContext } from '../core/ports.js';
 import { registry } from '../core/registry.js';
 import { takeRows } from './arrow-ops.js';
 import { Duration, durationMs } from './aggregate/duration.js';
 import { FixedWindows } from './aggregate/fixed-windows.js';
 import { SessionWindows } from './aggregate/session-windows.js';
+import { aggregateOutput, emptyOutput } from './aggregate/aggregate-output.js';
 import { batchOfColumns } from './aggregate/window-output.js';
 import { AGG_FUNCS, GroupAggregates, type AggFunc, type AggSpec } from './columns/group-aggregates.js';
 import { KeyIndex } from './columns/key-index.js';
@@ -56,6 +58,10 @@ export function aggregationSpecs(aggregations: Record<string, AggFunc | AggFunc[
  * it, and emits one exact result batch on completion. On an unbounded input a window is
  * required: creating it without one throws `SLUICE_CONFIG_INVALID`.
  *
+ * Empty answers have the output schema, so what follows can name output columns (a filter on
+ * `cost_sum` is a HAVING); their `retainedFrom` is the lowest of what this aggregate and its
+ * upstream hold (`Retention`).
+ *
  * With `window` (tumbling, hopping or session on `time_column`) results are emitted as windows
  * close: the watermark is the highest event time seen minus `watermark_delay`; a window closes when
  * the watermark passes its end + `allowed_lateness`; rows arriving for closed windows, and rows
@@ -92,7 +98,9 @@ function fullAggregate(groupBy: string[], specs: AggSpec[]) {
     new Observable<Batch>((subscriber) => {
       const keys = new KeyIndex(groupBy.length);
       const aggregates = new GroupAggregates(specs);
-      let firstSeq: number | undefined;
+      const retention = new Retention();
+      let heldFrom: number | undefined;
+      let empty: RecordBatch | undefined;
       let last: Batch | undefined;
       return source.subscribe({
         next(batch) {
@@ -101,21 +109,21 @@ function fullAggregate(groupBy: string[], specs: AggSpec[]) {
             const columns = groupBy.map((name) => requireColumn(data, name));
             const ids = keys.ids(columns, data.numRows);
             aggregates.add(data, ids, keys.size);
+            empty ??= emptyOutput(data, groupBy, specs, false);
           } catch (error) {
             subscriber.error(error);
             return;
           }
-          firstSeq ??= batch.meta.seq ?? 0;
+          heldFrom = lowerMark(heldFrom, retention.admit(batch));
           last = batch;
-          subscriber.next(withData(batch, new RecordBatch(new Schema([]), undefined), { retainedFrom: firstSeq }));
+          subscriber.next(withData(batch, empty, { retainedFrom: retention.mark(heldFrom) }));
         },
         error: (error: unknown) => subscriber.error(error),
         complete() {
           if (last) {
             const groups = keys.size;
-            const keyVectors = keys.keyVectors();
-            const columns = [...groupBy.map((name, i) => ({ name, vector: keyVectors[i] })), ...aggregates.results(groups)];
-            subscriber.next(withData(last, batchOfColumns(columns, groups), { retainedFrom: undefined, deadLetters: undefined }));
+            const output = aggregateOutput({ groupBy, keys: keys.keyVectors(), aggregates: aggregates.results(groups) }, groups);
+            subscriber.next(withData(last, output, { retainedFrom: retention.mark(undefined), deadLetters: undefined }));
           }
           subscriber.complete();
         },
@@ -149,7 +157,9 @@ function windowedAggregate(window: Static<typeof WindowConfig>, groupBy: string[
         }
         state = new FixedWindows(size, slide, lateness, groupBy, specs);
       }
+      const retention = new Retention();
       let maxTime = -Infinity;
+      let empty: RecordBatch | undefined;
       let last: Batch | undefined;
       let seqs = 0;
       return source.subscribe({
@@ -157,7 +167,7 @@ function windowedAggregate(window: Static<typeof WindowConfig>, groupBy: string[
           let out: Batch;
           try {
             const data = batch.data;
-            const seq = batch.meta.seq ?? seqs++;
+            const origin = retention.admit(batch) ?? seqs++;
             const times = readNumbers(requireColumn(data, window.time_column), `window time_column '${window.time_column}'`);
             for (const name of groupBy) requireColumn(data, name);
             const watermark = maxTime - delay;
@@ -172,12 +182,12 @@ function windowedAggregate(window: Static<typeof WindowConfig>, groupBy: string[
                 if (times.values[i] > batchMax) batchMax = times.values[i];
               }
             }
-            state.add(data, times.values, Int32Array.from(onTime), seq, watermark);
+            state.add(data, times.values, Int32Array.from(onTime), origin, watermark);
             maxTime = Math.max(maxTime, batchMax);
             const results = state.close(maxTime - delay);
             const deadLetters = [...(batch.meta.deadLetters ?? []), ...lateLetters(data, rejected, ctx.node)];
-            const emitted = results.length === 0 ? new RecordBatch(new Schema([]), undefined) : concatResults(results);
-            out = withData(batch, emitted, { retainedFrom: state.retainedFrom(), deadLetters: deadLetters.length > 0 ? deadLetters : undefined });
+            const emitted = results.length === 0 ? (empty ??= emptyOutput(data, groupBy, specs, true)) : concatResults(results);
+            out = withData(batch, emitted, { retainedFrom: retention.mark(state.retainedFrom()), deadLetters: deadLetters.length > 0 ? deadLetters : undefined });
           } catch (error) {
             subscriber.error(error);
             return;
@@ -187,9 +197,8 @@ function windowedAggregate(window: Static<typeof WindowConfig>, groupBy: string[
         },
         error: (error: unknown) => subscriber.error(error),
         complete() {
-          if (last) {
-            for (const data of state.close(Infinity, true)) subscriber.next(withData(last, data, { retainedFrom: undefined, deadLetters: undefined }));
-          }
+          const results = state.close(Infinity, true);
+          if (last && results.length > 0) subscriber.next(withData(last, concatResults(results), { retainedFrom: retention.mark(undefined), deadLetters: undefined }));
           subscriber.complete();
         },
       });

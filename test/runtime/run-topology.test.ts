@@ -1,33 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { metricsRegistry } from '../../src/core/metrics.js';
-import { FileCheckpointStore } from '../../src/state/file-checkpoint-store.js';
-import { compileTopology } from '../../src/topology/compile.js';
 import { runTopology } from '../../src/runtime/run-topology.js';
 import { gate, memorySink, memorySource } from '../support/memory-connector.js';
+import { setupTopology as setup, until } from '../support/runtime-setup.js';
 import '../support/test-transforms.js';
-
-let seq = 0;
-async function setup(nodes: Record<string, unknown>, settings: Record<string, unknown> = {}) {
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-runtime-'));
-  const name = `t${++seq}`;
-  const dead = memorySink(`${name}-dead`);
-  const topology = compileTopology({
-    name,
-    settings,
-    checkpoint: { store: 'file', path: join(dir, 'checkpoints') },
-    dead_letter: { type: 'memory', config: { id: `${name}-dead` } },
-    nodes,
-  });
-  return { topology, dir, name, dead, store: new FileCheckpointStore(join(dir, 'checkpoints')) };
-}
-
-const until = async (condition: () => boolean) => {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(condition()).toBe(true);
-};
 
 describe('runTopology', () => {
   it('delivers every row of a bounded source and removes the checkpoint on completion', async () => {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Type } from '@sinclair/typebox';
 import { Observable } from 'rxjs';
 import type { Batch, Position } from '../../src/core/batch.js';
@@ -19,6 +20,10 @@ export interface MemorySourceFixture {
   deadEvery?: number;
   /** The read fails once this many batches were emitted (counted over every read). */
   failAfter?: number;
+  /** More columns, computed from the ids of a batch. */
+  columns?: (ids: number[]) => Record<string, unknown[]>;
+  /** Before emitting the batch at this position, waits until the run stops (a run stopped mid-way). */
+  pauseAt?: number;
   /** Batches emitted so far, and the positions each read started from. */
   emitted: number;
   readFrom: Array<Position | undefined>;
@@ -67,6 +72,7 @@ function createSource(id: string, node: string): Source {
         (async () => {
           let next = typeof from === 'number' ? from : 0;
           while (!stopped && !ctx.signal.aborted && (fixture.endless || next < fixture.batches)) {
+            if (next === fixture.pauseAt && !ctx.signal.aborted) await once(ctx.signal, 'abort');
             await ctx.flow.acquire();
             if (stopped || ctx.signal.aborted) break;
             if (fixture.failAfter !== undefined && fixture.emitted >= fixture.failAfter) throw new Error(`source failed after ${fixture.emitted} batches`);
@@ -78,7 +84,7 @@ function createSource(id: string, node: string): Source {
             next++;
             fixture.emitted++;
             subscriber.next({
-              data: recordBatchFromColumns({ id: Int32Array.from(good) }),
+              data: recordBatchFromColumns({ id: Int32Array.from(good), ...fixture.columns?.(good) }),
               meta: { stream: node, partition, position: next, kind: 'records', deadLetters },
             });
             await new Promise((r) => setImmediate(r));

@@ -40,7 +40,7 @@ describe('compileTopology', () => {
     expect(t.order).toEqual(['in', 'clean', 'out']);
     expect([...t.nodes.values()].map((n) => n.kind)).toEqual(['source', 'transform', 'sink']);
     expect(t.nodes.get('clean')!.config).toEqual({ outlier_columns: ['cost'], threshold: 3 });
-    expect(t.settings).toEqual({ batch_size: 10_000, max_in_flight: 8, partition_concurrency: 4, sink_retries: 3 });
+    expect(t.settings).toEqual({ batch_size: 10_000, max_in_flight: 8, partition_concurrency: 4, sink_retries: 3, checkpoint_retries: 3 });
     expect(t.checkpoint).toEqual({ store: 'file', path: '.sluice/checkpoints' });
     expect(t.deadLetter.config).toMatchObject({ path: '.sluice/dead-letter/ok.ndjson' });
   });

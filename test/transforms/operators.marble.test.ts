@@ -74,4 +74,26 @@ describe('operator behaviour (marbles)', () => {
       expectObservable(out).toBe('-a-#', { a: 0 }, expect.objectContaining({ message: expect.stringMatching(/no column 'id'/) }));
     });
   });
+
+  it('a window passes on what its upstream holds: marks combine by minimum, never overwrite', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      // Upstream still holds the rows of seq 0 while passing a and b on.
+      const held = (batch: Batch): Batch => ({ ...batch, meta: { ...batch.meta, retainedFrom: 0 } });
+      const config = { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } };
+      const out = cold('-a-b-|', { a: held(a), b: held(b) }).pipe(makeTransform('aggregate', config), map(summary));
+      expectObservable(out).toBe('-a-b-(r|)', {
+        a: { seq: 0, retainedFrom: 0, rows: [] },
+        // Its own state holds only seq 1 now; upstream's mark stays.
+        b: { seq: 1, retainedFrom: 0, rows: [{ window_start: 0, window_end: 10_000, v_sum: 6 }] },
+        r: { seq: 1, retainedFrom: 0, rows: [{ window_start: 10_000, window_end: 20_000, v_sum: 4 }] },
+      });
+    });
+  });
+
+  it('a whole-input transform retains until its last result is out', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const out = cold('-a-b-|', { a, b }).pipe(makeTransform('normalize', { min_max_columns: ['v'] }), map((x) => [x.meta.retainedFrom, x.data.numRows]));
+      expectObservable(out).toBe('-a-b-(xy|)', { a: [0, 0], b: [0, 0], x: [0, 2], y: [undefined, 2] });
+    });
+  });
 });

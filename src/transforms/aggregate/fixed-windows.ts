@@ -1,13 +1,13 @@
-import type { RecordBatch, Vector } from 'apache-arrow';
+import type { RecordBatch } from 'apache-arrow';
 import { takeRows } from '../arrow-ops.js';
 import { GroupAggregates, type AggSpec } from '../columns/group-aggregates.js';
 import { KeyIndex } from '../columns/key-index.js';
-import { batchOfColumns, timestampVector } from './window-output.js';
+import { aggregateOutput } from './aggregate-output.js';
 
 interface OpenWindow {
   keys: KeyIndex;
   aggregates: GroupAggregates;
-  /** Lowest batch seq whose rows are in this window. */
+  /** Lowest seq the rows in this window come from. */
   firstSeq: number;
 }
 
@@ -33,8 +33,8 @@ export class FixedWindows {
     return lastStart + this.size + this.lateness <= watermark;
   }
 
-  /** Adds the given (on-time, valid-time) rows of a batch to their open windows. */
-  add(batch: RecordBatch, times: Float64Array, rows: Int32Array, seq: number, watermark: number): void {
+  /** Adds the given (on-time, valid-time) rows of a batch, coming from seq `origin` on, to their open windows. */
+  add(batch: RecordBatch, times: Float64Array, rows: Int32Array, origin: number, watermark: number): void {
     const buckets = new Map<number, number[]>();
     for (let k = 0; k < rows.length; k++) {
       const row = rows[k];
@@ -50,9 +50,10 @@ export class FixedWindows {
     for (const [start, bucket] of buckets) {
       let window = this.open.get(start);
       if (!window) {
-        window = { keys: new KeyIndex(this.groupBy.length), aggregates: new GroupAggregates(this.specs), firstSeq: seq };
+        window = { keys: new KeyIndex(this.groupBy.length), aggregates: new GroupAggregates(this.specs), firstSeq: origin };
         this.open.set(start, window);
       }
+      window.firstSeq = Math.min(window.firstSeq, origin);
       const part = takeRows(batch, Int32Array.from(bucket));
       const keyColumns = this.groupBy.map((name) => part.getChild(name)!);
       const ids = window.keys.ids(keyColumns, part.numRows);
@@ -67,16 +68,8 @@ export class FixedWindows {
       const window = this.open.get(start)!;
       this.open.delete(start);
       const groups = window.keys.size;
-      const keyVectors: Vector[] = window.keys.keyVectors();
-      return batchOfColumns(
-        [
-          { name: 'window_start', vector: timestampVector(new Array(groups).fill(start)) },
-          { name: 'window_end', vector: timestampVector(new Array(groups).fill(start + this.size)) },
-          ...this.groupBy.map((name, i) => ({ name, vector: keyVectors[i] })),
-          ...window.aggregates.results(groups),
-        ],
-        groups,
-      );
+      const bounds = { start: new Array<number>(groups).fill(start), end: new Array<number>(groups).fill(start + this.size) };
+      return aggregateOutput({ window: bounds, groupBy: this.groupBy, keys: window.keys.keyVectors(), aggregates: window.aggregates.results(groups) }, groups);
     });
   }
 

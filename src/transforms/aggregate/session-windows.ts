@@ -2,11 +2,12 @@ import type { RecordBatch } from 'apache-arrow';
 import { takeRows } from '../arrow-ops.js';
 import { GroupAggregates, type AggSpec } from '../columns/group-aggregates.js';
 import { KeyIndex } from '../columns/key-index.js';
-import { batchOfColumns, timestampVector } from './window-output.js';
+import { aggregateOutput } from './aggregate-output.js';
 
 interface HeldBatch {
   data: RecordBatch;
-  seq: number;
+  /** Lowest seq the rows of this batch come from. */
+  origin: number;
   /** Events of this batch not yet emitted. */
   pending: number;
 }
@@ -42,10 +43,10 @@ export class SessionWindows {
     return t < watermark - this.lateness;
   }
 
-  add(batch: RecordBatch, times: Float64Array, rows: Int32Array, seq: number): void {
+  add(batch: RecordBatch, times: Float64Array, rows: Int32Array, origin: number): void {
     if (rows.length === 0) return;
     const id = this.nextBatch++;
-    this.held.set(id, { data: batch, seq, pending: rows.length });
+    this.held.set(id, { data: batch, origin, pending: rows.length });
     const part = takeRows(batch, rows);
     const groups = this.keys.ids(this.groupBy.map((name) => part.getChild(name)!), part.numRows);
     while (this.events.length < this.keys.size) this.events.push([]);
@@ -97,22 +98,13 @@ export class SessionWindows {
       if (held.pending === 0) this.held.delete(batchId);
     }
     const keyVectors = this.keys.keyVectorsOf(sessions.map((s) => s.key));
-    return [
-      batchOfColumns(
-        [
-          { name: 'window_start', vector: timestampVector(sessions.map((s) => s.start)) },
-          { name: 'window_end', vector: timestampVector(sessions.map((s) => s.end)) },
-          ...this.groupBy.map((name, i) => ({ name, vector: keyVectors[i] })),
-          ...aggregates.results(sessions.length),
-        ],
-        sessions.length,
-      ),
-    ];
+    const window = { start: sessions.map((s) => s.start), end: sessions.map((s) => s.end) };
+    return [aggregateOutput({ window, groupBy: this.groupBy, keys: keyVectors, aggregates: aggregates.results(sessions.length) }, sessions.length)];
   }
 
   retainedFrom(): number | undefined {
     let lowest: number | undefined;
-    for (const held of this.held.values()) if (lowest === undefined || held.seq < lowest) lowest = held.seq;
+    for (const held of this.held.values()) if (lowest === undefined || held.origin < lowest) lowest = held.origin;
     return lowest;
   }
 }
