@@ -45,8 +45,13 @@ export interface SinkOpenContext {
 
 export interface Sink {
   open?(ctx: SinkOpenContext): Promise<void>;
-  /** Resolves only when the batch is durable at the destination. */
-  write(batch: Batch): Promise<void>;
+  /**
+   * Resolves only when the batch is durable at the destination. `signal` aborts when the run must
+   * stop now (cancel, step timeout, shutdown): give up the write (cancel the statement, abort the
+   * request) and reject; what the write staged must not be published. A write that ignores it is
+   * abandoned after the run's grace period.
+   */
+  write(batch: Batch, signal?: AbortSignal): Promise<void>;
   /**
    * Called once when every input of the sink completed without error, before close: a sink that
    * stages its writes (e.g. an atomic table replace) publishes them here. Never called after a failure.

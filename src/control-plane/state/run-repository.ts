@@ -1,8 +1,8 @@
 import type { Database } from './database.js';
 import { iso } from './datasource-repository.js';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'interrupted';
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timed_out' | 'skipped' | 'cancelled' | 'interrupted';
 
 export interface StepResult {
   step_id: string;
