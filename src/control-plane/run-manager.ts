@@ -32,7 +32,8 @@ export interface RunManagerOptions {
 /** A start refused because the pipeline already has `max_concurrent_runs` runs in progress. */
 export class RunLimitReached extends SluiceError {
   constructor(pipelineId: string, limit: number, active: string[]) {
-    super('SLUICE_CONFLICT', `pipeline '${pipelineId}' already has a run in progress (${active.join(', ')}); wait for it to end or cancel it`, {
+    const runs = active.length === 1 ? 'a run' : `${active.length} runs`;
+    super('SLUICE_CONFLICT', `pipeline '${pipelineId}' already has ${runs} in progress (${active.join(', ')}); wait for it to end or cancel it`, {
       issues: [{ path: 'params.pipeline_id', message: `max_concurrent_runs is ${limit}; ${active.length} run${active.length === 1 ? '' : 's'} active` }],
     });
   }

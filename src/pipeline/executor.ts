@@ -154,7 +154,7 @@ async function runStep(
     emit({ type: 'retry', step: id, attempt, error });
   });
   const abandoned = (reason: unknown) => {
-    logger.warn({ graceMs }, 'step attempt did not stop within the grace period; abandoned');
+    logger.warn({ graceMs, reason: errorMessage(reason) }, 'step attempt did not stop within the grace period; abandoned');
     return new SluiceError(codeOf(reason) ?? 'SLUICE_CANCELLED', `${errorMessage(reason)}; it did not stop within ${graceMs} ms and was abandoned`, { retriable: false });
   };
 

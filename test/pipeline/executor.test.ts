@@ -273,6 +273,26 @@ describe('pipeline executor', () => {
     expect(held.rows).toEqual([]);
   });
 
+  it('cancel during the backoff before a retry ends the step at once', async () => {
+    const controller = new AbortController();
+    registerCustomStep('fails-then-cancels', async () => {
+      setImmediate(() => controller.abort());
+      throw new SluiceError('SLUICE_CONNECTION_FAILED', 'transient');
+    });
+    const runId = 'run-backoff';
+    // A ten-minute backoff: only a cancel that does not wait for it lets this end.
+    const result = await executePipeline(planPipeline({ pipeline_id: 'backoff', settings: { retries: 3 }, steps: [{ id: 'f', type: 'custom', config: { function: 'fails-then-cancels' } }] }), {
+      runId,
+      runDir: join(dir, 'runs', runId),
+      signal: controller.signal,
+      logger,
+      resolveDatasource: datasources(),
+      retryDelayMs: 600_000,
+    });
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.get('f')).toMatchObject({ status: 'cancelled', attempts: 1, error: 'the run was cancelled' });
+  });
+
   it('a file replace cancelled mid-way leaves the old target file intact', async () => {
     const target = join(dir, 'cancelled-replace.ndjson');
     writeFileSync(target, '{"before":true}\n');
