@@ -82,12 +82,13 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
         emit({ type: 'step', step: id, status: 'completed', attempt: state.attempts, rows: outcome.rows, result: outcome.result });
       })
       .catch((error: unknown) => {
-        const status = options.signal.aborted || codeOf(error) === 'SLUICE_CANCELLED' ? 'cancelled' : codeOf(error) === 'SLUICE_STEP_TIMEOUT' ? 'timed_out' : 'failed';
+        const status = options.signal.aborted ? 'cancelled' : endStatus(error);
         state.status = status;
         state.error = errorMessage(error);
         if (status !== 'cancelled' && failure === undefined) {
-          failure = { status, message: `step '${id}' ${status === 'timed_out' ? 'timed out' : 'failed'}: ${state.error}` };
-          stopAll.abort(new SluiceError('SLUICE_CANCELLED', `stopped: step '${id}' ${status === 'timed_out' ? 'timed out' : 'failed'}`));
+          const ended = status === 'timed_out' ? 'timed out' : 'failed';
+          failure = { status, message: `step '${id}' ${ended}: ${state.error}` };
+          stopAll.abort(new SluiceError('SLUICE_CANCELLED', `stopped: step '${id}' ${ended}`));
         }
         emit({ type: 'step', step: id, status: state.status, attempt: state.attempts, error: state.error });
       })
@@ -197,6 +198,12 @@ async function runStep(
     void attempts.finally(() => stop.removeEventListener('abort', onStop)).catch(() => undefined);
   });
   return Promise.race([attempts, stoppedInBackoff]);
+}
+
+/** How a step that threw ended: stopped by the run, out of time, or failed. */
+function endStatus(error: unknown): 'cancelled' | 'timed_out' | 'failed' {
+  const code = codeOf(error);
+  return code === 'SLUICE_CANCELLED' ? 'cancelled' : code === 'SLUICE_STEP_TIMEOUT' ? 'timed_out' : 'failed';
 }
 
 function codeOf(error: unknown): ErrorCode | undefined {
