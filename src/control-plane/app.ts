@@ -69,7 +69,14 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   const state = await openStateStore({ databaseUrl: options.databaseUrl ?? env.SLUICE_DATABASE_URL, stateDir: options.stateDir, env, logger });
   const metrics = new ControlPlaneMetrics();
   const scheduler = new Scheduler(logger);
-  const runs = new RunManager({ state, workDir, logger, retryDelayMs: options.retryDelayMs, onFinished: (status) => metrics.runs.inc({ status }) });
+  const runs = new RunManager({
+    state,
+    workDir,
+    logger,
+    retryDelayMs: options.retryDelayMs,
+    onFinished: (status) => metrics.runs.inc({ status }),
+    onRefused: (pipeline, trigger) => metrics.refusedRuns.inc({ pipeline, trigger }),
+  });
   const cp: ControlPlane = { state, runs, scheduler, metrics, workDir, uploadLimitBytes: options.uploadLimitBytes ?? 100 * 1024 * 1024 };
 
   const app = Fastify({

@@ -25,6 +25,18 @@ export interface RunManagerOptions {
   logger: Logger;
   retryDelayMs?: number;
   onFinished?(status: RunStatus): void;
+  /** A start refused because the pipeline is at its `max_concurrent_runs`; trigger is `schedule` or `api`. */
+  onRefused?(pipelineId: string, trigger: string): void;
+}
+
+/** A start refused because the pipeline already has `max_concurrent_runs` runs in progress. */
+export class RunLimitReached extends SluiceError {
+  constructor(pipelineId: string, limit: number, active: string[]) {
+    const runs = active.length === 1 ? 'a run' : `${active.length} runs`;
+    super('SLUICE_CONFLICT', `pipeline '${pipelineId}' already has ${runs} in progress (${active.join(', ')}); wait for it to end or cancel it`, {
+      issues: [{ path: 'params.pipeline_id', message: `max_concurrent_runs is ${limit}; ${active.length} run${active.length === 1 ? '' : 's'} active` }],
+    });
+  }
 }
 
 /**
@@ -43,13 +55,24 @@ export class RunManager {
     return this.active.size;
   }
 
-  /** Records a run of the pipeline's current version and starts it in the background. */
+  /**
+   * Records a run of the pipeline's current version and starts it in the background. Throws
+   * RunLimitReached (409) when the pipeline already has `max_concurrent_runs` runs in progress:
+   * the state database decides, so two control planes cannot both start one.
+   */
   async start(pipelineId: string, trigger: string): Promise<RunRecord> {
     const { state, logger } = this.options;
     const pipeline = await state.pipelines.require(pipelineId);
     const plan = planPipeline(pipeline.document);
     const runId = randomUUID();
-    await state.runs.create({ run_id: runId, pipeline_id: pipelineId, version: pipeline.version, trigger }, plan.order);
+    const limit = plan.settings.max_concurrent_runs;
+    const recorded = await state.runs.createWithinLimit({ run_id: runId, pipeline_id: pipelineId, version: pipeline.version, trigger }, plan.order, limit);
+    if (!recorded.created) {
+      const kind = trigger.split(':')[0];
+      logger.warn({ pipeline: pipelineId, trigger, active: recorded.active, limit }, kind === 'schedule' ? 'scheduled run skipped: the pipeline is at its run limit' : 'run refused: the pipeline is at its run limit');
+      this.options.onRefused?.(pipelineId, kind);
+      throw new RunLimitReached(pipelineId, limit, recorded.active);
+    }
     const controller = new AbortController();
     const events = new EventEmitter();
     events.setMaxListeners(0);
@@ -102,7 +125,14 @@ export class RunManager {
     return (await state.runs.get(runId))!;
   }
 
-  /** Cancels a run in progress; a finished run cannot be cancelled. */
+  /** A cron tick: a pipeline at its run limit skips the tick (logged and counted by start). */
+  async startScheduled(pipelineId: string): Promise<void> {
+    await this.start(pipelineId, 'schedule').catch((error: unknown) => {
+      if (!(error instanceof RunLimitReached)) throw error;
+    });
+  }
+
+  /** Cancels a run in progress, waiting at most its `abort_grace_ms`; a finished run cannot be cancelled. */
   async cancel(runId: string): Promise<void> {
     const run = this.active.get(runId);
     if (run) {

@@ -12,8 +12,9 @@ export function checkCron(expression: string, path: string): void {
 }
 
 /**
- * Cron schedules (croner) keyed by name, e.g. `pipeline:<id>`. Setting a key replaces its
- * job; a job never overlaps itself.
+ * Cron schedules (croner) keyed by name, e.g. `pipeline:<id>`. Setting a key replaces its job.
+ * A task only starts a run in the background; whether a tick may start one while an earlier
+ * run goes on is the run manager's decision (`max_concurrent_runs`).
  */
 export class Scheduler {
   private readonly jobs = new Map<string, Cron>();

@@ -1,11 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExponentialBackoff, TimeoutStrategy, handleWhen, retry, timeout, wrap } from 'cockatiel';
-import { SluiceError, errorMessage, isSluiceError } from '../core/errors.js';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { SluiceError, errorMessage, isSluiceError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import './step-output.js';
 import type { StepType } from './pipeline-schema.js';
 import type { PipelinePlan, PlannedStep } from './plan.js';
+import { settleWithinGrace } from './settle-within-grace.js';
 import { runCustom } from './steps/custom.js';
 import { runExtract } from './steps/extract.js';
 import { runLoad } from './steps/load.js';
@@ -23,7 +24,7 @@ const RUNNERS: Record<StepType, StepRunner> = {
   custom: runCustom,
 };
 
-export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled';
+export type StepState = 'pending' | 'running' | 'completed' | 'failed' | 'timed_out' | 'skipped' | 'cancelled';
 
 export type PipelineEvent =
   | { type: 'step'; step: string; status: StepState; attempt?: number; rows?: number; result?: unknown; error?: string }
@@ -45,7 +46,7 @@ export interface ExecuteOptions {
 }
 
 export interface PipelineResult {
-  status: 'completed' | 'failed' | 'cancelled';
+  status: 'completed' | 'failed' | 'timed_out' | 'cancelled';
   error?: string;
   steps: Map<string, { status: StepState; attempts: number; outcome?: StepOutcome; error?: string }>;
 }
@@ -53,18 +54,20 @@ export interface PipelineResult {
 /**
  * Runs a pipeline plan: each step once its dependencies completed, up to `max_parallel` at once.
  * A step attempt that fails with a retriable error is retried with exponential backoff, each
- * attempt under the step's timeout. When a step fails for good, running steps are stopped and
- * the rest are skipped; loads are atomic, so a failed run leaves targets as they were.
+ * attempt under the step's timeout. When a step fails (or times out) for good, running steps are
+ * stopped and the rest are skipped; loads are atomic, so a failed run leaves targets as they were.
+ * A stopped step gets `abort_grace_ms` to wind down, then it is abandoned (see runStep).
  */
 export async function executePipeline(plan: PipelinePlan, options: ExecuteOptions): Promise<PipelineResult> {
   const emit = (event: PipelineEvent) => options.onEvent?.(event);
   const steps: PipelineResult['steps'] = new Map(plan.order.map((id) => [id, { status: 'pending' as StepState, attempts: 0 }]));
   const outputs = new Map<string, string>();
   const stopAll = new AbortController();
-  const onCancel = () => stopAll.abort();
-  options.signal.addEventListener('abort', onCancel, { once: true });
+  const onCancel = () => stopAll.abort(new SluiceError('SLUICE_CANCELLED', 'the run was cancelled'));
+  if (options.signal.aborted) onCancel();
+  else options.signal.addEventListener('abort', onCancel, { once: true });
   const running = new Map<string, Promise<void>>();
-  let failure: string | undefined;
+  let failure: { status: 'failed' | 'timed_out'; message: string } | undefined;
   await mkdir(options.runDir, { recursive: true });
 
   const start = (id: string) => {
@@ -79,12 +82,13 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
         emit({ type: 'step', step: id, status: 'completed', attempt: state.attempts, rows: outcome.rows, result: outcome.result });
       })
       .catch((error: unknown) => {
-        const cancelled = options.signal.aborted || (isSluiceError(error) && error.code === 'SLUICE_CANCELLED');
-        state.status = cancelled ? 'cancelled' : 'failed';
+        const status = options.signal.aborted ? 'cancelled' : endStatus(error);
+        state.status = status;
         state.error = errorMessage(error);
-        if (!cancelled && failure === undefined) {
-          failure = `step '${id}' failed: ${state.error}`;
-          stopAll.abort();
+        if (status !== 'cancelled' && failure === undefined) {
+          const ended = status === 'timed_out' ? 'timed out' : 'failed';
+          failure = { status, message: `step '${id}' ${ended}: ${state.error}` };
+          stopAll.abort(new SluiceError('SLUICE_CANCELLED', `stopped: step '${id}' ${ended}`));
         }
         emit({ type: 'step', step: id, status: state.status, attempt: state.attempts, error: state.error });
       })
@@ -108,17 +112,22 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
     options.signal.removeEventListener('abort', onCancel);
   }
 
-  const status: PipelineResult['status'] = failure !== undefined ? 'failed' : options.signal.aborted ? 'cancelled' : 'completed';
+  const status: PipelineResult['status'] = failure?.status ?? (options.signal.aborted ? 'cancelled' : 'completed');
   for (const [id, state] of steps) {
     if (state.status !== 'pending') continue;
     state.status = status === 'cancelled' ? 'cancelled' : 'skipped';
     emit({ type: 'step', step: id, status: state.status });
   }
   if (!options.keepRunDir) await rm(options.runDir, { recursive: true, force: true });
-  return { status, ...(failure !== undefined ? { error: failure } : status === 'cancelled' ? { error: 'the run was cancelled' } : {}), steps };
+  return { status, ...(failure !== undefined ? { error: failure.message } : status === 'cancelled' ? { error: 'the run was cancelled' } : {}), steps };
 }
 
-/** One step under its retry and timeout policy. */
+/**
+ * One step under its retry policy, each attempt under its time limit. An attempt's signal aborts
+ * at the limit (SLUICE_STEP_TIMEOUT, retried) or when the run stops (its reason); the attempt then
+ * has `abort_grace_ms` to end. One that ignores its signal is abandoned and not retried: it may
+ * still hold a connection or a staged write, which the runtime never publishes for a stopped run.
+ */
 async function runStep(
   plan: PipelinePlan,
   step: PlannedStep,
@@ -130,36 +139,73 @@ async function runStep(
 ): Promise<StepOutcome> {
   const id = step.spec.id;
   const retries = step.spec.retries ?? plan.settings.retries;
+  const timeoutMs = step.spec.timeout_ms ?? plan.settings.timeout_ms;
+  const graceMs = plan.settings.abort_grace_ms;
   const retryPolicy = retry(
     handleWhen((error) => !stop.aborted && (!isSluiceError(error) || error.retriable)),
     { maxAttempts: retries, backoff: new ExponentialBackoff({ initialDelay: options.retryDelayMs ?? 500, maxDelay: 30_000 }) },
   );
-  const policy = wrap(retryPolicy, timeout(step.spec.timeout_ms ?? plan.settings.timeout_ms, TimeoutStrategy.Cooperative));
   const logger = options.logger.child({ run: options.runId, step: id });
   let attempt = 0;
+  let inBackoff = false;
   retryPolicy.onRetry((reason) => {
+    inBackoff = true;
     const error = 'error' in reason ? errorMessage(reason.error) : 'unexpected result';
     logger.warn({ attempt, error }, 'step attempt failed; retrying');
     emit({ type: 'retry', step: id, attempt, error });
   });
-  return policy.execute(async ({ signal }) => {
+  const abandoned = (reason: unknown) => {
+    logger.warn({ graceMs, reason: errorMessage(reason) }, 'step attempt did not stop within the grace period; abandoned');
+    return new SluiceError(codeOf(reason) ?? 'SLUICE_CANCELLED', `${errorMessage(reason)}; it did not stop within ${graceMs} ms and was abandoned`, { retriable: false });
+  };
+
+  const attempts = retryPolicy.execute(async () => {
+    inBackoff = false;
+    stop.throwIfAborted();
     onAttempt(++attempt);
-    return RUNNERS[step.spec.type]({
-      runId: options.runId,
-      step,
-      settings: plan.settings,
-      signal,
-      runSignal: options.signal,
-      logger,
-      runDir: options.runDir,
-      outputDir: join(options.runDir, id),
-      outputOf: (other) => {
-        const dir = outputs.get(other);
-        if (!dir) throw new SluiceError('SLUICE_STEP_FAILED', `step '${other}' produced no output for '${id}' to read`, { retriable: false });
-        return dir;
-      },
-      resolveDatasource: options.resolveDatasource,
-      progress: (rows) => emit({ type: 'progress', step: id, rows }),
-    });
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(new SluiceError('SLUICE_STEP_TIMEOUT', `step '${id}' attempt ${attempt} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const attemptSignal = AbortSignal.any([stop, limit.signal]);
+    try {
+      const work = RUNNERS[step.spec.type]({
+        runId: options.runId,
+        step,
+        settings: plan.settings,
+        signal: attemptSignal,
+        logger,
+        runDir: options.runDir,
+        outputDir: join(options.runDir, id),
+        outputOf: (other) => {
+          const dir = outputs.get(other);
+          if (!dir) throw new SluiceError('SLUICE_STEP_FAILED', `step '${other}' produced no output for '${id}' to read`, { retriable: false });
+          return dir;
+        },
+        resolveDatasource: options.resolveDatasource,
+        progress: (rows) => emit({ type: 'progress', step: id, rows }),
+      }).catch((error: unknown) => {
+        // Whatever an attempt fails with once stopped (an aborted write, a cancelled query) is the stop.
+        throw attemptSignal.aborted ? attemptSignal.reason : error;
+      });
+      return await settleWithinGrace(work, attemptSignal, graceMs, abandoned);
+    } finally {
+      clearTimeout(timer);
+    }
   }, stop);
+  // The backoff between attempts does not watch the signal: a stop during it ends the step at once.
+  const stoppedInBackoff = new Promise<never>((_, reject) => {
+    const onStop = () => inBackoff && reject(stop.reason);
+    stop.addEventListener('abort', onStop, { once: true });
+    void attempts.finally(() => stop.removeEventListener('abort', onStop)).catch(() => undefined);
+  });
+  return Promise.race([attempts, stoppedInBackoff]);
+}
+
+/** How a step that threw ended: stopped by the run, out of time, or failed. */
+function endStatus(error: unknown): 'cancelled' | 'timed_out' | 'failed' {
+  const code = codeOf(error);
+  return code === 'SLUICE_CANCELLED' ? 'cancelled' : code === 'SLUICE_STEP_TIMEOUT' ? 'timed_out' : 'failed';
+}
+
+function codeOf(error: unknown): ErrorCode | undefined {
+  return isSluiceError(error) ? error.code : undefined;
 }

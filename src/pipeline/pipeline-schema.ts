@@ -26,6 +26,18 @@ export const PipelineSettingsSchema = Type.Object(
     retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Retries of a failed step attempt, with exponential backoff.' }),
     timeout_ms: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 3_600_000, description: 'Time limit of one step attempt.' }),
     batch_size: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000, description: 'Rows per batch between steps.' }),
+    max_concurrent_runs: Type.Integer({
+      minimum: 1,
+      maximum: 64,
+      default: 1,
+      description: 'Runs of the pipeline active at once; a manual run beyond it is refused (409), a scheduled one skipped.',
+    }),
+    abort_grace_ms: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      default: 5_000,
+      description: 'How long a step stopped by cancel, timeout or shutdown may take to wind down before it is abandoned (what it staged is not published).',
+    }),
   },
   { additionalProperties: false },
 );

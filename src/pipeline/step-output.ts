@@ -39,10 +39,10 @@ class StepOutputSink implements Sink {
     await mkdir(this.temp, { recursive: true });
   }
 
-  async write(batch: Batch): Promise<void> {
+  async write(batch: Batch, signal?: AbortSignal): Promise<void> {
     if (batch.data.numRows === 0) return;
     const name = `part-${String(this.parts++).padStart(6, '0')}.arrow`;
-    await writeFile(join(this.temp, name), tableToIPC(new Table([batch.data]), 'file'));
+    await writeFile(join(this.temp, name), tableToIPC(new Table([batch.data]), 'file'), { signal });
   }
 
   async finish(): Promise<void> {

@@ -9,7 +9,8 @@ export type SinkDeadLetterHook = (batch: Batch, letters: DeadLetter[]) => Promis
 
 /**
  * Wraps a sink shared by several partitions: writes go one at a time in arrival order, and a
- * retriable failure is retried with exponential backoff before it fails the run.
+ * retriable failure is retried with exponential backoff before it fails the run. Once
+ * `writeSignal` aborts, the write in progress gets it and no further write or retry starts.
  */
 export class ReliableSink {
   private queue: Promise<unknown> = Promise.resolve();
@@ -21,6 +22,7 @@ export class ReliableSink {
     readonly node: string,
     private readonly sink: Sink,
     retries: number,
+    private readonly writeSignal?: AbortSignal,
   ) {
     this.policy = retriablePolicy(retries);
   }
@@ -41,10 +43,11 @@ export class ReliableSink {
     const result = this.queue.then(() =>
       this.policy
         .execute(async () => {
+          this.writeSignal?.throwIfAborted();
           this.deadInWrite = 0;
-          await this.sink.write(batch);
+          await this.sink.write(batch, this.writeSignal);
           return this.deadInWrite;
-        })
+        }, this.writeSignal)
         .catch((error: unknown) => {
           throw error instanceof SluiceError ? error : new SluiceError('SLUICE_SINK_FAILED', `sink '${this.node}': ${(error as Error).message}`, { cause: error, retriable: false });
         }),

@@ -15,6 +15,8 @@ import { RunMetrics, type RunSummary } from './run-metrics.js';
 export interface RunOptions {
   /** Abort to stop gracefully: sources stop reading, in-flight batches drain, positions are stored. */
   signal?: AbortSignal;
+  /** Abort to stop now: given to every sink write, it aborts writes in progress and refuses new ones. */
+  writeSignal?: AbortSignal;
   logger?: Logger;
   /** Overrides the store named by the topology (tests, embedding). */
   checkpoints?: CheckpointStore;
@@ -46,7 +48,7 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
     }
     for (const node of [...topology.nodes.values(), topology.deadLetter]) {
       if (node.kind !== 'sink') continue;
-      const sink = new ReliableSink(node.name, node.connector.createSink!(node.config, { node: node.name, logger: logger.child({ node: node.name }) }), topology.settings.sink_retries);
+      const sink = new ReliableSink(node.name, node.connector.createSink!(node.config, { node: node.name, logger: logger.child({ node: node.name }) }), topology.settings.sink_retries, options.writeSignal);
       const name = node.name;
       const deadLetter = async (batch: Batch, letters: DeadLetter[]): Promise<void> => {
         await deadLetters!.write(batch, letters);

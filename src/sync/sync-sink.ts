@@ -48,7 +48,7 @@ export class SyncSink implements Sink {
     await this.target.open?.(ctx);
   }
 
-  async write(batch: Batch): Promise<void> {
+  async write(batch: Batch, signal?: AbortSignal): Promise<void> {
     const data = batch.data;
     if (data.numRows === 0) return;
     const key = this.keyOf(data);
@@ -98,7 +98,7 @@ export class SyncSink implements Sink {
     if (rows.length > 0) {
       const picked = takeRows(given ? withoutColumn(data, HASH_COLUMN) : data, Int32Array.from(rows));
       const changelog = withColumns(withKey(picked, key), [{ name: OP_COLUMN, vector: vectorFromArray(opsOut, new Utf8()) }]);
-      await this.target.write({ data: changelog, meta: { ...batch.meta, kind: 'changelog' } });
+      await this.target.write({ data: changelog, meta: { ...batch.meta, kind: 'changelog' } }, signal);
     }
     await this.options.state.apply(sets, deletes, { key: this.options.countersKey, values: counts });
   }

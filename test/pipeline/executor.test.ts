@@ -10,6 +10,7 @@ import { planPipeline } from '../../src/pipeline/plan.js';
 import { registerCustomStep } from '../../src/pipeline/steps/custom.js';
 import type { ResolvedDatasource } from '../../src/pipeline/steps/step-context.js';
 import { SluiceError } from '../../src/core/errors.js';
+import { gate, memorySink } from '../support/memory-connector.js';
 
 const logger = pino({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'sluice-executor-'));
@@ -50,6 +51,10 @@ function run(document: unknown, options: { signal?: AbortSignal; events?: Pipeli
     retryDelayMs: 10,
   });
 }
+
+registerCustomStep('one-batch', async function* () {
+  yield recordBatchFromRows([{ id: 1 }]);
+});
 
 const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 
@@ -195,7 +200,7 @@ describe('pipeline executor', () => {
   it('times out an attempt and fails the step after its retries', async () => {
     registerCustomStep('slow', ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve('late'))));
     const result = await run({ pipeline_id: 'slow', steps: [{ id: 's', type: 'custom', retries: 1, timeout_ms: 100, config: { function: 'slow' } }] });
-    expect(result.status).toBe('failed');
+    expect(result.status).toBe('timed_out');
     expect(result.steps.get('s')!.attempts).toBe(2);
     expect(result.error).toContain('timed out');
   });
@@ -213,6 +218,111 @@ describe('pipeline executor', () => {
     expect(result.status).toBe('cancelled');
     expect(result.steps.get('w')!.status).toBe('cancelled');
     expect(result.steps.get('after')!.status).toBe('cancelled');
+  });
+
+  it('a step timeout stops a load whose sink ignores its signal: the run ends timed_out, the attempt is abandoned, not retried', async () => {
+    const stuck = memorySink('stuck-on-timeout');
+    stuck.gate = gate().promise; // never opens, and the sink ignores its signal
+    const result = await run(
+      {
+        pipeline_id: 'stuck',
+        settings: { retries: 2, abort_grace_ms: 100 },
+        steps: [
+          { id: 'gen', type: 'custom', config: { function: 'one-batch' } },
+          { id: 'load', type: 'load', depends_on: ['gen'], timeout_ms: 200, config: { input_step: 'gen', target: 'stuck', mode: 'replace' } },
+        ],
+      },
+      { resolve: datasources({ stuck: { type: 'memory', config: { id: 'stuck-on-timeout' } } }) },
+    );
+    expect(result.status).toBe('timed_out');
+    expect(result.steps.get('load')!.status).toBe('timed_out');
+    expect(result.steps.get('load')!.attempts).toBe(1);
+    expect(result.error).toMatch(/timed out after 200 ms.*did not stop within 100 ms/);
+    // The write was given the step's signal, and it was aborted; nothing was published.
+    expect(stuck.signals).toHaveLength(1);
+    expect(stuck.signals[0]?.aborted).toBe(true);
+    expect(stuck.finished).toBeUndefined();
+  });
+
+  it('cancel aborts a sink write in progress: a sink honouring its signal ends the run cancelled without the grace', async () => {
+    const held = memorySink('held-on-cancel');
+    held.gate = gate().promise;
+    held.honourSignal = true;
+    const controller = new AbortController();
+    registerCustomStep('cancel-when-writing', async () => {
+      while (held.signals.length === 0) await new Promise((r) => setImmediate(r));
+      controller.abort();
+    });
+    const result = await run(
+      {
+        pipeline_id: 'held',
+        // A grace longer than the test timeout: only a sink that stops on its signal lets this end.
+        settings: { abort_grace_ms: 600_000 },
+        steps: [
+          { id: 'gen', type: 'custom', config: { function: 'one-batch' } },
+          { id: 'load', type: 'load', depends_on: ['gen'], config: { input_step: 'gen', target: 'held', mode: 'append' } },
+          { id: 'watch', type: 'custom', config: { function: 'cancel-when-writing' } },
+        ],
+      },
+      { signal: controller.signal, resolve: datasources({ held: { type: 'memory', config: { id: 'held-on-cancel' } } }) },
+    );
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.get('load')!.status).toBe('cancelled');
+    expect(result.steps.get('load')!.error).toBe('the run was cancelled');
+    expect(held.signals[0]?.aborted).toBe(true);
+    expect(held.rows).toEqual([]);
+  });
+
+  it('cancel during the backoff before a retry ends the step at once', async () => {
+    const controller = new AbortController();
+    registerCustomStep('fails-then-cancels', async () => {
+      setImmediate(() => controller.abort());
+      throw new SluiceError('SLUICE_CONNECTION_FAILED', 'transient');
+    });
+    const runId = 'run-backoff';
+    // A ten-minute backoff: only a cancel that does not wait for it lets this end.
+    const result = await executePipeline(planPipeline({ pipeline_id: 'backoff', settings: { retries: 3 }, steps: [{ id: 'f', type: 'custom', config: { function: 'fails-then-cancels' } }] }), {
+      runId,
+      runDir: join(dir, 'runs', runId),
+      signal: controller.signal,
+      logger,
+      resolveDatasource: datasources(),
+      retryDelayMs: 600_000,
+    });
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.get('f')).toMatchObject({ status: 'cancelled', attempts: 1, error: 'the run was cancelled' });
+  });
+
+  it('a file replace cancelled mid-way leaves the old target file intact', async () => {
+    const target = join(dir, 'cancelled-replace.ndjson');
+    writeFileSync(target, '{"before":true}\n');
+    const inode = statSync(target).ino;
+    registerCustomStep('many-batches', async function* () {
+      for (let b = 0; b < 300; b++) yield recordBatchFromRows(Array.from({ length: 10 }, (_, i) => ({ n: b * 10 + i })));
+    });
+    const controller = new AbortController();
+    // Cancels as soon as the load has written its first rows to the staged file.
+    registerCustomStep('cancel-when-staged', async ({ runId }) => {
+      const staged = `${target}.${runId}.tmp`;
+      while (!(existsSync(staged) && statSync(staged).size > 0)) await new Promise((r) => setImmediate(r));
+      controller.abort();
+    });
+    const result = await run(
+      {
+        pipeline_id: 'cancel-replace',
+        steps: [
+          { id: 'gen', type: 'custom', config: { function: 'many-batches' } },
+          { id: 'load', type: 'load', depends_on: ['gen'], config: { input_step: 'gen', target: 'cancelled', mode: 'replace' } },
+          { id: 'watch', type: 'custom', config: { function: 'cancel-when-staged' } },
+        ],
+      },
+      { signal: controller.signal, resolve: datasources({ cancelled: { type: 'file', config: { path: target } } }) },
+    );
+    expect(result.status).toBe('cancelled');
+    expect(result.steps.get('load')!.status).toBe('cancelled');
+    expect(readFileSync(target, 'utf8')).toBe('{"before":true}\n');
+    expect(statSync(target).ino).toBe(inode);
+    expect(readdirSync(dir).filter((f) => f.startsWith('cancelled-replace') && f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('custom steps stream batches to dependents; sync steps fail clearly; the run directory is removed', async () => {

@@ -111,6 +111,32 @@ describe('runTopology', () => {
     expect(out.opened?.resuming).toBe(true);
   });
 
+  it('a hard stop aborts the sink write in progress through its signal and starts no other write', async () => {
+    memorySource('hard', { batches: 50, rowsPerBatch: 2 });
+    const out = memorySink('hard-out');
+    out.gate = gate().promise;
+    out.honourSignal = true;
+    const { topology, store, name } = await setup(
+      {
+        in: { type: 'memory', config: { id: 'hard' } },
+        out: { type: 'memory', inputs: ['in'], config: { id: 'hard-out' } },
+      },
+      { max_in_flight: 4, sink_retries: 3 },
+    );
+    const stop = new AbortController();
+    const running = runTopology(topology, { checkpoints: store, signal: stop.signal, writeSignal: stop.signal });
+    await until(() => out.signals.length === 1);
+    stop.abort();
+    const summary = await running;
+    expect(summary.status).not.toBe('completed');
+    // One write started, got the signal, and was aborted; the queued batches were never written, nor retried.
+    expect(out.signals).toHaveLength(1);
+    expect(out.signals[0]).toBe(stop.signal);
+    expect(out.rows).toEqual([]);
+    expect(out.finished).toBeUndefined();
+    expect(await store.list(name)).toEqual({});
+  });
+
   it('dead-letters bad records before checkpointing and the counts reconcile', async () => {
     memorySource('dead', { batches: 4, rowsPerBatch: 10, deadEvery: 7 });
     const out = memorySink('dead-out');

@@ -36,8 +36,12 @@ export interface MemorySinkFixture {
   /** Every row written, as objects. */
   records: Record<string, unknown>[];
   writes: number;
-  /** While set, writes wait on it. */
+  /** While set, writes wait on it (ignoring their abort signal unless `honourSignal`). */
   gate?: Promise<void>;
+  /** A write waiting on the gate rejects when its signal aborts. */
+  honourSignal?: boolean;
+  /** The abort signal each write was given, in call order (also for writes still waiting). */
+  signals: Array<AbortSignal | undefined>;
   failWith?: Error;
   opened?: { resuming: boolean };
   /** Rows with an odd id are refused through the runtime's dead-letter hook. */
@@ -56,7 +60,7 @@ export function memorySource(id: string, fixture: Partial<MemorySourceFixture> &
 }
 
 export function memorySink(id: string): MemorySinkFixture {
-  const fixture: MemorySinkFixture = { rows: [], records: [], writes: 0 };
+  const fixture: MemorySinkFixture = { rows: [], records: [], writes: 0, signals: [] };
   sinks.set(id, fixture);
   return fixture;
 }
@@ -111,8 +115,9 @@ function createSink(id: string, node: string): Sink {
       fixture.opened = { resuming: ctx.resuming };
       deadLetter = ctx.deadLetter;
     },
-    write: async (batch) => {
-      if (fixture.gate) await fixture.gate;
+    write: async (batch, signal) => {
+      fixture.signals.push(signal);
+      if (fixture.gate) await (fixture.honourSignal && signal ? untilAborted(fixture.gate, signal) : fixture.gate);
       if (fixture.failWith) throw fixture.failWith;
       fixture.writes++;
       const column = batch.data.getChild('id');
@@ -142,6 +147,14 @@ registry.connector({
   createSink: (config, ctx) => createSink(config.id, ctx.node),
   unbounded: (config) => sources.get(config.id)?.endless ?? false,
 });
+
+function untilAborted(gate: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+    gate.then(resolve, reject);
+  });
+}
 
 /** A gate a test opens by hand. */
 export function gate(): { promise: Promise<void>; open: () => void } {

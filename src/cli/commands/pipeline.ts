@@ -19,7 +19,7 @@ interface Run {
   steps: Step[];
 }
 
-const DONE = new Set(['completed', 'failed', 'skipped', 'cancelled', 'interrupted']);
+const DONE = new Set(['completed', 'failed', 'timed_out', 'skipped', 'cancelled', 'interrupted']);
 
 /** Starts a run and follows its events with a bar of steps done; returns the final run. */
 async function runAndFollow(client: ClientOptions, pipelineId: string, showBar: boolean): Promise<Run> {

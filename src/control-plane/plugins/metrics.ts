@@ -12,6 +12,12 @@ export class ControlPlaneMetrics {
     registers: [this.registry],
   });
   readonly runs = new Counter({ name: 'sluice_pipeline_runs_total', help: 'Pipeline runs finished, by status', labelNames: ['status'], registers: [this.registry] });
+  readonly refusedRuns = new Counter({
+    name: 'sluice_pipeline_runs_refused_total',
+    help: 'Pipeline runs not started because the pipeline was at its max_concurrent_runs, by trigger (schedule: a skipped tick; api: a 409)',
+    labelNames: ['pipeline', 'trigger'],
+    registers: [this.registry],
+  });
   readonly activeRuns = new Gauge({ name: 'sluice_pipeline_runs_active', help: 'Pipeline runs in progress', registers: [this.registry] });
 
   constructor() {

@@ -3,12 +3,17 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { SluiceError } from '../../core/errors.js';
 
-/** The few operations the state repositories need; PGlite and PostgreSQL both provide them. */
-export interface Database {
-  readonly kind: 'pglite' | 'postgresql';
+export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+/** The few operations the state repositories need; PGlite and PostgreSQL both provide them. */
+export interface Database extends Queryable {
+  readonly kind: 'pglite' | 'postgresql';
   /** Runs several statements (migrations) in one transaction. */
   transaction(statements: string[]): Promise<void>;
+  /** Runs `work` in one transaction, committed when it resolves and rolled back when it throws. */
+  withTransaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -37,6 +42,7 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
         for (const statement of statements) await tx.exec(statement);
       });
     },
+    withTransaction: (work) => db.transaction(async (tx) => work({ query: async <T>(sql: string, params: unknown[] = []) => (await tx.query<T>(sql, params)).rows })),
     ping: async () => void (await db.query('select 1')),
     close: () => db.close(),
   };
@@ -54,20 +60,27 @@ async function openPostgres(url: string): Promise<Database> {
   return {
     kind: 'postgresql',
     query: async <T>(sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows as T[],
-    transaction: async (statements) => {
-      const client = await pool.connect();
-      try {
-        await client.query('begin');
+    transaction: (statements) =>
+      withClientTransaction(pool, async (client) => {
         for (const statement of statements) await client.query(statement);
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+      }),
+    withTransaction: (work) => withClientTransaction(pool, (client) => work({ query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[] })),
     ping: async () => void (await pool.query('select 1')),
     close: () => pool.end(),
   };
+}
+
+async function withClientTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

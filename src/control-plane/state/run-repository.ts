@@ -1,8 +1,8 @@
 import type { Database } from './database.js';
 import { iso } from './datasource-repository.js';
 
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped' | 'cancelled' | 'interrupted';
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'interrupted';
+export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'timed_out' | 'skipped' | 'cancelled' | 'interrupted';
 
 export interface StepResult {
   step_id: string;
@@ -34,9 +34,25 @@ const ACTIVE = `('queued', 'running')`;
 export class RunRepository {
   constructor(private readonly db: Database) {}
 
-  async create(run: { run_id: string; pipeline_id: string; version: number; trigger: string }, steps: string[]): Promise<void> {
-    await this.db.query('insert into runs (run_id, pipeline_id, version, status, trigger) values ($1, $2, $3, $4, $5)', [run.run_id, run.pipeline_id, run.version, 'queued', run.trigger]);
-    for (const step of steps) await this.db.query(`insert into step_results (run_id, step_id, status) values ($1, $2, 'pending')`, [run.run_id, step]);
+  /**
+   * Records a queued run unless its pipeline already has `limit` runs queued or running; then
+   * returns those instead. The pipeline's row stays locked from the count to the insert, so
+   * simultaneous starts, from any number of control planes over one database, are decided one
+   * at a time.
+   */
+  async createWithinLimit(
+    run: { run_id: string; pipeline_id: string; version: number; trigger: string },
+    steps: string[],
+    limit: number,
+  ): Promise<{ created: true } | { created: false; active: string[] }> {
+    return this.db.withTransaction(async (tx) => {
+      await tx.query('select 1 from pipelines where pipeline_id = $1 for update', [run.pipeline_id]);
+      const active = await tx.query<{ run_id: string }>(`select run_id from runs where pipeline_id = $1 and status in ${ACTIVE} order by created_at`, [run.pipeline_id]);
+      if (active.length >= limit) return { created: false, active: active.map((r) => r.run_id) };
+      await tx.query('insert into runs (run_id, pipeline_id, version, status, trigger) values ($1, $2, $3, $4, $5)', [run.run_id, run.pipeline_id, run.version, 'queued', run.trigger]);
+      for (const step of steps) await tx.query(`insert into step_results (run_id, step_id, status) values ($1, $2, 'pending')`, [run.run_id, step]);
+      return { created: true };
+    });
   }
 
   async setStatus(runId: string, status: RunStatus, error?: string): Promise<void> {

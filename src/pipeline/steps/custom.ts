@@ -62,7 +62,7 @@ export const runCustom: StepRunner = async (ctx) => {
     await sink.open?.({ resuming: false, logger: ctx.logger });
     for await (const data of produced) {
       if (ctx.signal.aborted) throw stopReason(ctx);
-      await sink.write({ data, meta: { stream: ctx.step.spec.id, partition: 'output', position: rows, kind: 'records' } });
+      await sink.write({ data, meta: { stream: ctx.step.spec.id, partition: 'output', position: rows, kind: 'records' } }, ctx.signal);
       rows += data.numRows;
       ctx.progress(rows);
     }

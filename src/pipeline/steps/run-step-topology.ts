@@ -8,8 +8,8 @@ import type { StepContext } from './step-context.js';
 
 /**
  * Runs a step as a bounded topology on the streaming runtime and returns the rows that reached
- * `sinkNode`. A failed run throws a retriable error; a run stopped by the step's signal throws
- * the reason (cancel or timeout).
+ * `sinkNode`. The step's signal stops reading and aborts sink writes in progress. A failed run
+ * throws a retriable error; a run stopped by the step's signal throws the reason (cancel or timeout).
  */
 export async function runStepTopology(ctx: StepContext, nodes: Record<string, NodeSpec>, sinkNode: string): Promise<number> {
   let topology;
@@ -29,23 +29,25 @@ export async function runStepTopology(ctx: StepContext, nodes: Record<string, No
   let timer: NodeJS.Timeout | undefined;
   const summary = await runTopology(topology, {
     signal: ctx.signal,
+    writeSignal: ctx.signal,
     logger: ctx.logger,
     checkpoints: new MemoryCheckpointStore(),
     onStart: (metrics) => {
       timer = setInterval(() => ctx.progress(metrics.of(sinkNode).rowsIn), 250);
     },
   }).finally(() => clearInterval(timer));
+  // Once stopped, a failure (an aborted write) is the stop's consequence, not the step's error.
+  if (summary.status === 'stopped' || (summary.status === 'failed' && ctx.signal.aborted)) throw stopReason(ctx);
   if (summary.status === 'failed') {
     throw new SluiceError('SLUICE_STEP_FAILED', `step '${ctx.step.spec.id}' failed: ${summary.error ?? 'unknown error'}`);
   }
-  if (summary.status === 'stopped') throw stopReason(ctx);
   const rows = summary.nodes.find((n) => n.node === sinkNode)?.rowsIn ?? 0;
   ctx.progress(rows);
   return rows;
 }
 
-/** The error a step stopped by its signal ends with. */
+/** The error a step stopped by its signal ends with: the reason the executor aborted it with. */
 export function stopReason(ctx: StepContext): SluiceError {
-  if (ctx.runSignal.aborted) return new SluiceError('SLUICE_CANCELLED', 'the run was cancelled');
-  return new SluiceError('SLUICE_STEP_TIMEOUT', `step '${ctx.step.spec.id}' attempt timed out`);
+  const reason: unknown = ctx.signal.reason;
+  return reason instanceof SluiceError ? reason : new SluiceError('SLUICE_CANCELLED', `step '${ctx.step.spec.id}' was stopped`, { cause: reason });
 }

@@ -12,10 +12,12 @@ export interface StepContext {
   runId: string;
   step: PlannedStep;
   settings: PipelineSettings;
-  /** Aborted on cancel and on the attempt's timeout. */
+  /**
+   * Aborted when the attempt must stop: its reason is the SluiceError it ends with (cancelled, or
+   * the attempt's timeout). Passed to every sink write; after the run's `abort_grace_ms` an attempt
+   * still running is abandoned.
+   */
   signal: AbortSignal;
-  /** Aborted only when the run is cancelled: tells a cancel from a timeout. */
-  runSignal: AbortSignal;
   logger: Logger;
   /** Directory where this step publishes its output (Arrow IPC parts). */
   outputDir: string;

@@ -23,7 +23,7 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
   const scheduleKey = (id: string) => `pipeline:${id}`;
   const view = (record: PipelineRecord) => ({ ...record, next_run: cp.scheduler.next(scheduleKey(record.pipeline_id)) });
   const schedule = (record: PipelineRecord) =>
-    cp.scheduler.set(scheduleKey(record.pipeline_id), record.enabled ? record.schedule : null, () => cp.runs.start(record.pipeline_id, 'schedule'));
+    cp.scheduler.set(scheduleKey(record.pipeline_id), record.enabled ? record.schedule : null, () => cp.runs.startScheduled(record.pipeline_id));
 
   for (const record of await cp.state.pipelines.list()) schedule(record);
 

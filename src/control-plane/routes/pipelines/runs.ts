@@ -5,13 +5,21 @@ import { runNotFound } from '../../run-manager.js';
 import { errors } from '../../schemas/common.js';
 import { PipelineIdParams, RunIdParams, RunView } from '../../schemas/pipeline.js';
 
-const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'interrupted']);
+const TERMINAL = new Set(['completed', 'failed', 'timed_out', 'cancelled', 'interrupted']);
 
 /** Pipeline runs: start (background), list, status, cancel, live progress over SSE. */
 export async function runRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
   app.post(
     '/pipelines/:pipeline_id/run',
-    { config: { access: 'operator' }, schema: { tags: ['runs'], summary: 'Start a run in the background', params: PipelineIdParams, response: { 202: RunView, ...errors(404) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['runs'],
+        summary: 'Start a run in the background (409 while the pipeline has max_concurrent_runs runs in progress)',
+        params: PipelineIdParams,
+        response: { 202: RunView, ...errors(404, 409) },
+      },
+    },
     async (request, reply) => {
       const run = await cp.runs.start(request.params.pipeline_id, `api:${request.principal.actor}`);
       await request.audit('pipeline.run', `pipeline:${run.pipeline_id}`, { run_id: run.run_id, version: run.version });
