@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
+  request: true,
   description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
 });
 
@@ -15,7 +16,7 @@ const Csv = Type.Object(
         'Infer column types from a sample at the file start: integers (Float64 when all are safe integers, else Int64), floats, booleans, ISO dates/timestamps (Timestamp ms UTC). When false every column is Utf8.',
     }),
   },
-  { additionalProperties: false, description: 'CSV options.' },
+  { additionalProperties: false, request: true, description: 'CSV options.' },
 );
 
 const Xlsx = Type.Object(
@@ -27,7 +28,7 @@ const Xlsx = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8.' },
+  { additionalProperties: false, request: true, description: 'Excel (.xlsx) options. Numbers read as Float64, booleans as Bool, dates as Timestamp ms UTC, formulas as their result; a column mixing kinds is Utf8.' },
 );
 
 const Xml = Type.Object(
@@ -43,6 +44,8 @@ export const FileConfigSchema = Type.Object(
   {
     path: Type.String({
       minLength: 1,
+      request: true,
+      confined: true,
       description:
         'Source: a file, a directory (its files of the format) or a glob. Sink: the file to write (ndjson, csv) or the directory of part files (parquet).',
       examples: ['data/orders.csv', 'data/in/*.ndjson', 'out/orders/'],
@@ -51,13 +54,14 @@ export const FileConfigSchema = Type.Object(
     csv: Type.Optional(Csv),
     xlsx: Type.Optional(Xlsx),
     xml: Type.Optional(Xml),
-    batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
-    sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, request: true, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
+    sample_size: Type.Integer({ minimum: 1, default: 1000, request: true, description: 'Records at the start of a text file used to infer its schema.' }),
     mode: Type.Union([Type.Literal('overwrite'), Type.Literal('append')], {
       default: 'overwrite',
+      request: true,
       description: 'Sink: a fresh run replaces what is at `path` (overwrite) or adds to it (append). A resumed run always appends.',
     }),
-    compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', description: 'Sink: parquet compression codec.' }),
+    compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', request: true, description: 'Sink: parquet compression codec.' }),
   },
   { additionalProperties: false },
 );

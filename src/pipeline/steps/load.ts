@@ -26,7 +26,7 @@ async function stagedFile(ctx: StepContext, sink: Record<string, unknown>): Prom
 export const runLoad: StepRunner = async (ctx) => {
   const config = ctx.step.config as LoadConfig;
   const ds = await ctx.resolveDatasource(config.target);
-  let sink = loadSinkConfig(ds, config);
+  let sink = await loadSinkConfig(ds, config);
   const staged = ds.type === 'file' ? await stagedFile(ctx, sink) : undefined;
   if (staged) sink = staged.config;
   try {
