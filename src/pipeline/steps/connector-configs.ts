@@ -12,20 +12,12 @@ function selection(step: Record<string, unknown>, names: string[], at: string): 
 
 /**
  * Source config of an extract step (or of a data operation): the datasource's stored config with
- * the step's `query`, `table` or `path` (and `options`) on top, translated to the connector
- * type's field names. Only fields the connector lets a request set are accepted (see
- * overlayRequest); `at` locates the step's fields in the request.
+ * the step's `query`, `table`, `path`, `params` and `options` on top. Only fields the connector
+ * lets a request set are accepted (see overlayRequest); `at` locates the step's fields in the request.
  */
 export async function extractSourceConfig(ds: ResolvedDatasource, step: Omit<ExtractConfig, 'source'>, at = 'config'): Promise<Record<string, unknown>> {
-  const options = requestedFields(step.options, `${at}.options`);
-  switch (ds.type) {
-    case 'postgresql':
-      return { ...(await overlayRequest(ds, { ...options, ...selection(step, ['query', 'table', 'params'], at) })), mode: 'query' };
-    case 'file':
-      return overlayRequest(ds, { ...options, ...selection(step, ['path'], at) });
-    default:
-      return overlayRequest(ds, { ...options, ...selection(step, ['query', 'table', 'path', 'params'], at) });
-  }
+  const config = await overlayRequest(ds, { ...requestedFields(step.options, `${at}.options`), ...selection(step, ['query', 'table', 'path', 'params'], at) });
+  return ds.type === 'postgresql' ? { ...config, mode: 'query' } : config;
 }
 
 /** Sink config of a load step: the target datasource's config with table and mode applied. */
@@ -35,7 +27,7 @@ export async function loadSinkConfig(ds: ResolvedDatasource, step: Omit<LoadConf
   const mode = (value: unknown) => ({ value, at: `${at}.mode` });
   switch (ds.type) {
     case 'postgresql': {
-      const base = await overlayRequest(ds, { ...options, ...table, ...selection(step, ['key', 'create_table'], at), write_mode: mode(step.mode) });
+      const base = await overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key', 'create_table'], at), write_mode: mode(step.mode) });
       if (!base.table) throw missingTable(at);
       const { mode: _sourceMode, query: _query, ...connection } = base;
       return connection;
@@ -44,7 +36,7 @@ export async function loadSinkConfig(ds: ResolvedDatasource, step: Omit<LoadConf
       if (step.mode === 'upsert') {
         throw new SluiceError('SLUICE_CONFIG_INVALID', 'a file target supports mode append or replace', { issues: [{ path: `${at}.mode`, message: 'upsert needs a keyed target' }] });
       }
-      return overlayRequest(ds, { ...options, ...selection(step, ['path'], at), mode: mode(step.mode === 'append' ? 'append' : 'overwrite') });
+      return overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key'], at), mode: mode(step.mode === 'append' ? 'append' : 'overwrite') });
     default:
       return overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key'], at) });
   }
