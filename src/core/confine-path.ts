@@ -33,7 +33,7 @@ async function realTarget(path: string, hops = 0): Promise<string> {
  * (SLUICE_FORBIDDEN naming `at`). Refused: absolute paths, URLs (`file://`), `..` segments,
  * glob patterns, a root that is not a directory, and any path whose real location (symlinks
  * followed, for the target and each existing ancestor) lies outside the root's real location.
- * Returns the real path, so what is opened is what was checked.
+ * Returns the real path (with the request's trailing separator), so what is opened is what was checked.
  */
 export async function confinePath(root: string, requested: string, at: string): Promise<string> {
   if (isAbsolute(requested) || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(requested)) throw refused(at, 'must be a path relative to the datasource directory, not an absolute path or URL');
@@ -43,5 +43,6 @@ export async function confinePath(root: string, requested: string, at: string): 
   if (!realRoot || !(await stat(realRoot)).isDirectory()) throw refused(at, 'the datasource is not a directory: a request cannot choose another path in it');
   const target = await realTarget(join(realRoot, requested)).catch(() => undefined);
   if (!target || !inside(realRoot, target)) throw refused(at, 'resolves outside the datasource directory');
-  return target;
+  // A trailing separator means a directory (a parquet target): kept.
+  return /[/\\]$/.test(requested) && target !== realRoot ? `${target}${sep}` : target;
 }

@@ -38,6 +38,7 @@ describe('confinePath', () => {
     expect(await confinePath(root, 'sub/new/b.csv', 'p')).toBe(join(root, 'sub', 'new', 'b.csv'));
     expect(await confinePath(root, 'inner.csv', 'p')).toBe(join(root, 'sub', 'a.csv'));
     expect(await confinePath(`${root}/`, '.', 'p')).toBe(root);
+    expect(await confinePath(root, 'parts/', 'p')).toBe(join(root, 'parts/'));
   });
 
   it.each([
