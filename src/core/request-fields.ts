@@ -72,22 +72,20 @@ export async function overlayRequest(
 ): Promise<Record<string, unknown>> {
   const connector = registry.getConnector(datasource.type);
   if (!connector) throw new SluiceError('SLUICE_UNKNOWN_TYPE', `no connector of type '${datasource.type}'`);
-  const stored = resolveEnvRefs(datasource.config, env);
   const properties = (connector.configSchema.properties ?? {}) as Record<string, TSchema>;
-  const config = { ...stored };
   for (const [name, { value, at }] of Object.entries(fields)) {
-    const field = properties[name];
-    if (field?.request !== true) {
+    if (properties[name]?.request !== true) {
       throw forbidden(at, `a request may not set '${name}' of a ${datasource.type} datasource (it may set: ${requestFieldNames(connector.configSchema).join(', ') || 'nothing'})`);
     }
     const envAt = envRefPath(value, at);
     if (envAt) throw envRefRefused(envAt);
-    if (field.confined === true) {
-      if (typeof value !== 'string') throw new SluiceError('SLUICE_CONFIG_INVALID', `${at}: must be a string`, { issues: [{ path: at, message: 'must be a string' }] });
-      config[name] = await confinePath(String(stored[name]), value, at);
-    } else {
-      config[name] = value;
-    }
+  }
+  const stored = resolveEnvRefs(datasource.config, env);
+  const config = { ...stored };
+  for (const [name, { value, at }] of Object.entries(fields)) {
+    if (properties[name].confined !== true) config[name] = value;
+    else if (typeof value === 'string') config[name] = await confinePath(String(stored[name]), value, at);
+    else throw new SluiceError('SLUICE_CONFIG_INVALID', `${at}: must be a string`, { issues: [{ path: at, message: 'must be a string' }] });
   }
   return config;
 }
