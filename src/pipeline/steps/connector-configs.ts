@@ -36,7 +36,8 @@ export async function loadSinkConfig(ds: ResolvedDatasource, step: Omit<LoadConf
       if (step.mode === 'upsert') {
         throw new SluiceError('SLUICE_CONFIG_INVALID', 'a file target supports mode append or replace', { issues: [{ path: `${at}.mode`, message: 'upsert needs a keyed target' }] });
       }
-      return overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key'], at), mode: mode(step.mode === 'append' ? 'append' : 'overwrite') });
+      // A file has no table: `table_name` (which the etl_basic template always sets) is ignored.
+      return overlayRequest(ds, { ...options, ...selection(step, ['path'], at), mode: mode(step.mode === 'append' ? 'append' : 'overwrite') });
     default:
       return overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key'], at) });
   }
