@@ -74,7 +74,7 @@ function fieldTable(schema: TSchema): string[] {
 /** Which fields a control-plane request may lay over a connected datasource of this type. */
 function requestFieldsLine(schema: TSchema): string {
   const properties = (schema.properties ?? {}) as Record<string, TSchema>;
-  const names = requestFieldNames(schema).map((name) => `\`${name}\`${properties[name].confined ? ' (inside the datasource directory)' : ''}`);
+  const names = requestFieldNames(schema).map((name) => `\`${name}\`${properties[name]?.confined ? ' (inside the datasource directory)' : ''}`);
   return `A control-plane request may set: ${names.length > 0 ? names.join(', ') : 'no field'}.`;
 }
 
