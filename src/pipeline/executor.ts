@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ExponentialBackoff, TimeoutStrategy, handleWhen, retry, timeout, wrap } from 'cockatiel';
 import { SluiceError, errorMessage, isSluiceError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { race } from '../core/race.js';
 import './step-output.js';
 import type { StepType } from './pipeline-schema.js';
 import type { PipelinePlan, PlannedStep } from './plan.js';
@@ -102,7 +103,7 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
         }
       }
       if (running.size === 0) break;
-      await Promise.race(running.values());
+      await race(running.values());
     }
   } finally {
     options.signal.removeEventListener('abort', onCancel);

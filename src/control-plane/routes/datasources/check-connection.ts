@@ -1,4 +1,5 @@
 import { SluiceError, errorMessage } from '../../../core/errors.js';
+import { race } from '../../../core/race.js';
 import { registry } from '../../../core/registry.js';
 import { resolveEnvRefs } from '../../../core/secrets.js';
 import { isSecretField } from '../../state/secret-fields.js';
@@ -26,7 +27,7 @@ export async function checkConnection(type: string, config: Record<string, unkno
   let timer: NodeJS.Timeout | undefined;
   try {
     const resolved = resolveEnvRefs(config);
-    await Promise.race([
+    await race([
       connector.check(resolved),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
