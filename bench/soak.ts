@@ -31,6 +31,19 @@ const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = pino({ level: 'warn' });
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+/** Samples at each end of a session that the growth compares. */
+const ENDS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Median RSS of the last samples minus that of the first ones (each end at most half of them). */
+function growthOf(samples: number[]): number {
+  const n = Math.max(1, Math.min(ENDS, Math.floor(samples.length / 2)));
+  return samples.length === 0 ? 0 : median(samples.slice(-n)) - median(samples.slice(0, n));
+}
 
 registry.connector({
   type: 'soak_discard',
@@ -82,16 +95,18 @@ async function session(sink: string, srcUrl: string, dstUrl: string): Promise<{ 
   const stop = new AbortController();
   let metrics: RunMetrics | undefined;
   const started = Date.now();
-  let warm: number | undefined;
+  let warm = false;
+  const samples: number[] = [];
   let last = { at: started, events: 0 };
   const delivered = () => metrics?.of('out').rowsOut ?? 0;
   const sample = setInterval(() => {
     const events = delivered();
     const { rss, heapUsed } = process.memoryUsage();
-    if (warm === undefined && events >= EVENTS / 10) warm = rss;
+    warm ||= events >= EVENTS / 10;
+    if (warm) samples.push(rss);
     const rate = Math.round(((events - last.events) * 1000) / (Date.now() - last.at));
     last = { at: Date.now(), events };
-    out(`${sink}: t=${Math.round((Date.now() - started) / 1000)}s events=${events} events_per_s=${rate} rss_mb=${mb(rss)} heap_mb=${mb(heapUsed)}${warm === undefined ? ' (warm-up)' : ''}`);
+    out(`${sink}: t=${Math.round((Date.now() - started) / 1000)}s events=${events} events_per_s=${rate} rss_mb=${mb(rss)} heap_mb=${mb(heapUsed)}${warm ? '' : ' (warm-up)'}`);
     if (metrics && metrics.recordsRead >= EVENTS) stop.abort();
   }, SAMPLE_MS);
   const load = insertLoad(srcUrl, 1, EVENTS);
@@ -103,7 +118,7 @@ async function session(sink: string, srcUrl: string, dstUrl: string): Promise<{ 
     clearInterval(sample);
     await query(srcUrl, `select pg_drop_replication_slot('${slot}')`);
   }
-  const growth = mb(process.memoryUsage().rss - (warm ?? process.memoryUsage().rss));
+  const growth = mb(growthOf(samples));
   out(`${sink}: ${delivered()} events in ${Math.round((Date.now() - started) / 1000)}s, rss growth after warm-up ${growth} MB`);
   return { events: delivered(), growth };
 }

@@ -7,8 +7,11 @@ import { createDatabase, datasources, dropRedisPrefix, engineFor, sql, uniquePre
 type Db = Awaited<ReturnType<typeof createDatabase>>;
 const worker = fileURLToPath(new URL('./kill-worker.ts', import.meta.url));
 
-/** Starts a sync in a child process and SIGKILLs it once `partial()` says writes have begun. */
-async function killMidRun(env: object, partial: () => Promise<boolean>): Promise<void> {
+/**
+ * Starts a sync in a child process and SIGKILLs it once `partial()` says writes have begun;
+ * without `partial`, waits for the child to kill itself (`killAfterWrite`).
+ */
+async function killMidRun(env: object, partial: () => Promise<boolean> = async () => false): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', worker], { env: { ...process.env, SYNC_WORKER: JSON.stringify(env) }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -82,6 +85,33 @@ describe('kill -9 during a sync, then run again', () => {
       expect(await sql(a.url, 'select owner from accounts where id = 75000')).toEqual([{ owner: 'b75000' }]);
       const after = await engine.execute(parseSyncRule(rule));
       expect(after).toMatchObject({ writes_to_source: 0, writes_to_target: 0, conflicts: 0, rows_unchanged: 140000 });
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('bidirectional sync killed between a write and its state update: the next changes are no conflicts', async () => {
+    for (const db of [a, b]) await sql(db.url, 'create table balances (id int primary key, owner text, balance int)');
+    await sql(a.url, "insert into balances select g, 'owner ' || g, g from generate_series(1, 100) g");
+    const rule = { rule_id: 'balances_two_way', name: 'Balances', source: 'a', target: 'b', mode: 'full', bidirectional: true, conflict_resolution: 'target_wins', source_config: { table: 'balances' }, target_config: { table: 'balances' } };
+    const engine = engineFor(prefix, datasources({ a: { type: 'postgresql', config: { url: a.url } }, b: { type: 'postgresql', config: { url: b.url } } }));
+    const balances = async (db: Db) => sql(db.url, 'select id, balance from balances where id in (1, 2) order by id');
+    try {
+      expect(await engine.execute(parseSyncRule(rule))).toMatchObject({ status: 'completed', writes_to_target: 100 });
+      // Changed at the source: the next run writes both rows to the target and dies right after that commit.
+      await sql(a.url, 'update balances set balance = balance + 1000 where id in (1, 2)');
+      await killMidRun({ prefix, sources: { a: a.url, b: b.url }, rule, killAfterWrite: true });
+      expect(await balances(b)).toEqual([{ id: 1, balance: 1001 }, { id: 2, balance: 1002 }]);
+
+      // Then key 1 changes again at the source and key 2 at the target: one-sided changes, no conflict.
+      await sql(a.url, 'update balances set balance = 5001 where id = 1');
+      await sql(b.url, 'update balances set balance = 5002 where id = 2');
+      const rerun = await engine.execute(parseSyncRule(rule));
+      expect(rerun).toMatchObject({ status: 'completed', conflicts: 0, writes_to_target: 1, writes_to_source: 1 });
+      expect(await balances(a)).toEqual([{ id: 1, balance: 5001 }, { id: 2, balance: 5002 }]);
+      expect(await contents(b, 'balances')).toEqual(await contents(a, 'balances'));
+      const after = await engine.execute(parseSyncRule(rule));
+      expect(after).toMatchObject({ writes_to_source: 0, writes_to_target: 0, conflicts: 0, rows_unchanged: 100 });
     } finally {
       await engine.close();
     }
