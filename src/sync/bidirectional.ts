@@ -47,8 +47,8 @@ interface Planned {
  * - both changed, differently → a conflict, settled by the rule's strategy (or parked: `manual`).
  *
  * Every write is a compare-and-set under row locks: a row changed since it was read is left
- * alone, and the next run sees it as a change (or a conflict). A write that committed before a
- * crash kept the state from following it is recorded by the next run before it plans (see
+ * alone, and the next run sees it as a change (or a conflict). When a crash comes between a
+ * write's commit and the state update, the next run records that write before it plans (see
  * `writeRecorded`), so a change made after it is no conflict.
  */
 export async function runBidirectional(ctx: BidirectionalContext): Promise<BidirectionalCounts> {

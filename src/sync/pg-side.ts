@@ -186,6 +186,8 @@ export class PgSide {
       return applied;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
+      // A failure of `beforeCommit` (the sync state) keeps its own code.
+      if (error instanceof SluiceError) throw error;
       throw new SluiceError('SLUICE_SINK_FAILED', `sync ${this.table}: ${(error as Error).message}`, { cause: error });
     }
   }
