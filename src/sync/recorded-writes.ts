@@ -1,7 +1,14 @@
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from '../core/logger.js';
-import { SluiceError } from '../core/errors.js';
+import { SluiceError, isRetriable } from '../core/errors.js';
 import type { KeyEntry, KeyState, WriteIntent } from './key-state.js';
 import type { AppliedChange, GuardedChange, PgSide } from './pg-side.js';
+
+/**
+ * A run that died mid-transaction leaves it in progress until its backend notices the lost
+ * client, which takes moments: asked again for a few seconds.
+ */
+const untilEnded = retry(handleWhen(isRetriable), { maxAttempts: 8, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 2_000 }) });
 
 /** The version a key's state entry had when the run read it (0 when it had none). */
 export type VersionOf = (key: string) => number;
@@ -35,10 +42,13 @@ export async function recordApplied(state: KeyState, applied: AppliedChange[], v
  */
 export async function recoverWrites(state: KeyState, sides: Record<WriteIntent['side'], PgSide>, logger: Logger): Promise<void> {
   for (const intent of await state.intents()) {
-    const status = await sides[intent.side].transactionStatus(intent.transaction);
-    if (status === 'in progress') {
-      throw new SluiceError('SLUICE_SINK_FAILED', `a write of an earlier run (transaction ${intent.transaction} on the ${intent.side}) is still in progress`, { retriable: true });
-    }
+    const status = await untilEnded.execute(async () => {
+      const found = await sides[intent.side].transactionStatus(intent.transaction);
+      if (found === 'in progress') {
+        throw new SluiceError('SLUICE_SINK_FAILED', `a write of an earlier run (transaction ${intent.transaction} on the ${intent.side}) is still in progress`, { retriable: true });
+      }
+      return found;
+    });
     if (status === undefined) logger.warn({ side: intent.side, transaction: intent.transaction }, 'write of an earlier run too old to tell whether it committed: its keys may show as conflicts');
     const changes = status === 'committed' ? intent.changes : [];
     const entries = await state.getMany(changes.map(([key]) => key));
