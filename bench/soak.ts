@@ -2,8 +2,9 @@
  * Soak: memory of one long CDC session. A load generator in its own process inserts rows into
  * PostgreSQL as fast as it can while one CDC read streams them through the runtime (checkpoints
  * in Redis) to a no-op sink, then, in a second session, to a PostgreSQL sink. RSS and heap are
- * printed every few seconds; the growth is the RSS at the end minus the RSS once the first 10% of
- * the events went through (warm-up).
+ * printed every few seconds. The first 10% of the events warm up (at least a million, at most
+ * half); the growth is the median RSS of the last samples after warm-up minus that of the first
+ * ones (medians: the heap breathes with each collection).
  *
  *   npm run bench -- soak [--events N] [--sink noop|postgresql|both]
  *
@@ -26,6 +27,7 @@ const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 
 const EVENTS = Number(flag('--events') ?? process.env.SOAK_EVENTS ?? 20_000_000);
 const SINKS = (flag('--sink') ?? 'both') === 'both' ? ['noop', 'postgresql'] : [flag('--sink')!];
 const SAMPLE_MS = 5_000;
+const WARM_UP = Math.min(EVENTS / 2, Math.max(EVENTS / 10, 1_000_000));
 const PGURL = process.env.PGURL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const logger = pino({ level: 'warn' });
@@ -102,7 +104,7 @@ async function session(sink: string, srcUrl: string, dstUrl: string): Promise<{ 
   const sample = setInterval(() => {
     const events = delivered();
     const { rss, heapUsed } = process.memoryUsage();
-    warm ||= events >= EVENTS / 10;
+    warm ||= events >= WARM_UP;
     if (warm) samples.push(rss);
     const rate = Math.round(((events - last.events) * 1000) / (Date.now() - last.at));
     last = { at: Date.now(), events };
