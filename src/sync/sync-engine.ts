@@ -12,7 +12,8 @@ import { MemoryCheckpointStore } from '../state/memory-checkpoint-store.js';
 import { runTopology } from '../runtime/run-topology.js';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';
-import { recordApplied, runBidirectional } from './bidirectional.js';
+import { runBidirectional } from './bidirectional.js';
+import { writeRecorded } from './recorded-writes.js';
 import { cdcSlotName, compileRule, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
@@ -285,15 +286,15 @@ export class SyncEngine {
       const [from, to] = resolution === 'source' ? [source, target] : [target, source];
       const winners = await from.fetch(keys);
       const losers = await to.fetch(keys);
-      const applied = await to.apply(keys.map((key) => {
-        const loser = losers.get(key);
-        return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
-      }));
-      if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
       const state = this.state(rule.rule_id);
       const entries = await state.getMany(keys);
       const versions = new Map(keys.map((k, i) => [k, entries[i]?.version ?? 0]));
-      await recordApplied(state, applied, (key) => versions.get(key) ?? 0);
+      const changes = keys.map((key) => {
+        const loser = losers.get(key);
+        return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
+      });
+      const applied = await writeRecorded(state, to, resolution === 'source' ? 'target' : 'source', changes, (key) => versions.get(key) ?? 0);
+      if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
       const resolved = applied.map((c) => c.key);
       await this.store.unpark(rule.rule_id, resolved);
       return { resolved, written_to: resolution === 'source' ? 'target' : 'source' };

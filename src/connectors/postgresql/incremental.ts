@@ -90,9 +90,15 @@ async function columnTypes(client: pg.Client, table: string, columns: string[]):
   });
 }
 
+/** Waits, or less if the signal aborts; its listener goes with it (the signal lives as long as the read). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }

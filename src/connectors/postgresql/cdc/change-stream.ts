@@ -4,6 +4,7 @@ import type { Field } from 'apache-arrow';
 import type { Batch } from '../../../core/batch.js';
 import type { ReadContext } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
+import { race } from '../../../core/race.js';
 import type { PostgresConfig } from '../config.js';
 import { primaryKey } from '../client.js';
 import { TypeResolver, arrowFieldOf } from '../types.js';
@@ -84,6 +85,7 @@ export class ChangeStream {
     this.stream.sendStatus(this.source.confirmedLsn);
     const status = setInterval(() => this.stream.sendStatus(this.source.confirmedLsn), STATUS_INTERVAL_MS);
     activeSlots.set(this.config.slot, () => (this.serverLsn > this.source.confirmedLsn ? this.serverLsn - this.source.confirmedLsn : 0n));
+    // Lives for the whole session: raced with `race`, which lets each frame go once it is handled.
     const aborted = new Promise<typeof TICK>((resolve) => this.signal.addEventListener('abort', () => resolve(TICK), { once: true }));
     const frames = this.stream.frames();
     const delay = Math.min(this.config.max_batch_delay_ms, this.config.heartbeat_ms);
@@ -91,7 +93,7 @@ export class ChangeStream {
     try {
       let next = frames.next();
       while (!this.signal.aborted) {
-        const result = await Promise.race([next, tick, aborted]).catch(async (error: unknown) => {
+        const result = await race([next, tick, aborted]).catch(async (error: unknown) => {
           throw await this.source.streamError(this.meta, error);
         });
         if (this.signal.aborted) break;
