@@ -4,9 +4,11 @@
  * (rows, vectors) through their `toJSON`; dates as ISO 8601.
  */
 export function jsonText(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) => {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, v: unknown) {
+    // A replacer gets what `toJSON` made of a value: a Buffer would be `{ type: 'Buffer', data }`.
+    const raw = this[key];
+    if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
     if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
     if (v !== null && typeof v === 'object' && 'toJSON' in v && typeof v.toJSON === 'function' && !(v instanceof Date)) return v.toJSON();
     return v;
   });
