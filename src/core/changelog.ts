@@ -18,6 +18,8 @@ export const RESERVED_COLUMNS: ReadonlySet<string> = new Set([OP_COLUMN, TS_COLU
 
 /** Schema metadata naming a changelog's key columns, as a JSON array of names. */
 export const KEY_META = 'sluice.key';
+/** Schema metadata naming the source table of a changelog batch (a CDC source reading many tables sets it; a sink may route by it). */
+export const TABLE_META = 'sluice.table';
 
 /**
  * Debezium's operation letters. A `truncate` row stands for a TRUNCATE of the whole table (its

@@ -1,10 +1,7 @@
-import { RecordBatch, Schema, Struct, TimeUnit, Timestamp, makeData, type Data, type Field } from 'apache-arrow';
-import { changelogFields, keyMetadata, opVector, type ChangeOp } from '../../../core/changelog.js';
+import { RecordBatch, Schema, Struct, makeData, type Data, type Field, type Timestamp } from 'apache-arrow';
+import { TABLE_META, changelogFields, keyMetadata, opVector, type ChangeOp } from '../../../core/changelog.js';
 import { columnFromText } from '../text-columns.js';
 import type { TupleValues } from './pgoutput.js';
-
-/** Schema metadata naming the source table of a changelog batch. */
-export const TABLE_META = 'sluice.table';
 
 /**
  * Changes of one table waiting to be emitted, column-major as text. Unchanged TOAST values are
@@ -69,7 +66,7 @@ export class ChangelogBuffer {
     const children = [
       ...this.fields.map((f, i) => columnFromText(f.type, this.columns[i])),
       opVector(this.ops).data[0],
-      makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length, nullCount: 0, data: BigInt64Array.from(this.times) }),
+      makeData({ type: this.schema.fields[this.fields.length + 1].type as Timestamp, length, nullCount: 0, data: BigInt64Array.from(this.times) }),
       columnFromText(this.schema.fields[this.fields.length + 2].type, this.unchanged),
       ...(this.withBefore ? [this.beforeColumn()] : []),
     ];
