@@ -7,7 +7,8 @@ import type { PostgresConfig } from './config.js';
 import { ident, primaryKey, qualified } from './client.js';
 import { readWithClient } from './client-read.js';
 import { TypeResolver } from './types.js';
-import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
+import { keyMetadata } from '../../core/changelog.js';
+import { rowsToColumns, textBatch } from './text-batch.js';
 import { TEXT_TYPES, fieldsOf } from './source.js';
 
 /** Watermark of an incremental read: the cursor value and key of the last row emitted, as text. */
@@ -44,7 +45,7 @@ export class IncrementalSource implements Source {
       const order = columns.map(ident).join(', ');
       const after = `(${order}) > (${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
       const limit = this.config.batch_size ?? ctx.batchSize;
-      const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
+      const metadata = keyMetadata(key);
       const resolver = new TypeResolver(client);
       let position = from as unknown as IncrementalPosition | undefined;
       while (!signal.aborted) {

@@ -8,7 +8,7 @@ import { race } from '../../../core/race.js';
 import type { PostgresConfig } from '../config.js';
 import { primaryKey } from '../client.js';
 import { TypeResolver, arrowFieldOf } from '../types.js';
-import { TRUNCATE_OP } from '../changelog-fold.js';
+import { Op, type ChangeOp } from '../../../core/changelog.js';
 import { ChangelogBuffer } from './changelog-buffer.js';
 import { decodePgOutput, type PgOutputMessage, type TupleValues } from './pgoutput.js';
 import type { ReplicationStream, ReplicationFrame } from './replication-stream.js';
@@ -208,7 +208,7 @@ export class ChangeStream {
     return segment;
   }
 
-  private async push(oid: number, op: string, values: TupleValues, before?: TupleValues): Promise<void> {
+  private async push(oid: number, op: ChangeOp, values: TupleValues, before?: TupleValues): Promise<void> {
     this.segment(this.relation(oid)).buffer.push(op, values, this.time, before);
     await this.counted();
   }
@@ -217,7 +217,7 @@ export class ChangeStream {
   private async truncate(oid: number): Promise<void> {
     const relation = this.relation(oid);
     const segment = { relation, buffer: new ChangelogBuffer(relation.table, relation.fields, relation.key, relation.full), sealed: true };
-    segment.buffer.push(TRUNCATE_OP, relation.fields.map(() => null), this.time);
+    segment.buffer.push(Op.truncate, relation.fields.map(() => null), this.time);
     this.segments.push(segment);
     await this.counted();
   }
