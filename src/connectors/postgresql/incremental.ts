@@ -9,6 +9,7 @@ import { readWithClient } from './client-read.js';
 import { TypeResolver } from './types.js';
 import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
 import { TEXT_TYPES, fieldsOf } from './source.js';
+import { sleep } from '../kit/sleep.js';
 
 /** Watermark of an incremental read: the cursor value and key of the last row emitted, as text. */
 export type IncrementalPosition = { cursor: string; key: string[] };
@@ -87,12 +88,5 @@ async function columnTypes(client: pg.Client, table: string, columns: string[]):
     const type = byName.get(c);
     if (!type) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${table} has no column ${c}`);
     return type;
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
   });
 }
