@@ -26,6 +26,11 @@ export interface ConnectionDriver<C> {
   hold?(connection: C, held: boolean): void;
 }
 
+interface Waiter<C> {
+  give(connection: C): void;
+  fail(error: unknown): void;
+}
+
 /**
  * A bounded pool of exclusive connections to one datasource: at most `size` open, idle ones
  * reused (and closed after `idleTimeoutMs`), callers beyond `size` wait in order (an aborted wait
@@ -37,7 +42,7 @@ export class ConnectionPool<C> implements ClientSource<C> {
   private readonly inUse = new Set<C>();
   private readonly lost = new Set<C>();
   private readonly idleTimers = new Map<C, NodeJS.Timeout>();
-  private readonly waiting: Array<{ resolve: (c: C) => void; reject: (e: unknown) => void; signal?: AbortSignal }> = [];
+  private readonly waiting: Waiter<C>[] = [];
   private opening = 0;
 
   constructor(
@@ -61,17 +66,23 @@ export class ConnectionPool<C> implements ClientSource<C> {
     if (idle !== undefined) return this.lend(idle);
     if (this.inUse.size + this.idle.length + this.opening < this.size) return this.lend(await this.open());
     return new Promise<C>((resolve, reject) => {
+      // Leaves the queue on abort; a waiter already being served gets its connection regardless.
       const leave = (): void => {
-        this.waiting.splice(this.waiting.indexOf(waiter), 1);
+        const at = this.waiting.indexOf(waiter);
+        if (at < 0) return;
+        this.waiting.splice(at, 1);
         reject(signal!.reason);
       };
-      const waiter = {
-        resolve: (connection: C) => {
-          signal?.removeEventListener('abort', leave);
+      const settle = (): void => signal?.removeEventListener('abort', leave);
+      const waiter: Waiter<C> = {
+        give: (connection) => {
+          settle();
           resolve(connection);
         },
-        reject,
-        signal,
+        fail: (error) => {
+          settle();
+          reject(error);
+        },
       };
       this.waiting.push(waiter);
       signal?.addEventListener('abort', leave, { once: true });
@@ -94,8 +105,8 @@ export class ConnectionPool<C> implements ClientSource<C> {
       this.serveWaiter();
       return;
     }
-    const waiter = this.nextWaiter();
-    if (waiter) return waiter.resolve(this.lend(connection));
+    const waiter = this.waiting.shift();
+    if (waiter) return waiter.give(this.lend(connection));
     this.driver.hold?.(connection, false);
     this.idle.push(connection);
     this.idleTimers.set(connection, setTimeout(() => this.retire(connection), this.idleTimeoutMs).unref());
@@ -143,18 +154,12 @@ export class ConnectionPool<C> implements ClientSource<C> {
 
   /** A slot freed: the first live waiter opens a connection of its own. */
   private serveWaiter(): void {
-    const waiter = this.nextWaiter();
+    const waiter = this.waiting.shift();
     if (!waiter) return;
     this.open().then(
-      (connection) => waiter.resolve(this.lend(connection)),
-      (error: unknown) => waiter.reject(error instanceof SluiceError ? error : new SluiceError('SLUICE_CONNECTION_FAILED', errorMessage(error), { cause: error })),
+      (connection) => waiter.give(this.lend(connection)),
+      (error: unknown) => waiter.fail(error instanceof SluiceError ? error : new SluiceError('SLUICE_CONNECTION_FAILED', errorMessage(error), { cause: error })),
     );
-  }
-
-  private nextWaiter(): (typeof this.waiting)[number] | undefined {
-    let waiter = this.waiting.shift();
-    while (waiter?.signal?.aborted) waiter = this.waiting.shift();
-    return waiter;
   }
 
   private report(): void {

@@ -6,7 +6,9 @@ import { SluiceError } from '../../../src/core/errors.js';
 import type { Batch } from '../../../src/core/batch.js';
 import { QuerySource } from '../../../src/connectors/postgresql/source.js';
 import { checkServer, postgresDatasource } from '../../../src/connectors/postgresql/client.js';
-import { postgresPool } from '../../../src/connectors/postgresql/pool.js';
+import { postgresDriver, postgresPool } from '../../../src/connectors/postgresql/pool.js';
+import { ConnectionPool } from '../../../src/connectors/kit/client-pool.js';
+import { ConnectionMetrics } from '../../../src/connectors/kit/connection-metrics.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
 import { startServer } from '../../control-plane/helpers.js';
 import { closedPort } from '../../support/unresponsive-servers.js';
@@ -226,5 +228,50 @@ describe('connection metrics and breaker of the kafka connector', () => {
     expect(second?.code).toBe('SLUICE_CIRCUIT_OPEN');
     expect(second?.message).toContain(`127.0.0.1:${port}`);
     expect(await seriesValue('sluice_connector_connection_failures_total', labels)).toBe(1);
+  });
+});
+
+describe('ConnectionPool over PostgreSQL connections', () => {
+  let db: Awaited<ReturnType<typeof createDatabase>>;
+  beforeAll(async () => {
+    db = await createDatabase('sluice_kit_bounds');
+  });
+  afterAll(() => db?.drop());
+
+  it('holds at most `size` connections: a waiter gets the released one, an aborted waiter leaves the queue', async () => {
+    const cfg = config({ url: db.url });
+    const pool = new ConnectionPool(postgresDriver(cfg), new ConnectionMetrics(postgresDatasource(cfg)), 1);
+    const first = await pool.acquire();
+    const quitter = new AbortController();
+    const waiting = pool.acquire();
+    const aborted = pool.acquire(quitter.signal);
+    const later = pool.acquire();
+    quitter.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+    await pool.release(first, false);
+    expect(await waiting).toBe(first);
+    await pool.release(first, false);
+    // The last waiter is still queued (the abort removed only its own entry) and gets it next.
+    expect(await later).toBe(first);
+    await pool.release(first, false);
+    expect(pool.idleCount).toBe(1);
+    await pool.drain();
+  });
+
+  it('drops an idle connection the server ended, and opens a new one for the next caller', async () => {
+    const cfg = config({ url: db.url });
+    const pool = new ConnectionPool(postgresDriver(cfg), new ConnectionMetrics(postgresDatasource(cfg)), 2);
+    const client = await pool.acquire();
+    const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+    await pool.release(client, false);
+    const ended = new Promise((resolve) => client.once('end', resolve));
+    await sql(db.url, 'select pg_terminate_backend($1)', [rows[0].pid]);
+    await ended;
+    expect(pool.idleCount).toBe(0);
+    const next = await pool.acquire();
+    expect(next).not.toBe(client);
+    expect((await next.query('select 1 as one')).rows[0].one).toBe(1);
+    await pool.release(next, false);
+    await pool.drain();
   });
 });
