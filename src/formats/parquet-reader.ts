@@ -1,7 +1,7 @@
-import { openAsBlob } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
 import { SluiceError } from '../core/errors.js';
+import type { ByteSource } from './byte-source.js';
 import { DEFAULT_BATCH_SIZE, type ReadChunk, type ReadOptions } from './types.js';
 
 /** Where a parquet reader is: the next row group, and rows of it already emitted. */
@@ -19,15 +19,36 @@ function parquetPosition(position: unknown): ParquetPosition {
   return { row_group: p.row_group!, row: p.row ?? 0 };
 }
 
+/** An ArrayBuffer holding exactly `bytes`, copied only when they are a view into a larger one. */
+function ownBuffer(bytes: Uint8Array): ArrayBuffer {
+  const { buffer, byteOffset, byteLength } = bytes;
+  if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) return buffer;
+  return new Uint8Array(bytes).buffer;
+}
+
 /**
- * Streams a parquet file row group by row group: only the footer and one row group are in memory
- * (the file is read through a lazy file-backed Blob). Row groups larger than `batchSize` come out
- * in several chunks; the position then points inside the row group.
+ * `[start, end)` of a byte source as the Blob parquet-wasm reads from: it reads nothing up front and
+ * fetches each range it asks for (`slice(a, b).arrayBuffer()`, the only members it uses) by
+ * `readRange`, so an object store serves the footer and row groups as ranged GETs.
  */
-export async function* readParquetFile(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+function rangeBlob(source: ByteSource, start: number, end: number): Blob {
+  const blob = {
+    size: end - start,
+    slice: (from = 0, to = end - start) => rangeBlob(source, start + from, Math.min(start + to, end)),
+    arrayBuffer: async () => ownBuffer(await source.readRange(start, end - start)),
+  };
+  return blob as unknown as Blob;
+}
+
+/**
+ * Streams parquet row group by row group: only the footer and one row group are read and held in
+ * memory, each fetched by range. Row groups larger than `batchSize` come out in several chunks;
+ * the position then points inside the row group.
+ */
+export async function* readParquet(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const from = parquetPosition(options.from);
-  const file = await ParquetFile.fromFile(await openAsBlob(path));
+  const file = await ParquetFile.fromFile(rangeBlob(source, 0, (await source.stat()).size));
   try {
     const metadata = file.metadata();
     const groups = metadata.numRowGroups();
