@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { SluiceError } from '../core/errors.js';
 
 /** What a byte source holds now: its length, and a token that changes when its content does. */
 export interface ByteSourceStat {
@@ -20,22 +22,31 @@ export interface ByteSourceStat {
 export interface ByteSource {
   /** Shown in errors and dead-letter origins: the path of a file, the URL of an object. */
   readonly name: string;
+  /** The first call fixes the version that {@link readRange} reads. */
   stat(): Promise<ByteSourceStat>;
   /** Streams the bytes from `offset` (default 0) to the end. */
   open(offset?: number): AsyncIterable<Uint8Array>;
-  /** The `length` bytes at `offset`, fewer only where the source ends. */
+  /**
+   * The `length` bytes at `offset`, fewer only where the source ends. Ranges of two versions never
+   * mix: once `stat()` has reported a version, a read of changed content fails (SLUICE_SOURCE_FAILED,
+   * not retriable). An object store reads with the ETag as If-Match.
+   */
   readRange(offset: number, length: number): Promise<Uint8Array>;
 }
 
 const READ_CHUNK = 64 * 1024;
 
+const versionOf = (info: Stats) => `${info.mtimeMs}-${info.size}`;
+
 /** A file on the local file system (a FIFO too, read from the start). */
 export function localFileSource(path: string): ByteSource {
+  let pinned: string | undefined;
   return {
     name: path,
     async stat() {
       const info = await stat(path);
-      return { size: info.size, version: `${info.mtimeMs}-${info.size}` };
+      pinned ??= versionOf(info);
+      return { size: info.size, version: versionOf(info) };
     },
     open(offset = 0) {
       // No `start` at offset 0 so that pipes and FIFOs can be read too.
@@ -44,6 +55,9 @@ export function localFileSource(path: string): ByteSource {
     async readRange(offset, length) {
       const handle = await open(path, 'r');
       try {
+        if (pinned !== undefined && versionOf(await handle.stat()) !== pinned) {
+          throw new SluiceError('SLUICE_SOURCE_FAILED', `${path} changed while it was being read`, { retriable: false });
+        }
         const bytes = new Uint8Array(length);
         let done = 0;
         while (done < length) {

@@ -2,6 +2,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
 import { SluiceError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
+import { ParquetRanges } from './parquet-ranges.js';
 import { DEFAULT_BATCH_SIZE, type ReadChunk, type ReadOptions } from './types.js';
 
 /** Where a parquet reader is: the next row group, and rows of it already emitted. */
@@ -19,27 +20,6 @@ function parquetPosition(position: unknown): ParquetPosition {
   return { row_group: p.row_group!, row: p.row ?? 0 };
 }
 
-/** An ArrayBuffer holding exactly `bytes`, copied only when they are a view into a larger one. */
-function ownBuffer(bytes: Uint8Array): ArrayBuffer {
-  const { buffer, byteOffset, byteLength } = bytes;
-  if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) return buffer;
-  return new Uint8Array(bytes).buffer;
-}
-
-/**
- * `[start, end)` of a byte source as the Blob parquet-wasm reads from: it reads nothing up front and
- * fetches each range it asks for (`slice(a, b).arrayBuffer()`, the only members it uses) by
- * `readRange`, so an object store serves the footer and row groups as ranged GETs.
- */
-function rangeBlob(source: ByteSource, start: number, end: number): Blob {
-  const blob = {
-    size: end - start,
-    slice: (from = 0, to = end - start) => rangeBlob(source, start + from, Math.min(start + to, end)),
-    arrayBuffer: async () => ownBuffer(await source.readRange(start, end - start)),
-  };
-  return blob as unknown as Blob;
-}
-
 /**
  * Streams parquet row group by row group: only the footer and one row group are read and held in
  * memory, each fetched by range. Row groups larger than `batchSize` come out in several chunks;
@@ -48,14 +28,15 @@ function rangeBlob(source: ByteSource, start: number, end: number): Blob {
 export async function* readParquet(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const from = parquetPosition(options.from);
-  const file = await ParquetFile.fromFile(rangeBlob(source, 0, (await source.stat()).size));
+  const ranges = new ParquetRanges(source);
+  const file = await ranges.guard(ParquetFile.fromFile(ranges.blob((await source.stat()).size)));
   try {
     const metadata = file.metadata();
     const groups = metadata.numRowGroups();
     metadata.free();
     for (let group = from.row_group, skip = from.row; group < groups; group++, skip = 0) {
       if (options.signal?.aborted) return;
-      const table = tableFromIPC((await file.read({ rowGroups: [group], batchSize })).intoIPCStream());
+      const table = tableFromIPC((await ranges.guard(file.read({ rowGroups: [group], batchSize }))).intoIPCStream());
       const total = table.numRows;
       let done = 0; // rows of this group emitted or skipped
       for (const batch of table.batches) {
@@ -78,6 +59,7 @@ export async function* readParquet(source: ByteSource, options: ReadOptions = {}
       }
     }
   } finally {
-    file.free();
+    // A failed read leaves parquet-wasm inside a call on the file: freeing it under that call would trap.
+    if (!ranges.failed) file.free();
   }
 }

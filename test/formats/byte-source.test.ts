@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Field, Int64, RecordBatch, Schema, Struct, Utf8, makeData, vectorFromArray } from 'apache-arrow';
 import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeParquet, localFileSource, type FormatName } from '../../src/formats/index.js';
+import { encodeParquet, localFileSource, readRecords, type FormatName } from '../../src/formats/index.js';
 import { readAll, tempDir, writeTemp } from './helpers.js';
 import { MemoryByteSource } from './memory-byte-source.js';
 
@@ -95,6 +95,33 @@ describe('parquet over a byte source', () => {
     const sorted = [...whole.ranges].sort((a, b) => a[0] - b[0]);
     sorted.forEach(([offset], i) => i > 0 && expect(offset).toBeGreaterThanOrEqual(sorted[i - 1][0] + sorted[i - 1][1]));
     expect(whole.bytesRequested).toBeLessThanOrEqual(bytes.length);
+  });
+});
+
+describe('parquet reads that fail', () => {
+  // Reading 5 groups of 100 rows: reads 0-2 are the footer, 3 onwards one row group each.
+  const bytes = parquetOf(500, 100);
+
+  it.each([
+    ['the footer', 1],
+    ['a row group', 5],
+  ])('fail the read with the source error when a read of %s fails', async (_, failRead) => {
+    const source = new MemoryByteSource('flaky.parquet', bytes);
+    source.failRead = failRead;
+    const error = await readAll(source, 'parquet', { batchSize: 100 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SLUICE_SOURCE_FAILED', retriable: true, message: expect.stringContaining('connection reset') });
+    expect(source.ranges).toHaveLength(failRead + 1);
+  });
+
+  it('fail, not retriable, when the local file is replaced part way through', async () => {
+    const path = writeTemp(dir, 'replaced.parquet', bytes);
+    const chunks = readRecords(localFileSource(path), 'parquet', { batchSize: 100 });
+    expect((await chunks.next()).value!.data.numRows).toBe(100);
+    writeFileSync(path, parquetOf(2000, 100));
+    const error = await (async () => {
+      for await (const chunk of chunks) expect(chunk.data.numRows).toBe(100);
+    })().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SLUICE_SOURCE_FAILED', retriable: false, message: `${path} changed while it was being read` });
   });
 });
 

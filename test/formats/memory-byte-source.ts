@@ -10,6 +10,8 @@ export class MemoryByteSource implements ByteSource {
   readonly opens: number[] = [];
   /** Each `readRange()` as `[offset, length]`. */
   readonly ranges: [number, number][] = [];
+  /** Makes the range read of this index (0 is the first) fail, as a dropped connection would. */
+  failRead: number | undefined;
 
   constructor(
     readonly name: string,
@@ -34,7 +36,7 @@ export class MemoryByteSource implements ByteSource {
   }
 
   async readRange(offset: number, length: number): Promise<Uint8Array> {
-    this.ranges.push([offset, length]);
+    if (this.ranges.push([offset, length]) - 1 === this.failRead) throw new Error('connection reset');
     return Uint8Array.from(this.bytes.subarray(offset, offset + length));
   }
 }
