@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { SluiceError } from '../core/errors.js';
 
 /** What a byte source holds now: its length, and a token that changes when its content does. */

@@ -38,12 +38,14 @@ export function formatFromPath(path: string): FormatName | undefined {
 }
 
 /**
- * Streams a byte source (or the local file at a path) as chunks of at most `batchSize` records. Malformed records are not thrown: they
- * come out as the chunk's dead letters (origin file and line, raw text, reason). Each chunk carries
- * the position to pass back as `from` to read what follows it. An empty source yields no chunk.
+ * Streams a byte source (or the local file at a path) as chunks of at most `batchSize` records.
+ * Malformed records are not thrown: they come out as the chunk's dead letters (origin file and
+ * line, raw text, reason). Each chunk carries the position to pass back as `from` to read what
+ * follows it. An empty source yields no chunk.
  *
  * @example
  * for await (const { data, deadLetters, position } of readRecords('in.csv', 'csv', { batchSize: 5000 })) { ... }
+ * for await (const chunk of readRecords(objectSource, 'parquet', { from: checkpointed })) { ... }
  */
 export function readRecords(input: ByteSource | string, format: FormatName, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
   const source = typeof input === 'string' ? localFileSource(input) : input;

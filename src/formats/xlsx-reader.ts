@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Bool, Field, Float64, Schema, TimestampMillisecond, Utf8, type DataType } from 'apache-arrow';
 import ExcelJS from 'exceljs';
-import { SluiceError } from '../core/errors.js';
+import { SluiceError, errorMessage, isSluiceError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
 import { columnNames } from './csv-types.js';
 import { RowChunker } from './row-chunker.js';
@@ -134,16 +134,38 @@ function xlsxPosition(position: unknown): XlsxPosition {
  * for await (const chunk of readXlsx(localFileSource('orders.xlsx'), { xlsx: { sheet: 'Orders' }, batchSize: 5000 })) { ... }
  */
 export async function* readXlsx(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(source.open()), { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
+  const input = workbookInput(source);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
   const release = limitInflation(reader, source.name, {
     maxInflatedBytes: options.xlsx?.maxInflatedBytes ?? DEFAULT_XLSX_MAX_INFLATED_BYTES,
     maxSharedStringsBytes: options.xlsx?.maxSharedStringsBytes ?? DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
   });
   try {
     yield* readSheet(reader, source.name, options);
+  } catch (error) {
+    throw input.failure() ?? error;
   } finally {
     release();
   }
+  const failure = input.failure();
+  if (failure) throw failure;
+}
+
+/**
+ * A byte source as exceljs's input stream. exceljs pipes its input into the unzipper without
+ * listening for errors, where a failed read would be an unhandled error (ending the process). So
+ * a read that fails ends the stream early instead, and is kept as `failure` to raise in its place.
+ */
+function workbookInput(source: ByteSource): { stream: Readable; failure: () => SluiceError | undefined } {
+  let failure: SluiceError | undefined;
+  async function* untilFailure(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* source.open();
+    } catch (error) {
+      failure = isSluiceError(error) ? error : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${source.name}: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+  return { stream: Readable.from(untilFailure()), failure: () => failure };
 }
 
 async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, name: string, options: ReadOptions): AsyncGenerator<ReadChunk> {

@@ -76,6 +76,13 @@ describe.each(Object.keys(FIXTURES) as FormatName[])('%s over a byte source', (f
       if (offset !== undefined) expect(source.opens).toEqual(offset > 0 ? [0, offset] : [0]);
     }
   });
+
+  it.skipIf(format === 'parquet')('fails the read with the source error when its stream breaks part way', async () => {
+    const { path, bytes } = files[format];
+    const source = new MemoryByteSource(path, bytes, 64);
+    source.failStreamAt = Math.floor(bytes.length / 2);
+    await expect(readAll(source, format, options)).rejects.toThrow('connection reset');
+  });
 });
 
 describe('parquet over a byte source', () => {
@@ -123,6 +130,11 @@ describe('parquet reads that fail', () => {
     })().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SLUICE_SOURCE_FAILED', retriable: false, message: `${path} changed while it was being read` });
   });
+});
+
+it('fails the read of an xlsx file that cannot be opened', async () => {
+  const path = join(dir, 'missing.xlsx');
+  await expect(readAll(path, 'xlsx')).rejects.toMatchObject({ code: 'SLUICE_SOURCE_FAILED', message: expect.stringContaining('ENOENT') });
 });
 
 describe('local file byte source', () => {

@@ -12,6 +12,8 @@ export class MemoryByteSource implements ByteSource {
   readonly ranges: [number, number][] = [];
   /** Makes the range read of this index (0 is the first) fail, as a dropped connection would. */
   failRead: number | undefined;
+  /** Makes a stream fail, as a dropped connection would, once it reaches this offset. */
+  failStreamAt: number | undefined;
 
   constructor(
     readonly name: string,
@@ -31,6 +33,7 @@ export class MemoryByteSource implements ByteSource {
   async *open(offset = 0): AsyncGenerator<Uint8Array> {
     this.opens.push(offset);
     for (let at = offset; at < this.bytes.length; at += this.chunkSize) {
+      if (this.failStreamAt !== undefined && at >= this.failStreamAt) throw new Error('connection reset');
       yield Uint8Array.from(this.bytes.subarray(at, Math.min(at + this.chunkSize, this.bytes.length)));
     }
   }
