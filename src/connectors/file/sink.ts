@@ -6,6 +6,7 @@ import type { Batch } from '../../core/batch.js';
 import { SluiceError, errorMessage, isSluiceError } from '../../core/errors.js';
 import type { ConnectorContext, Sink, SinkOpenContext } from '../../core/ports.js';
 import { csvScanner, encodeCsv, encodeNdjson, encodeParquet, type FormatName } from '../../formats/index.js';
+import type { WriteTarget } from '../kit/write-target.js';
 import type { FileConfig } from './config.js';
 import { syncPath, truncatePartialLine, truncatePartialRecord, writeAt } from './durable.js';
 import { formatOf } from './files.js';
@@ -32,7 +33,7 @@ export class FileSink implements Sink {
   private readonly format: FormatName;
   private readonly path: string;
   /** The staging of mode replace; in every mode, a publish a crash interrupted is completed at open. */
-  private readonly staged: StagedReplace;
+  private readonly staged: WriteTarget;
   /** Whether the run keeps checkpoints a later run resumes from (then an unpublished staging stays). */
   private resumable = false;
   private published = false;
@@ -208,7 +209,7 @@ export class FileSink implements Sink {
     } finally {
       await this.handle?.close();
       this.handle = undefined;
-      if (this.replacing && !this.published && !this.resumable) await this.staged.discard();
+      if (this.replacing && !this.published && !this.resumable) await this.staged.abort();
     }
   }
 }

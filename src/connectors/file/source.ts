@@ -1,10 +1,9 @@
-import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Observable } from 'rxjs';
 import type { Batch, Position } from '../../core/batch.js';
 import { SluiceError, errorMessage, isSluiceError } from '../../core/errors.js';
 import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
-import { readRecords, type ReadOptions } from '../../formats/index.js';
+import { localFileSource, readRecords, type ReadOptions } from '../../formats/index.js';
 import type { FileConfig } from './config.js';
 import { formatOf, matchingFiles } from './files.js';
 
@@ -73,8 +72,9 @@ export class FileSource implements Source {
       const onAbort = () => stop.abort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const run = async () => {
-        const { size } = await stat(partition);
-        const chunks = readRecords(partition, formatOf(this.config, partition), this.options(partition, from, ctx, stop.signal));
+        const file = localFileSource(partition);
+        const { size } = await file.stat();
+        const chunks = readRecords(file, formatOf(this.config, partition), this.options(partition, from, ctx, stop.signal));
         for await (const chunk of chunks) {
           if (!(await unlessAborted(ctx.flow.acquire(), stop.signal))) break;
           const offset = (chunk.position as { offset?: unknown }).offset;
