@@ -24,11 +24,7 @@ export class PostgresSink implements Sink {
   private readonly writers = new Map<string, TableWriter>();
   private openContext: Pick<SinkOpenContext, 'resuming' | 'resumeKey' | 'logger'> | undefined;
 
-  constructor(private readonly config: PostgresConfig) {
-    if (!config.table && !config.table_map && !config.target_schema) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql sink needs `table`, `table_map` or `target_schema`');
-    }
-  }
+  constructor(private readonly config: PostgresConfig) {}
 
   async open(ctx: SinkOpenContext): Promise<void> {
     this.openContext = ctx;

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { recordBatchFromRows, type Batch } from '../../../src/core/batch.js';
 import type { Sink } from '../../../src/core/ports.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { runTopology } from '../../../src/runtime/run-topology.js';
@@ -17,7 +18,7 @@ const dir = tempDir('sluice-file-replace-');
 const connector = () => registry.getConnector('file')!;
 
 async function openSink(config: Record<string, unknown>, resuming = false): Promise<Sink> {
-  const sink = connector().createSink!(config as never, { node: 'out', logger });
+  const sink = connector().createSink!(parseConnectorConfig(connector(), config, 'sink'), { node: 'out', logger });
   await sink.open!({ resuming, logger });
   return sink;
 }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { parseConfig } from '../../../core/config.js';
+import { parseDatasourceConfig } from '../../../core/definition-config.js';
 import { SluiceError, errorMessage } from '../../../core/errors.js';
 import { registry } from '../../../core/registry.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
@@ -30,7 +30,7 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
       if (!connector) {
         throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${registry.connectorTypes().filter((t) => t !== stepOutputConnector.type).join(', ')})` }] });
       }
-      parseConfig(connector.configSchema, config, request.body.config ? 'body.config' : 'body.connection_config');
+      parseDatasourceConfig(connector, config, request.body.config ? 'body.config' : 'body.connection_config');
       const tested = test_connection ? await checkConnection(type, config) : false;
       const record = await cp.state.datasources.upsert(name, type, config);
       await request.audit('datasource.connect', `datasource:${name}`, { type, tested });
