@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_JSON_MAX_DEPTH, DEFAULT_MAX_RECORD_BYTES, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES } from '../../formats/types.js';
 
 const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
+  examples: ['csv'],
   description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
 });
 
