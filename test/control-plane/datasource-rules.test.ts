@@ -36,4 +36,20 @@ describe('datasource configs are checked by the rules of their connector', () =>
     expect(read.statusCode, read.body).toBe(400);
     expect(read.json().error.issues).toEqual([{ path: 'body.topics', message: 'a kafka source needs `topics`' }]);
   });
+
+  it('documents the connect body as one schema per connector type, discriminated by type, and keeps field paths in errors', async () => {
+    const spec = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const body = spec.paths['/api/v1/datasources/connect'].post.requestBody.content['application/json'].schema;
+    expect(body.discriminator).toEqual({ propertyName: 'type' });
+    const byType = Object.fromEntries((body.anyOf as { properties: { type: { enum?: string[]; const?: string }; config: { properties: Record<string, unknown> } } }[]).map((b) => [b.properties.type.enum?.[0] ?? b.properties.type.const, b.properties.config]));
+    expect(Object.keys(byType)).toEqual(expect.arrayContaining(['file', 'kafka', 'postgresql']));
+    expect(Object.keys(byType)).not.toContain('step_output');
+    expect(Object.keys(byType.kafka.properties)).toEqual(expect.arrayContaining(['brokers', 'topics', 'schema_registry']));
+    expect(byType.postgresql.properties.password).toMatchObject({ type: 'string' });
+    const bad = await connect({ name: 'pg', type: 'postgresql', config: { url: 'postgres://x/db', port: 'many' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.issues).toEqual([expect.objectContaining({ path: 'body.config.port' })]);
+    const unknown = await connect({ name: 'x', type: 'nope', config: {} });
+    expect(unknown.json().error.issues).toEqual([{ path: 'body.type', message: expect.stringContaining('known: ') }]);
+  });
 });
