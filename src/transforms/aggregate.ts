@@ -78,7 +78,10 @@ export const aggregateTransform = registry.transform({
   configSchema: AggregateConfig,
   reshapes: true,
   holdsRows: () => true,
-  validate: (config, input) => (config.window ? windowIssues(config.window) : input.unbounded ? [{ path: 'window', message: 'an unbounded input needs a window (tumbling, hopping or session)' }] : []),
+  validate(config, input) {
+    if (config.window) return windowIssues(config.window);
+    return input.unbounded ? [{ path: 'window', message: 'an unbounded input needs a window (tumbling, hopping or session)' }] : [];
+  },
   create(config, ctx) {
     const specs = aggregationSpecs(config.aggregations as Record<string, AggFunc | AggFunc[]>);
     const groupBy = config.group_by ?? [];
@@ -88,25 +91,15 @@ export const aggregateTransform = registry.transform({
 
 type Window = Static<typeof WindowConfig>;
 
-/** A window has the lengths its type needs, positive, and a hopping slide at most its size. */
+/** A window has the positive length its type needs (size, or a session's gap), and a hopping slide at most its size. */
 function windowIssues(window: Window): ErrorIssue[] {
-  const issues: ErrorIssue[] = [];
-  const lengthOf = (name: 'size' | 'gap'): number | undefined => {
-    const value = window[name];
-    if (value === undefined) issues.push({ path: `window.${name}`, message: `a ${window.type} window needs ${name}` });
-    else if (durationMs(value, `window.${name}`) <= 0) issues.push({ path: `window.${name}`, message: `window ${name} must be positive` });
-    else return durationMs(value, `window.${name}`);
-    return undefined;
-  };
-  if (window.type === 'session') lengthOf('gap');
-  else {
-    const size = lengthOf('size');
-    const slide = window.type === 'hopping' && window.slide !== undefined ? durationMs(window.slide, 'window.slide') : size;
-    if (size !== undefined && slide !== undefined && (slide <= 0 || slide > size)) {
-      issues.push({ path: 'window.slide', message: 'hopping slide must be positive and at most the size' });
-    }
-  }
-  return issues;
+  const name = window.type === 'session' ? 'gap' : 'size';
+  const value = window[name];
+  if (value === undefined) return [{ path: `window.${name}`, message: `a ${window.type} window needs ${name}` }];
+  const length = durationMs(value, `window.${name}`);
+  if (length <= 0) return [{ path: `window.${name}`, message: `window ${name} must be positive` }];
+  const slide = window.type === 'hopping' && window.slide !== undefined ? durationMs(window.slide, 'window.slide') : length;
+  return slide <= 0 || slide > length ? [{ path: 'window.slide', message: 'hopping slide must be positive and at most the size' }] : [];
 }
 
 function fullAggregate(groupBy: string[], specs: AggSpec[]) {
