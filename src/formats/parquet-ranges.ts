@@ -1,4 +1,5 @@
 import { SluiceError, errorMessage, isSluiceError } from '../core/errors.js';
+import { race } from '../core/race.js';
 import type { ByteSource } from './byte-source.js';
 
 /** An ArrayBuffer holding exactly `bytes`, copied only when they are a view into a larger one. */
@@ -42,7 +43,7 @@ export class ParquetRanges {
 
   /** Settles as `work` does, or rejects as soon as a read fails. */
   guard<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.failure]);
+    return race([work, this.failure]);
   }
 
   private range(start: number, end: number): Blob {

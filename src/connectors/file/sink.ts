@@ -9,7 +9,7 @@ import { csvScanner, encodeCsv, encodeNdjson, encodeParquet, type FormatName } f
 import type { WriteTarget } from '../kit/write-target.js';
 import type { FileConfig } from './config.js';
 import { syncPath, truncatePartialLine, truncatePartialRecord, writeAt } from './durable.js';
-import { formatOf } from './files.js';
+import { sinkFormatOf } from './rules.js';
 import { StagedReplace } from './staged-replace.js';
 
 const PART = /^part-(\d+)\.parquet$/;
@@ -54,17 +54,7 @@ export class FileSink implements Sink {
   ) {
     this.path = resolve(config.path);
     this.logger = ctx.logger;
-    this.format = config.format ?? (/[/\\]$/.test(config.path) ? 'parquet' : formatOf(config, config.path));
-    if (this.format === 'xlsx' || this.format === 'xml') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `the file sink does not write ${this.format} (read-only format)`, {
-        issues: [{ path: 'config.format', message: 'use ndjson, csv or parquet for a sink' }],
-      });
-    }
-    if (this.format === 'json') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'the file sink writes ndjson, csv or parquet (a JSON array cannot be appended to durably)', {
-        issues: [{ path: 'config.format', message: 'use ndjson, csv or parquet for a sink' }],
-      });
-    }
+    this.format = sinkFormatOf(config)!;
     this.staged = new StagedReplace(this.path, this.format === 'parquet' ? 'directory' : 'file');
     this.replacing = config.mode === 'replace';
   }

@@ -26,11 +26,8 @@ export class IncrementalSource implements Source {
   private readonly cursorColumn: string;
 
   constructor(private readonly config: PostgresConfig) {
-    if (!config.table || !config.cursor_column) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql incremental source needs `table` and `cursor_column`');
-    }
-    this.table = config.table;
-    this.cursorColumn = config.cursor_column;
+    this.table = config.table!;
+    this.cursorColumn = config.cursor_column!;
   }
 
   async partitions(): Promise<string[]> {

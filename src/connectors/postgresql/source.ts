@@ -3,7 +3,6 @@ import type pg from 'pg';
 import type { Field } from 'apache-arrow';
 import type { Batch, Position } from '../../core/batch.js';
 import type { ReadContext, Source } from '../../core/ports.js';
-import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
 import { primaryKey, qualified } from './client.js';
 import { KeyRanges } from './key-ranges.js';
@@ -55,9 +54,7 @@ export async function readCursor(
 export class QuerySource implements Source {
   private ranges: Promise<KeyRanges> | undefined;
 
-  constructor(private readonly config: PostgresConfig) {
-    if (!config.table && !config.query) throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql query source needs `table` or `query`');
-  }
+  constructor(private readonly config: PostgresConfig) {}
 
   async partitions(): Promise<string[]> {
     const n = this.config.parallelism;

@@ -7,6 +7,7 @@ import type { Batch } from '../../../src/core/batch.js';
 import { rowsOf } from '../../../src/core/batch.js';
 import { Credits } from '../../../src/core/flow-control.js';
 import type { FlowControl, ReadContext, Source } from '../../../src/core/ports.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { tempDir } from '../../formats/helpers.js';
@@ -15,7 +16,8 @@ const logger = pino({ level: 'silent' });
 const dir = tempDir('sluice-file-source-');
 
 function source(config: Record<string, unknown>): Source {
-  return registry.getConnector('file')!.createSource!(config as never, { node: 'orders', logger });
+  const file = registry.getConnector('file')!;
+  return file.createSource!(parseConnectorConfig(file, config, 'source'), { node: 'orders', logger });
 }
 
 function readContext(overrides: Partial<ReadContext> = {}): ReadContext {
