@@ -189,7 +189,11 @@ export class KafkaSource implements Source, GroupMember {
   private async adminClient(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      await admin.connect();
+      try {
+        await admin.connect();
+      } catch (error) {
+        throw new SluiceError('SLUICE_CONNECTION_FAILED', `kafka ${this.config.brokers.join(',')}: ${String(error)}`, { cause: error });
+      }
       this.admin = admin;
     }
     return this.admin;
