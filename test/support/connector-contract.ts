@@ -1,13 +1,18 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
 import { RecordBatch, Schema } from 'apache-arrow';
 import { Observable } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordBatchFromColumns, type Batch, type Position } from '../../src/core/batch.js';
+import { parseConfig } from '../../src/core/config.js';
 import { isSluiceError } from '../../src/core/errors.js';
 import type { ConnectorDefinition, FlowControl, ReadContext, Sink, Source } from '../../src/core/ports.js';
 import { registry } from '../../src/core/registry.js';
 import { runTopology } from '../../src/runtime/run-topology.js';
+import { FileCheckpointStore } from '../../src/state/file-checkpoint-store.js';
 import { MemoryCheckpointStore } from '../../src/state/memory-checkpoint-store.js';
 import { compileTopology, type CompiledTopology } from '../../src/topology/compile.js';
 import { memorySink, memorySource } from './memory-connector.js';
@@ -251,9 +256,20 @@ async function errorOf(action: () => Promise<unknown>): Promise<unknown> {
   throw new Error('expected a failure');
 }
 
+/** A connector's source or sink from a config, defaults filled in as a topology fills them. */
+function createSource(type: string, config: Record<string, unknown>): Source {
+  const definition = registry.getConnector(type)!;
+  return definition.createSource!(parseConfig(definition.configSchema, config), { node: 'contract', logger });
+}
+
+function createSink(type: string, config: Record<string, unknown>): Sink {
+  const definition = registry.getConnector(type)!;
+  return definition.createSink!(parseConfig(definition.configSchema, config), { node: 'contract', logger });
+}
+
 /** Reads the first partition of a config through the port until it ends: the error it fails with. */
 async function readError(type: string, config: Record<string, unknown>): Promise<unknown> {
-  const source = registry.getConnector(type)!.createSource!(config as never, { node: 'contract', logger });
+  const source = createSource(type, config);
   try {
     return await errorOf(async () => {
       const [partition] = await source.partitions();
@@ -280,7 +296,7 @@ export function sourceContract(contract: SourceContract): void {
   const ids = contract.ids ?? defaultIds;
   const created: Source[] = [];
   const create = (config: Record<string, unknown>): Source => {
-    const source = registry.getConnector(contract.type)!.createSource!(config as never, { node: 'contract', logger });
+    const source = createSource(contract.type, config);
     created.push(source);
     return source;
   };
@@ -421,11 +437,16 @@ function rowsBatch(ids: number[], name: (id: number) => string): Batch {
 
 /** Registers the sink half of the contract for a connector's sink. */
 export function sinkContract(contract: SinkContract): void {
-  const definition = () => registry.getConnector(contract.type)!;
-  const open = async (config: Record<string, unknown>): Promise<Sink> => {
-    const sink = definition().createSink!(config as never, { node: 'contract', logger });
-    await sink.open?.({ resuming: false, logger });
-    return sink;
+  /** Opens a sink as a run would, writes `batches`, finishes it when `finish`, and closes it. */
+  const session = async (config: Record<string, unknown>, ctx: { resuming: boolean; resumeKey?: string }, batches: Batch[], finish: boolean) => {
+    const sink = createSink(contract.type, config);
+    try {
+      await sink.open?.({ ...ctx, logger });
+      for (const batch of batches) await sink.write(batch);
+      if (finish) await sink.finish?.();
+    } finally {
+      await sink.close();
+    }
   };
 
   /** A topology from the memory source `source` into the sink under test. */
@@ -483,7 +504,8 @@ export function sinkContract(contract: SinkContract): void {
 
       const newSource = uniqueName('new-');
       const fixture = memorySource(newSource, { batches: 5, rowsPerBatch: BATCH, failAfter: 3, columns: (ids) => ({ name: ids.map((id) => `new-${id}`) }) });
-      const checkpoints = new MemoryCheckpointStore();
+      // Durable checkpoints: a sink that stages a run keeps its staging for the resume.
+      const checkpoints = new FileCheckpointStore(join(await mkdtemp(join(tmpdir(), 'sluice-contract-')), 'checkpoints'));
       const topology = runInto(config, newSource);
       const failed = recordFinish(topology);
       expect(await runTopology(topology, { logger, checkpoints })).toMatchObject({ status: 'failed' });
@@ -498,54 +520,41 @@ export function sinkContract(contract: SinkContract): void {
       const after = (await readBack()).filter((row) => String(row.name).startsWith('new-')).map((row) => Number(row.id));
       expect(new Set(after)).toEqual(new Set(Array.from({ length: 5 * BATCH }, (_, i) => i)));
       if (contract.atomicReplace) expect((await readBack()).every((row) => String(row.name).startsWith('new-'))).toBe(true);
+      await checkpoints.close();
     });
 
     if (contract.changelogApply) {
-      it('replaying changelog batches changes nothing', async () => {
-        const { config, readBack } = await contract.target();
-        const batches = [changelogBatch(allIds.map((id) => ['c', id, `v1-${id}`])), changelogBatch([['u', 1, 'v2-1'], ['d', 2, null], ['u', 3, 'v2-3'], ['d', 3, null], ['c', 3, 'v3-3']])];
-        const sink = await open(config);
-        try {
-          for (const batch of batches) await sink.write(batch);
-          const once = await readBack();
-          expect(once.find((row) => Number(row.id) === 3)).toMatchObject({ name: 'v3-3' });
-          expect(once.some((row) => Number(row.id) === 2)).toBe(false);
-          // A resume replays from the last checkpoint: the last batch, or both.
-          await sink.write(batches[1]);
-          expect(await readBack()).toEqual(once);
-          for (const batch of batches) await sink.write(batch);
-          expect(await readBack()).toEqual(once);
-        } finally {
-          await sink.close();
+      it('replaying changelog batches after a resume changes nothing', async () => {
+        const batches = [
+          changelogBatch(allIds.map((id) => ['c', id, `v1-${id}`])),
+          changelogBatch([['u', 1, 'v2-1'], ['d', 2, null], ['u', 3, 'v2-3'], ['d', 3, null], ['c', 3, 'v3-3']]),
+        ];
+        const once = await contract.target();
+        await session(once.config, { resuming: false, resumeKey: uniqueName('once/') }, batches, true);
+        const expected = await once.readBack();
+        expect(expected.find((row) => Number(row.id) === 3)).toMatchObject({ name: 'v3-3' });
+        expect(expected.some((row) => Number(row.id) === 2)).toBe(false);
+        // A run stops after writing both batches, before either was checkpointed (or only the first):
+        // its resume writes them again.
+        for (const replayed of [batches, batches.slice(1)]) {
+          const target = await contract.target();
+          const resumeKey = uniqueName('replay/');
+          await session(target.config, { resuming: false, resumeKey }, batches, false);
+          await session(target.config, { resuming: true, resumeKey }, replayed, true);
+          expect(await target.readBack()).toEqual(expected);
         }
       });
     }
 
     it('writes what it is given, readable back', async () => {
       const { config, readBack } = await contract.target();
-      const sink = await open(config);
-      try {
-        await sink.write(rowsBatch([0, 1, 2], (id) => `n${id}`));
-        await sink.write(rowsBatch([3], (id) => `n${id}`));
-        await sink.finish?.();
-      } finally {
-        await sink.close();
-      }
+      await session(config, { resuming: false }, [rowsBatch([0, 1, 2], (id) => `n${id}`), rowsBatch([3], (id) => `n${id}`)], true);
       expect(sorted((await readBack()).map((row) => Number(row.id)))).toEqual([0, 1, 2, 3]);
     });
 
     describe('errors', () =>
       describeFailures(contract.failures, (config) =>
-        errorOf(async () => {
-          const sink = definition().createSink!(config as never, { node: 'contract', logger });
-          try {
-            await sink.open?.({ resuming: false, logger });
-            await sink.write(rowsBatch([0], () => 'x'));
-            await sink.finish?.();
-          } finally {
-            await sink.close().catch(() => undefined);
-          }
-        }),
+        errorOf(() => session(config, { resuming: false }, [rowsBatch([0], () => 'x')], true)),
       ));
   });
 }

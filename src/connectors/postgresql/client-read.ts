@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { Observable } from 'rxjs';
 import type { Batch } from '../../core/batch.js';
+import { acquireUnlessAborted } from '../../core/flow-control.js';
 import type { ReadContext } from '../../core/ports.js';
 import { closeQuietly, connect } from './client.js';
 import type { PostgresConfig } from './config.js';
@@ -10,22 +11,23 @@ export interface ClientRead {
   client: pg.Client;
   /** Aborted when the run stops or the subscriber leaves: end the read. */
   signal: AbortSignal;
-  /** Waits for an in-flight credit, then emits the batch. */
+  /** Waits for an in-flight credit, then emits the batch; emits nothing once `signal` aborted. */
   emit(batch: Batch): Promise<void>;
 }
 
 /**
  * A source read over one connection of its own: the connection opens on subscribe and closes
- * when `body` ends, fails (as a source error) or the subscriber leaves.
+ * when `body` ends, fails (as a source error) or the subscriber leaves. `reads` holds the stop of
+ * every read in progress, so that the source's close() ends them.
  */
-export function readWithClient(config: PostgresConfig, ctx: ReadContext, body: (read: ClientRead) => Promise<void>): Observable<Batch> {
+export function readWithClient(config: PostgresConfig, ctx: ReadContext, body: (read: ClientRead) => Promise<void>, reads = new Set<AbortController>()): Observable<Batch> {
   return new Observable<Batch>((subscriber) => {
     const stop = new AbortController();
+    reads.add(stop);
     const signal = AbortSignal.any([stop.signal, ctx.signal]);
     let client: pg.Client | undefined;
     const emit = async (batch: Batch) => {
-      await ctx.flow.acquire();
-      subscriber.next(batch);
+      if (await acquireUnlessAborted(ctx.flow, signal)) subscriber.next(batch);
     };
     (async () => {
       client = await connect(config);
@@ -35,7 +37,10 @@ export function readWithClient(config: PostgresConfig, ctx: ReadContext, body: (
         () => subscriber.complete(),
         (error: unknown) => subscriber.error(wrapSourceError(error)),
       )
-      .finally(() => closeQuietly(client));
+      .finally(() => {
+        reads.delete(stop);
+        return closeQuietly(client);
+      });
     return () => stop.abort();
   });
 }

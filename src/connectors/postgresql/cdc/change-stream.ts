@@ -14,6 +14,7 @@ import type { ReplicationStream, ReplicationFrame } from './replication-stream.j
 import { formatLsn } from './lsn.js';
 import { activeSlots, cdcEvents } from './metrics.js';
 import type { CdcPosition, CdcSource } from './cdc-source.js';
+import { acquireUnlessAborted } from '../../../core/flow-control.js';
 
 const STATUS_INTERVAL_MS = 10_000;
 /** A transaction bigger than this many batches is emitted in parts (without advancing the position). */
@@ -239,7 +240,7 @@ export class ChangeStream {
   }
 
   private async emit(buffer: ChangelogBuffer, position: CdcPosition): Promise<void> {
-    await this.ctx.flow.acquire();
+    if (!(await acquireUnlessAborted(this.ctx.flow, this.signal))) return;
     this.lastEmitAt = Date.now();
     cdcEvents.inc({ slot: this.config.slot }, buffer.size);
     this.subscriber.next({ data: buffer.drain(), meta: { stream: buffer.table, partition: this.partition, position, kind: 'changelog' } });
