@@ -52,6 +52,8 @@ sourceContract({
   type: 'postgresql',
   resumable: true,
   unbounded: true,
+  // A batch ends at a commit: it holds whole transactions.
+  batchesWithinSize: false,
   seed: async (count) => {
     let slot = '';
     // The slot exists before the rows are written: they arrive as changes, not as a snapshot.
