@@ -100,7 +100,7 @@ describe('operator behaviour (marbles)', () => {
 });
 
 describe('operators leave their input batches as they were', () => {
-  untouchedSpec(transform('clean', { remove_duplicates: true, duplicate_columns: ['id'] }));
-  untouchedSpec(transform('normalize', { min_max_columns: ['v'] }));
-  untouchedSpec(transform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } }));
+  describe('clean', () => untouchedSpec(transform('clean', { remove_duplicates: true, duplicate_columns: ['id'] })));
+  describe('normalize', () => untouchedSpec(transform('normalize', { min_max_columns: ['v'] })));
+  describe('aggregate', () => untouchedSpec(transform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } })));
 });
