@@ -1,11 +1,13 @@
-import { RecordBatch, Struct, makeData, vectorFromArray, type Schema } from 'apache-arrow';
+import { RecordBatch, Struct, makeData, type Schema } from 'apache-arrow';
+import type { ColumnBuilder } from '../connectors/kit/columns/column-builder.js';
+import { makeColumnBuilder } from '../connectors/kit/columns/make-builder.js';
 
 /** Collects rows (values in schema order) and turns them into one Arrow record batch at a time. */
 export class BatchBuilder {
-  private columns: unknown[][];
+  private readonly columns: ColumnBuilder[];
 
   constructor(readonly schema: Schema) {
-    this.columns = schema.fields.map(() => []);
+    this.columns = schema.fields.map((field) => makeColumnBuilder(field.type));
   }
 
   get length(): number {
@@ -13,14 +15,13 @@ export class BatchBuilder {
   }
 
   append(values: unknown[]): void {
-    for (let c = 0; c < this.columns.length; c++) this.columns[c].push(values[c] ?? null);
+    for (let c = 0; c < this.columns.length; c++) this.columns[c].append(values[c]);
   }
 
   /** The rows collected so far as a record batch (possibly 0 rows); starts a new one. */
   flush(): RecordBatch {
     const length = this.length;
-    const children = this.schema.fields.map((field, c) => vectorFromArray(this.columns[c], field.type).data[0]);
-    this.columns = this.schema.fields.map(() => []);
+    const children = this.columns.map((column) => column.finish());
     const data = makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children });
     return new RecordBatch(this.schema, data);
   }

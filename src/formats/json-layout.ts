@@ -1,55 +1,36 @@
-import { Bool, Field, Float64, Schema, Utf8, type DataType } from 'apache-arrow';
+import { Type } from 'apache-arrow';
+import { DocumentInference } from '../connectors/kit/document-inference.js';
 import type { Layout } from './text-reader.js';
 
 export type JsonObject = Record<string, unknown>;
 
-type Kind = 'number' | 'boolean' | 'string';
-
-function kindOf(value: unknown): Kind {
-  return typeof value === 'number' ? 'number' : typeof value === 'boolean' ? 'boolean' : 'string';
-}
-
-const TYPES: Record<Kind, () => DataType> = {
-  number: () => new Float64(),
-  boolean: () => new Bool(),
-  string: () => new Utf8(),
-};
+/** The JSON type a column of each Arrow type holds; a Utf8 column holds any value (as JSON text). */
+const JSON_TYPES: Partial<Record<Type, 'number' | 'boolean'>> = { [Type.Float]: 'number', [Type.Bool]: 'boolean' };
 
 /**
- * Columns are the keys of the sampled objects in first-seen order. A key whose sampled values are
- * all numbers is Float64, all booleans Bool, anything else Utf8 (strings as they are, ISO dates
- * included; nested objects/arrays and mixed values as JSON text). A later object with a key outside
- * the schema, or a value its column cannot hold, does not fit.
+ * Columns are the keys of the sampled objects in first-seen order, typed by the connectors'
+ * document inference: a key whose sampled values are all numbers is Float64, all booleans Bool,
+ * anything else Utf8 (strings as they are, ISO dates included; nested objects/arrays and mixed
+ * values as JSON text). A later object with a key outside the schema, or a value its column
+ * cannot hold, does not fit.
  */
 export function inferJsonLayout(sample: JsonObject[], sampleSize: number): Layout<JsonObject> {
-  const kinds = new Map<string, Kind | undefined>();
-  for (const object of sample) {
-    for (const [key, value] of Object.entries(object)) {
-      const known = kinds.get(key);
-      if (value === null || value === undefined) {
-        if (!kinds.has(key)) kinds.set(key, undefined);
-        continue;
-      }
-      const kind = kindOf(value);
-      kinds.set(key, known === undefined || known === kind ? kind : 'string');
-    }
-  }
-  const names = [...kinds.keys()];
-  const columnKinds = names.map((n) => kinds.get(n) ?? 'string');
-  const index = new Map(names.map((n, i) => [n, i]));
-  const schema = new Schema(names.map((n, i) => new Field(n, TYPES[columnKinds[i]](), true)));
+  const inference = new DocumentInference({ nesting: 'json-text' });
+  inference.observe(sample);
+  const schema = inference.schema();
+  const expected = schema.fields.map((f) => JSON_TYPES[f.type.typeId as Type]);
+  const index = new Map(schema.fields.map((f, i) => [f.name, i]));
   return {
     schema,
     convert(object) {
-      const row = new Array<unknown>(names.length).fill(null);
+      const row = new Array<unknown>(expected.length).fill(null);
       for (const [key, value] of Object.entries(object)) {
         const c = index.get(key);
         if (c === undefined) return `field ${JSON.stringify(key)} is not in the schema inferred from the first ${sampleSize} records`;
         if (value === null || value === undefined) continue;
-        const kind = columnKinds[c];
-        if (kind === 'string') row[c] = typeof value === 'string' ? value : JSON.stringify(value);
-        else if (kindOf(value) === kind) row[c] = value;
-        else return `field ${JSON.stringify(key)}: expected a ${kind}, got ${Array.isArray(value) ? 'array' : typeof value}`;
+        const type = expected[c];
+        if (type !== undefined && typeof value !== type) return `field ${JSON.stringify(key)}: expected a ${type}, got ${Array.isArray(value) ? 'array' : typeof value}`;
+        row[c] = value;
       }
       return row;
     },

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { SluiceError, errorMessage, isSluiceError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { race } from '../core/race.js';
 import './step-output.js';
 import type { StepType } from './pipeline-schema.js';
 import type { PipelinePlan, PlannedStep } from './plan.js';
@@ -106,7 +107,7 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
         }
       }
       if (running.size === 0) break;
-      await Promise.race(running.values());
+      await race(running.values());
     }
   } finally {
     options.signal.removeEventListener('abort', onCancel);
@@ -197,7 +198,7 @@ async function runStep(
     stop.addEventListener('abort', onStop, { once: true });
     void attempts.finally(() => stop.removeEventListener('abort', onStop)).catch(() => undefined);
   });
-  return Promise.race([attempts, stoppedInBackoff]);
+  return race([attempts, stoppedInBackoff]);
 }
 
 /** How a step that threw ended: stopped by the run, out of time, or failed. */

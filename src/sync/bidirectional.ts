@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import { SluiceError } from '../core/errors.js';
 import type { KeyEntry, KeyState } from './key-state.js';
+import { recordApplied, recoverWrites, writeRecorded, type VersionOf } from './recorded-writes.js';
 import type { ConflictPolicy } from './rule-schema.js';
 import type { ParkedConflict, SyncStore } from './sync-store.js';
 import { conflictResolver } from './conflict-resolvers.js';
@@ -46,11 +47,13 @@ interface Planned {
  * - both changed, differently → a conflict, settled by the rule's strategy (or parked: `manual`).
  *
  * Every write is a compare-and-set under row locks: a row changed since it was read is left
- * alone, and the next run sees it as a change (or a conflict). After a crash, a side written
- * before the state moved now equals the other, which the next run simply records.
+ * alone, and the next run sees it as a change (or a conflict). When a crash comes between a
+ * write's commit and the state update, the next run records that write before it plans (see
+ * `writeRecorded`), so a change made after it is no conflict.
  */
 export async function runBidirectional(ctx: BidirectionalContext): Promise<BidirectionalCounts> {
   const counts: BidirectionalCounts = { rows_read: 0, rows_inserted: 0, rows_updated: 0, rows_deleted: 0, rows_unchanged: 0, conflicts: 0, writes_to_source: 0, writes_to_target: 0, deferred: 0 };
+  await recoverWrites(ctx.state, { source: ctx.source, target: ctx.target }, ctx.logger);
   const a = new Map<string, string>();
   const b = new Map<string, string>();
   counts.rows_read += await ctx.source.scan((page) => page.forEach(([k, h]) => a.set(k, h)));
@@ -106,10 +109,9 @@ async function copyRows(ctx: BidirectionalContext, from: PgSide, to: PgSide, pla
     const chunk = planned.slice(i, i + 2000);
     const rows = await from.fetch(chunk.map((p) => p.key));
     const changes: GuardedChange[] = chunk.map((p) => ({ key: p.key, values: rows.get(p.key) ?? null, expect: toTarget ? p.b : p.a }));
-    const applied = await to.apply(changes);
+    const applied = await writeRecorded(ctx.state, to, toTarget ? 'target' : 'source', changes, versionOf);
     counts.deferred += changes.length - applied.length;
     tally(applied, counts, toTarget ? 'writes_to_target' : 'writes_to_source');
-    await recordApplied(ctx.state, applied, versionOf);
   }
 }
 
@@ -153,7 +155,10 @@ async function settleConflicts(ctx: BidirectionalContext, conflicts: Planned[]):
   return settled;
 }
 
-/** A custom resolver's row goes to both sides; the state moves only when both took it. */
+/**
+ * A custom resolver's row goes to both sides; the state moves only when both took it. (A crash
+ * between the two writes leaves the key a conflict, resolved again by the next run.)
+ */
 async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'], counts: BidirectionalCounts, versionOf: VersionOf): Promise<void> {
   if (merged.length === 0) return;
   const toSource = await ctx.source.apply(merged.map((m) => ({ key: m.planned.key, values: m.values, expect: m.planned.a })));
@@ -163,20 +168,6 @@ async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'],
   tally(toSource, counts, 'writes_to_source');
   tally(toTarget, counts, 'writes_to_target');
   await recordApplied(ctx.state, toTarget.filter((c) => onSource.has(c.key)), versionOf);
-}
-
-/** The version a key's state entry had when the run read it (0 when it had none). */
-export type VersionOf = (key: string) => number;
-
-/** The state follows what was written: the hash both sides now hold, one version further. */
-export async function recordApplied(state: KeyState, applied: AppliedChange[], versionOf: VersionOf): Promise<void> {
-  const sets: Array<[string, KeyEntry]> = [];
-  const deletes: string[] = [];
-  for (const change of applied) {
-    if (change.hash === undefined) deletes.push(change.key);
-    else sets.push([change.key, { hash: change.hash, version: versionOf(change.key) + 1 }]);
-  }
-  await state.apply(sets, deletes);
 }
 
 function tally(applied: AppliedChange[], counts: BidirectionalCounts, side: 'writes_to_source' | 'writes_to_target'): void {

@@ -1,9 +1,26 @@
 import { SluiceError } from '../core/errors.js';
+import { overlayRequest, requestedFields } from '../core/request-fields.js';
 import type { TopologySpec } from '../topology/schema.js';
 import type { SyncRule } from './rule-schema.js';
 
-/** Finds a datasource by name: its connector type and config (secrets as `${env:NAME}` or resolved). */
+/** Finds a datasource by name: its connector type and stored config (secrets as `${env:NAME}` or resolved). */
 export type DatasourceResolver = (name: string) => Promise<{ type: string; config: Record<string, unknown> }>;
+
+/**
+ * The config a rule reads (`source`) or writes (`target`) a datasource with: its stored config,
+ * references resolved, with the rule's `source_config` / `target_config` laid over it. A rule
+ * comes from a request, so only fields the connector lets a request set are accepted
+ * (SLUICE_FORBIDDEN naming `<prefix>.<side>_config.<field>` otherwise).
+ */
+export function ruleSideConfig(
+  rule: SyncRule,
+  side: 'source' | 'target',
+  datasource: { type: string; config: Record<string, unknown> },
+  prefix = 'rule',
+  env?: NodeJS.ProcessEnv,
+): Promise<Record<string, unknown>> {
+  return overlayRequest(datasource, requestedFields(rule[`${side}_config`], `${prefix}.${side}_config`), env);
+}
 
 export interface CompileRuleOptions {
   resolve: DatasourceResolver;
@@ -11,6 +28,8 @@ export interface CompileRuleOptions {
   keyPrefix: string;
   /** Redis hash the run's counters go to. */
   countersKey: string;
+  /** Resolves the `${env:NAME}` references of stored datasource configs. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const OPERATION_LETTERS = { INSERT: 'c', UPDATE: 'u', DELETE: 'd' } as const;
@@ -44,7 +63,7 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
   const inverse = new Map(Object.entries(mapping).map(([from, to]) => [to, from]));
   const toSource = (column: string) => inverse.get(column) ?? column;
   const key = rule.filters?.primary_key;
-  const sourceConfig: Record<string, unknown> = { ...source.config, ...rule.source_config };
+  const sourceConfig = await ruleSideConfig(rule, 'source', source, 'rule', options.env);
   const mode = rule.mode ?? 'full';
 
   if (mode === 'incremental' || mode === 'cdc') {
@@ -88,7 +107,7 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
       ...(key ? { key } : {}),
       track_deletes: (mode === 'full' || mode === 'snapshot') && !pushdown,
       operations,
-      target: { type: target.type, config: { ...target.config, ...rule.target_config } },
+      target: { type: target.type, config: await ruleSideConfig(rule, 'target', target, 'rule', options.env) },
     },
   };
   return {

@@ -1,6 +1,5 @@
 import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
-import { KEY_META } from '../connectors/postgresql/text-batch.js';
-import { OP_COLUMN } from '../connectors/postgresql/changelog-fold.js';
+import { OP_COLUMN, Op, keyMetadata, opVector } from '../core/changelog.js';
 import { recordBatchOf } from '../transforms/arrow-ops.js';
 import { keyValues } from './row-hash.js';
 
@@ -12,6 +11,6 @@ export function deleteBatch(key: string[], keys: string[], others: string[] = []
   const values = keys.map(keyValues);
   const nulls = vectorFromArray(new Array<string | null>(keys.length).fill(null), new Utf8());
   const fields = [...key.map((k) => new Field(k, new Utf8(), true)), ...others.map((o) => new Field(o, new Utf8(), true)), new Field(OP_COLUMN, new Utf8(), false)];
-  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), ...others.map(() => nulls), vectorFromArray(keys.map(() => 'd'), new Utf8())];
-  return recordBatchOf(new Schema(fields, new Map([[KEY_META, JSON.stringify(key)]])), columns, keys.length);
+  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), ...others.map(() => nulls), opVector(keys.map(() => Op.delete))];
+  return recordBatchOf(new Schema(fields, keyMetadata(key)), columns, keys.length);
 }

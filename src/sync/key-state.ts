@@ -7,6 +7,18 @@ export interface KeyEntry {
   version: number;
 }
 
+/**
+ * A write to one side of a bidirectional sync, recorded before its transaction commits, so a run
+ * that dies before the state follows the write leaves a trace the next run can settle.
+ */
+export interface WriteIntent {
+  side: 'source' | 'target';
+  /** The PostgreSQL transaction (xid8) that writes. */
+  transaction: string;
+  /** Each key written and the hash of its row after the write (null: deleted). */
+  changes: Array<[string, string | null]>;
+}
+
 /** Fields per Redis command: one round trip per chunk, never one per key. */
 const CHUNK = 5000;
 
@@ -27,6 +39,11 @@ export class KeyState {
     return `${this.prefix}${this.rule}:state`;
   }
 
+  /** Write intents not settled yet (`<side>:<transaction>` -> JSON). */
+  get intentsKey(): string {
+    return `${this.prefix}${this.rule}:intents`;
+  }
+
   /** The entries of many keys, in order (undefined where the key has none). */
   async getMany(keys: string[]): Promise<(KeyEntry | undefined)[]> {
     if (keys.length === 0) return [];
@@ -40,14 +57,35 @@ export class KeyState {
    * Sets and deletes entries and adds `counters` to the run's counters hash, atomically.
    */
   async apply(sets: Array<[string, KeyEntry]>, deletes: string[], counters?: { key: string; values: Record<string, number> }): Promise<void> {
+    if (sets.length + deletes.length === 0 && !counters) return;
+    const tx = this.changes(sets, deletes);
+    if (counters) for (const [name, n] of Object.entries(counters.values)) if (n !== 0) tx.hincrby(counters.key, name, n);
+    await this.exec(tx);
+  }
+
+  async recordIntent(intent: WriteIntent): Promise<void> {
+    await this.call(() => this.redis.hset(this.intentsKey, intentId(intent), JSON.stringify(intent)));
+  }
+
+  async intents(): Promise<WriteIntent[]> {
+    const all = await this.call(() => this.redis.hgetall(this.intentsKey));
+    return Object.values(all).map((v) => JSON.parse(v) as WriteIntent);
+  }
+
+  /** Sets and deletes entries and drops the intents they settle, atomically. */
+  async settle(intents: WriteIntent[], sets: Array<[string, KeyEntry]>, deletes: string[]): Promise<void> {
+    const tx = this.changes(sets, deletes);
+    if (intents.length > 0) tx.hdel(this.intentsKey, ...intents.map(intentId));
+    await this.exec(tx);
+  }
+
+  private changes(sets: Array<[string, KeyEntry]>, deletes: string[]): ReturnType<Redis['multi']> {
     const tx = this.redis.multi();
     for (let i = 0; i < sets.length; i += CHUNK) {
       tx.hset(this.stateKey, ...sets.slice(i, i + CHUNK).flatMap(([k, e]) => [k, `${e.hash} ${e.version}`]));
     }
     for (let i = 0; i < deletes.length; i += CHUNK) tx.hdel(this.stateKey, ...deletes.slice(i, i + CHUNK));
-    if (counters) for (const [name, n] of Object.entries(counters.values)) if (n !== 0) tx.hincrby(counters.key, name, n);
-    if (sets.length + deletes.length === 0 && !counters) return;
-    await this.exec(tx);
+    return tx;
   }
 
   /** Every entry, a page at a time (HSCAN): for delete detection and bidirectional planning. */
@@ -74,7 +112,7 @@ export class KeyState {
   }
 
   async clear(): Promise<void> {
-    await this.call(() => this.redis.del(this.stateKey));
+    await this.call(() => this.redis.del(this.stateKey, this.intentsKey));
   }
 
   private async exec(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
@@ -92,6 +130,10 @@ export class KeyState {
       throw stateError(error);
     }
   }
+}
+
+function intentId(intent: WriteIntent): string {
+  return `${intent.side}:${intent.transaction}`;
 }
 
 function parseEntry(value: string): KeyEntry {

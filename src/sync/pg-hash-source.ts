@@ -8,7 +8,8 @@ import type { PostgresConfig } from '../connectors/postgresql/config.js';
 import { ident, primaryKey, qualified } from '../connectors/postgresql/client.js';
 import { readWithClient } from '../connectors/postgresql/client-read.js';
 import { TEXT_TYPES, fieldsOf, readCursor } from '../connectors/postgresql/source.js';
-import { KEY_META, rowsToColumns, textBatch } from '../connectors/postgresql/text-batch.js';
+import { keyMetadata } from '../core/changelog.js';
+import { rowsToColumns, textBatch } from '../connectors/postgresql/text-batch.js';
 import { TypeResolver } from '../connectors/postgresql/types.js';
 import { recordBatchOf } from '../transforms/arrow-ops.js';
 import { deleteBatch } from './delete-batch.js';
@@ -61,7 +62,7 @@ export class PgHashSource implements Source {
       const compared = [...types.keys()].filter((c) => !key.includes(c)).sort();
       // 64 bits of PostgreSQL's own string hash: cheaper to compute and to ship than md5.
       const hash = `hashtextextended(row(${compared.map((c) => `t.${ident(c)}`).join(', ')})::text, 0)::text as ${ident(HASH_COLUMN)}`;
-      const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
+      const metadata = keyMetadata(key);
       const batchSize = this.config.batch_size ?? ctx.batchSize;
       const count = (values: Record<string, number>) => this.options.state.apply([], [], { key: this.options.countersKey, values });
 

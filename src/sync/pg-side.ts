@@ -23,6 +23,9 @@ export interface AppliedChange {
   hash: string | undefined;
 }
 
+/** Called with a write's transaction id and changes, before it commits. */
+export type BeforeCommit = (transaction: string, applied: AppliedChange[]) => Promise<void>;
+
 /** Rows per statement when fetching or applying by key. */
 const CHUNK = 2000;
 
@@ -113,14 +116,22 @@ export class PgSide {
    * Applies changes in one transaction per chunk, each only if the row still has the hash the
    * plan saw (compare-and-set under row locks): a row changed meanwhile is left for the next run,
    * never overwritten. Inserts of rows expected absent never replace a concurrent insert.
+   * `beforeCommit` gets each chunk's transaction id and changes once they are written, before the
+   * commit (see `transactionStatus`).
    */
-  async apply(changes: GuardedChange[]): Promise<AppliedChange[]> {
+  async apply(changes: GuardedChange[], beforeCommit?: BeforeCommit): Promise<AppliedChange[]> {
     const applied: AppliedChange[] = [];
-    for (let i = 0; i < changes.length; i += CHUNK) applied.push(...(await this.applyChunk(changes.slice(i, i + CHUNK))));
+    for (let i = 0; i < changes.length; i += CHUNK) applied.push(...(await this.applyChunk(changes.slice(i, i + CHUNK), beforeCommit)));
     return applied;
   }
 
-  private async applyChunk(changes: GuardedChange[]): Promise<AppliedChange[]> {
+  /** Whether a transaction of this database committed; undefined once too old to tell. */
+  async transactionStatus(transaction: string): Promise<'committed' | 'aborted' | 'in progress' | undefined> {
+    const { rows } = await this.client!.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>('select pg_xact_status($1::xid8) as status', [transaction]);
+    return rows[0].status ?? undefined;
+  }
+
+  private async applyChunk(changes: GuardedChange[], beforeCommit: BeforeCommit | undefined): Promise<AppliedChange[]> {
     const client = this.client!;
     await client.query('begin');
     try {
@@ -167,10 +178,16 @@ export class PgSide {
           if (inserted.has(key)) applied.push({ key, op: 'c', hash: this.hash(values) });
         }
       }
+      if (beforeCommit && applied.length > 0) {
+        const { rows } = await client.query<{ xid: string }>('select pg_current_xact_id()::text as xid');
+        await beforeCommit(rows[0].xid, applied);
+      }
       await client.query('commit');
       return applied;
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
+      // A failure of `beforeCommit` (the sync state) keeps its own code.
+      if (error instanceof SluiceError) throw error;
       throw new SluiceError('SLUICE_SINK_FAILED', `sync ${this.table}: ${(error as Error).message}`, { cause: error });
     }
   }

@@ -6,15 +6,15 @@ import './sync-source.js';
 import { parseConfig } from '../core/config.js';
 import { SluiceError, errorMessage } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
-import { resolveEnvRefs } from '../core/secrets.js';
 import { postgresConfigSchema, type PostgresConfig } from '../connectors/postgresql/config.js';
 import { closeQuietly, connect, primaryKey, qualified } from '../connectors/postgresql/client.js';
 import { MemoryCheckpointStore } from '../state/memory-checkpoint-store.js';
 import { runTopology } from '../runtime/run-topology.js';
 import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';
-import { recordApplied, runBidirectional } from './bidirectional.js';
-import { cdcSlotName, compileRule, type DatasourceResolver } from './compile-rule.js';
+import { runBidirectional } from './bidirectional.js';
+import { writeRecorded } from './recorded-writes.js';
+import { cdcSlotName, compileRule, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
 import { RetainedCheckpoints } from './retained-checkpoints.js';
@@ -167,8 +167,8 @@ export class SyncEngine {
 
   private async runOneWay(rule: SyncRule, run: SyncRun, logger: Logger, signal?: AbortSignal): Promise<void> {
     const countersKey = `${this.keyPrefix}${rule.rule_id}:run:${run.run_id}`;
-    const spec = await compileRule(rule, { resolve: this.options.resolve, redisUrl: this.redisUrl, keyPrefix: this.keyPrefix, countersKey });
-    const topology = compileTopology(spec, { env: this.options.env });
+    const spec = await compileRule(rule, { resolve: this.options.resolve, redisUrl: this.redisUrl, keyPrefix: this.keyPrefix, countersKey, env: this.options.env });
+    const topology = compileTopology(spec, { envRefs: 'refuse' });
     // Incremental and CDC resume at their checkpointed position, across runs. A full or snapshot
     // read always starts over: delete detection needs every key seen in one complete read, and
     // the keyed state already makes a repeated read write only what changed.
@@ -211,8 +211,8 @@ export class SyncEngine {
 
   /** Both tables of a bidirectional rule, columns matched through field_mapping (source → target names). */
   private async sides(rule: SyncRule): Promise<{ source: PgSide; target: PgSide }> {
-    const sourceConfig = await this.postgresConfig(rule.source, rule.source_config, 'rule.source');
-    const targetConfig = await this.postgresConfig(rule.target, rule.target_config, 'rule.target');
+    const sourceConfig = await this.postgresConfig(rule, 'source');
+    const targetConfig = await this.postgresConfig(rule, 'target');
     const mapping = rule.field_mapping ?? {};
     const toTarget = (c: string) => mapping[c] ?? c;
     const sourceColumns = await tableColumns(sourceConfig, sourceConfig.table!);
@@ -229,12 +229,14 @@ export class SyncEngine {
     };
   }
 
-  private async postgresConfig(name: string, overrides: Record<string, unknown> | undefined, path: string, requireTable = true): Promise<PostgresConfig> {
+  private async postgresConfig(rule: SyncRule, side: 'source' | 'target', requireTable = true): Promise<PostgresConfig> {
+    const name = rule[side];
+    const path = `rule.${side}`;
     const datasource = await this.options.resolve(name);
     if (datasource.type !== 'postgresql') {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `bidirectional sync runs between postgresql datasources; '${name}' is ${datasource.type}`, { issues: [{ path, message: 'not a postgresql datasource' }] });
     }
-    const config = parseConfig(postgresConfigSchema, resolveEnvRefs({ ...datasource.config, ...overrides }, this.options.env ?? process.env), `${path}_config`);
+    const config = parseConfig(postgresConfigSchema, await ruleSideConfig(rule, side, datasource, 'rule', this.options.env), `${path}_config`);
     if (requireTable && !config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
     return config;
   }
@@ -284,15 +286,15 @@ export class SyncEngine {
       const [from, to] = resolution === 'source' ? [source, target] : [target, source];
       const winners = await from.fetch(keys);
       const losers = await to.fetch(keys);
-      const applied = await to.apply(keys.map((key) => {
-        const loser = losers.get(key);
-        return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
-      }));
-      if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
       const state = this.state(rule.rule_id);
       const entries = await state.getMany(keys);
       const versions = new Map(keys.map((k, i) => [k, entries[i]?.version ?? 0]));
-      await recordApplied(state, applied, (key) => versions.get(key) ?? 0);
+      const changes = keys.map((key) => {
+        const loser = losers.get(key);
+        return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
+      });
+      const applied = await writeRecorded(state, to, resolution === 'source' ? 'target' : 'source', changes, (key) => versions.get(key) ?? 0);
+      if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
       const resolved = applied.map((c) => c.key);
       await this.store.unpark(rule.rule_id, resolved);
       return { resolved, written_to: resolution === 'source' ? 'target' : 'source' };
@@ -314,7 +316,7 @@ export class SyncEngine {
   }
 
   private async dropSlot(rule: SyncRule): Promise<void> {
-    const config = await this.postgresConfig(rule.source, rule.source_config, 'rule.source', false);
+    const config = await this.postgresConfig(rule, 'source', false);
     const slot = (rule.source_config?.slot as string | undefined) ?? cdcSlotName(rule.rule_id);
     const client = await connect(config);
     try {

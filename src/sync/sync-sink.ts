@@ -1,12 +1,11 @@
 import type { RecordBatch, Vector } from 'apache-arrow';
-import { vectorFromArray, Utf8, Schema } from 'apache-arrow';
+import { Schema } from 'apache-arrow';
 import type { Batch } from '../core/batch.js';
 import { SluiceError } from '../core/errors.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
 import type { Logger } from '../core/logger.js';
 import { textFormatter, type TextFormatter } from '../connectors/postgresql/pg-text.js';
-import { KEY_META } from '../connectors/postgresql/text-batch.js';
-import { OP_COLUMN, RESERVED_COLUMNS } from '../connectors/postgresql/changelog-fold.js';
+import { OP_COLUMN, Op, isReservedColumn, keyColumnsOf, keyMetadata, opReader, opVector, type ChangeOp } from '../core/changelog.js';
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
 import { KeyState, type KeyEntry } from './key-state.js';
 import { keyString } from './row-hash.js';
@@ -55,9 +54,9 @@ export class SyncSink implements Sink {
     const keyFormatters = key.map((k) => formatterOf(data, k));
     // A source that hashed its rows itself (PgHashSource) also counted them.
     const given = data.getChild(HASH_COLUMN) as Vector | null;
-    const compared = data.schema.fields.map((f) => f.name).filter((n) => !RESERVED_COLUMNS.has(n) && n !== HASH_COLUMN && !key.includes(n)).sort();
+    const compared = data.schema.fields.map((f) => f.name).filter((n) => !isReservedColumn(n) && n !== HASH_COLUMN && !key.includes(n)).sort();
     const hashes = given ? (given.toArray() as (string | null)[]) : rowHashes(data, compared);
-    const ops = data.getChild(OP_COLUMN) as Vector | null;
+    const opOf = opReader(data);
 
     // The last change of a key in the batch is its net effect (keys are distinct in the output).
     const lastRow = new Map<string, number>();
@@ -67,15 +66,14 @@ export class SyncSink implements Sink {
     const keys = [...lastRow.keys()];
     const entries = await this.options.state.getMany(keys);
     const rows: number[] = [];
-    const opsOut: string[] = [];
+    const opsOut: ChangeOp[] = [];
     const sets: Array<[string, KeyEntry]> = [];
     const deletes: string[] = [];
     const counts = { read: given ? 0 : data.numRows, inserted: 0, updated: 0, deleted: 0, unchanged: 0, filtered: 0 };
     keys.forEach((k, i) => {
       const row = lastRow.get(k)!;
       const entry = entries[i];
-      const op = (ops?.get(row) as string | null) ?? 'c';
-      if (op === 'd') {
+      if (opOf(row) === Op.delete) {
         if (!entry) return void counts.unchanged++;
         if (!this.options.operations.has('d')) return void counts.filtered++;
         rows.push(row);
@@ -97,7 +95,7 @@ export class SyncSink implements Sink {
     });
     if (rows.length > 0) {
       const picked = takeRows(given ? withoutColumn(data, HASH_COLUMN) : data, Int32Array.from(rows));
-      const changelog = withColumns(withKey(picked, key), [{ name: OP_COLUMN, vector: vectorFromArray(opsOut, new Utf8()) }]);
+      const changelog = withColumns(withKey(picked, key), [{ name: OP_COLUMN, vector: opVector(opsOut) }]);
       await this.target.write({ data: changelog, meta: { ...batch.meta, kind: 'changelog' } }, signal);
     }
     await this.options.state.apply(sets, deletes, { key: this.options.countersKey, values: counts });
@@ -133,8 +131,8 @@ export class SyncSink implements Sink {
 
   private keyOf(data: RecordBatch): string[] {
     if (this.key) return this.key;
-    const declared = data.schema.metadata.get(KEY_META);
-    const key = this.options.key ?? (declared ? (JSON.parse(declared) as string[]) : undefined);
+    const declared = keyColumnsOf(data.schema);
+    const key = this.options.key ?? (declared.length > 0 ? declared : undefined);
     if (!key || key.length === 0) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', 'sync: no key columns: set filters.primary_key or read a table with a primary key', {
         issues: [{ path: 'rule.filters.primary_key', message: 'required when the source declares no key' }],
@@ -158,7 +156,5 @@ function withoutColumn(data: RecordBatch, name: string): RecordBatch {
 
 /** The batch declaring `key` as its key columns (the target applies changes by it). */
 function withKey(data: RecordBatch, key: string[]): RecordBatch {
-  const metadata = new Map(data.schema.metadata);
-  metadata.set(KEY_META, JSON.stringify(key));
-  return recordBatchOf(new Schema(data.schema.fields, metadata), data.schema.fields.map((_, i) => data.getChildAt(i)!), data.numRows);
+  return recordBatchOf(new Schema(data.schema.fields, keyMetadata(key, data.schema.metadata)), data.schema.fields.map((_, i) => data.getChildAt(i)!), data.numRows);
 }

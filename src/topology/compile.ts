@@ -6,6 +6,7 @@ import { registry } from '../core/registry.js';
 import { rememberConfigSecrets, resolveEnvRefs } from '../core/secrets.js';
 import { CheckpointConfigSchema, withCheckpointDefaults, type CheckpointConfig } from '../state/checkpoint-config.js';
 import { checkSinkCommittedPositions } from './sink-committed-positions.js';
+import { envRefPath, envRefRefused } from '../core/request-fields.js';
 import { TopologySpecSchema, type NodeSpec, type Settings, type TopologySpec } from './schema.js';
 
 interface CompiledNodeBase {
@@ -48,6 +49,11 @@ export interface CompiledTopology {
 
 export interface CompileOptions {
   env?: NodeJS.ProcessEnv;
+  /**
+   * `refuse` for topologies built from a request (pipeline steps, sync rules): the datasource
+   * configs in them come resolved, and nothing else may name the server's environment.
+   */
+  envRefs?: 'resolve' | 'refuse';
 }
 
 /**
@@ -61,11 +67,16 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
   const issues: ErrorIssue[] = [];
 
   let resolved: TopologySpec = spec;
-  try {
-    resolved = resolveEnvRefs(spec, options.env ?? process.env);
-  } catch (error) {
-    if (error instanceof SluiceError) issues.push(...error.issues);
-    else throw error;
+  if (options.envRefs === 'refuse') {
+    const refused = envRefPath(spec, '');
+    if (refused) issues.push(...envRefRefused(refused.slice(1)).issues);
+  } else {
+    try {
+      resolved = resolveEnvRefs(spec, options.env ?? process.env);
+    } catch (error) {
+      if (error instanceof SluiceError) issues.push(...error.issues);
+      else throw error;
+    }
   }
 
   const settings = Value.Default(TopologySpecSchema.properties.settings, resolved.settings ?? {}) as Settings;

@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { registry } from '../core/registry.js';
+import { requestFieldNames } from '../core/request-fields.js';
 import { NodeSpecSchema, TopologySpecSchema } from './schema.js';
 
 /**
@@ -44,7 +45,7 @@ export function referenceMarkdown(): string {
   for (const type of registry.connectorTypes()) {
     const c = registry.getConnector(type)!;
     const roles = [c.createSource && 'source', c.createSink && 'sink'].filter(Boolean).join(', ');
-    out.push(`### \`${type}\` (${roles})`, '', c.description, '', ...fieldTable(c.configSchema), '');
+    out.push(`### \`${type}\` (${roles})`, '', c.description, '', ...fieldTable(c.configSchema), '', requestFieldsLine(c.configSchema), '');
   }
   out.push('## Transforms', '');
   for (const type of registry.transformTypes()) {
@@ -68,6 +69,13 @@ function fieldTable(schema: TSchema): string[] {
       return `| \`${name}\` | ${typeName(p)} | ${def} | ${cell(p.description ?? '')} |`;
     }),
   ];
+}
+
+/** Which fields a control-plane request may lay over a connected datasource of this type. */
+function requestFieldsLine(schema: TSchema): string {
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  const names = requestFieldNames(schema).map((name) => `\`${name}\`${properties[name]?.confined ? ' (inside the datasource directory)' : ''}`);
+  return `A control-plane request may set: ${names.length > 0 ? names.join(', ') : 'no field'}.`;
 }
 
 function typeName(schema: TSchema): string {

@@ -14,12 +14,26 @@ import { ExpressionString } from './expression/schema.js';
 
 const Names = Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })]);
 
+const ConnectorSource = Type.Object(
+  { type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) },
+  { request: false, description: 'A connector whose source is read to completion once, e.g. a file or a query (topology files only).' },
+);
+
+const DatasourceSource = Type.Object(
+  {
+    datasource: Type.String({ minLength: 1, description: 'A connected datasource of the control plane.' }),
+    query: Type.Optional(Type.String({ minLength: 1 })),
+    table: Type.Optional(Type.String({ minLength: 1 })),
+    path: Type.Optional(Type.String({ minLength: 1, description: 'A path inside a file datasource directory.' })),
+    params: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]))),
+  },
+  { additionalProperties: false, datasource: true, description: 'A connected datasource read to completion once, with what a request may choose of it (control plane requests).' },
+);
+
 export const LookupConfig = Type.Object(
   {
     name: Type.Optional(Type.String()),
-    source: Type.Optional(
-      Type.Object({ type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) }, { description: 'A connector whose source is read to completion once, e.g. a file or a query.' }),
-    ),
+    source: Type.Optional(Type.Union([ConnectorSource, DatasourceSource])),
     rows: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Inline reference rows.' })),
     key: { ...Names, description: 'Column(s) of the batch to match.' },
     lookup_key: Type.Optional({ ...Names, description: 'Column(s) of the reference matched against `key`; same names by default.' }),
@@ -98,7 +112,13 @@ export const enrichTransform = registry.transform({
 });
 
 async function loadReference(lookup: Lookup, ctx: TransformContext, path: string): Promise<Reference> {
-  const batches = lookup.rows ? [batchOfRows(lookup.rows)] : await readSource(lookup.source!, ctx, `${path}.source`);
+  const source = lookup.source;
+  if (source && 'datasource' in source) {
+    // The control plane replaces datasource references by connector configs before it runs a transform.
+    const message = 'a datasource is resolved by the control plane; in a topology file give the connector type and config';
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}.source.datasource: ${message}`, { issues: [{ path: `${path}.source.datasource`, message }] });
+  }
+  const batches = lookup.rows ? [batchOfRows(lookup.rows)] : await readSource(source!, ctx, `${path}.source`);
   return buildReference(batches, list(lookup.lookup_key ?? lookup.key), path);
 }
 

@@ -54,7 +54,7 @@ describe('/data/write mode replace on file datasources', () => {
   it('a replace whose writing fails part way (the disk fills up) leaves the old dataset intact', async () => {
     const ds = { type: 'file', config: { path: join(dir, 'dataset'), format: 'parquet' } };
     const before = snapshot(join(dir, 'dataset'));
-    const config = loadSinkConfig(ds, { target: 'dataset', mode: 'replace', create_table: true });
+    const config = await loadSinkConfig(ds, { mode: 'replace', create_table: true });
     const batches = [recordBatchFromRows(rows(0, 10)), recordBatchFromRows(Array.from({ length: 50_000 }, (_, i) => ({ id: i, note: `${i}`.repeat(20) })))];
     await withFileSizeLimit(64 * 1024, () => expect(writeBatches(ds, config, batches, silent)).rejects.toThrow(/EFBIG|too large/i));
     expect(snapshot(join(dir, 'dataset'))).toEqual(before);

@@ -1,12 +1,15 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, BACKENDS, startServer, type TestServer } from './helpers.js';
 import { prng } from '../../scripts/prng.js';
 
+// A directory of its own: whatever else lies in the machine's temp directory is not this test's input.
+const fuzzRoot = mkdtempSync(join(tmpdir(), 'sluice-fuzz-'));
 
 const VALID: Record<string, unknown> = {
-  'POST /api/v1/datasources/connect': { name: 'fz', type: 'file', config: { path: '/tmp' } },
+  'POST /api/v1/datasources/connect': { name: 'fz', type: 'file', config: { path: fuzzRoot } },
   'POST /api/v1/data/read': { source_name: 'raw', limit: 3 },
   'POST /api/v1/data/write': { source_name: 'sink', data: [{ a: 1 }], mode: 'append' },
   'POST /api/v1/data/profile': { source_name: 'raw', filters: { region: 'eu' } },

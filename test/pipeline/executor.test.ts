@@ -302,8 +302,8 @@ describe('pipeline executor', () => {
     });
     const controller = new AbortController();
     // Cancels as soon as the load has written its first rows to the staged file.
-    registerCustomStep('cancel-when-staged', async ({ runId }) => {
-      const staged = `${target}.${runId}.tmp`;
+    registerCustomStep('cancel-when-staged', async () => {
+      const staged = join(dir, '.cancelled-replace.ndjson.replace-staging');
       while (!(existsSync(staged) && statSync(staged).size > 0)) await new Promise((r) => setImmediate(r));
       controller.abort();
     });
@@ -322,7 +322,7 @@ describe('pipeline executor', () => {
     expect(result.steps.get('load')!.status).toBe('cancelled');
     expect(readFileSync(target, 'utf8')).toBe('{"before":true}\n');
     expect(statSync(target).ino).toBe(inode);
-    expect(readdirSync(dir).filter((f) => f.startsWith('cancelled-replace') && f.endsWith('.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((f) => f.includes('cancelled-replace.ndjson.'))).toEqual([]);
   });
 
   it('custom steps stream batches to dependents; sync steps fail clearly; the run directory is removed', async () => {

@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSyncRule } from '../../src/sync/rule-schema.js';
-import { createDatabase, datasources, dropRedisPrefix, engineFor, sql, uniquePrefix } from './helpers.js';
+import { REDIS_URL, createDatabase, datasources, dropRedisPrefix, engineFor, sql, uniquePrefix } from './helpers.js';
 
 type Db = Awaited<ReturnType<typeof createDatabase>>;
 const worker = fileURLToPath(new URL('./kill-worker.ts', import.meta.url));
 
-/** Starts a sync in a child process and SIGKILLs it once `partial()` says writes have begun. */
-async function killMidRun(env: object, partial: () => Promise<boolean>): Promise<void> {
+/**
+ * Starts a sync in a child process and SIGKILLs it once `partial()` says writes have begun;
+ * without `partial`, waits for the child to kill itself (`killAt`).
+ */
+async function killMidRun(env: object, partial: () => Promise<boolean> = async () => false): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', worker], { env: { ...process.env, SYNC_WORKER: JSON.stringify(env) }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -86,4 +90,67 @@ describe('kill -9 during a sync, then run again', () => {
       await engine.close();
     }
   });
+
+  it('bidirectional sync killed between a write and its state update: the next changes are no conflicts', async () => {
+    for (const db of [a, b]) await sql(db.url, 'create table balances (id int primary key, owner text, balance int)');
+    await sql(a.url, "insert into balances select g, 'owner ' || g, g from generate_series(1, 100) g");
+    const rule = { rule_id: 'balances_two_way', name: 'Balances', source: 'a', target: 'b', mode: 'full', bidirectional: true, conflict_resolution: 'target_wins', source_config: { table: 'balances' }, target_config: { table: 'balances' } };
+    const engine = engineFor(prefix, datasources({ a: { type: 'postgresql', config: { url: a.url } }, b: { type: 'postgresql', config: { url: b.url } } }));
+    const balances = async (db: Db) => sql(db.url, 'select id, balance from balances where id in (1, 2) order by id');
+    try {
+      expect(await engine.execute(parseSyncRule(rule))).toMatchObject({ status: 'completed', writes_to_target: 100 });
+      // Changed at the source: the next run writes both rows to the target and dies right after that commit.
+      await sql(a.url, 'update balances set balance = balance + 1000 where id in (1, 2)');
+      await killMidRun({ prefix, sources: { a: a.url, b: b.url }, rule, killAt: 'after_commit' });
+      expect(await balances(b)).toEqual([{ id: 1, balance: 1001 }, { id: 2, balance: 1002 }]);
+
+      // Then key 1 changes again at the source and key 2 at the target: one-sided changes, no conflict.
+      await sql(a.url, 'update balances set balance = 5001 where id = 1');
+      await sql(b.url, 'update balances set balance = 5002 where id = 2');
+      const rerun = await engine.execute(parseSyncRule(rule));
+      expect(rerun).toMatchObject({ status: 'completed', conflicts: 0, writes_to_target: 1, writes_to_source: 1 });
+      expect(await balances(a)).toEqual([{ id: 1, balance: 5001 }, { id: 2, balance: 5002 }]);
+      expect(await contents(b, 'balances')).toEqual(await contents(a, 'balances'));
+      const after = await engine.execute(parseSyncRule(rule));
+      expect(after).toMatchObject({ writes_to_source: 0, writes_to_target: 0, conflicts: 0, rows_unchanged: 100 });
+      expect(await pendingIntents('balances_two_way')).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('bidirectional sync killed before its write committed: the write is not taken as done', async () => {
+    for (const db of [a, b]) await sql(db.url, 'create table stock (id int primary key, item text, qty int)');
+    await sql(a.url, "insert into stock select g, 'item ' || g, g from generate_series(1, 100) g");
+    const rule = { rule_id: 'stock_two_way', name: 'Stock', source: 'a', target: 'b', mode: 'full', bidirectional: true, conflict_resolution: 'target_wins', source_config: { table: 'stock' }, target_config: { table: 'stock' } };
+    const engine = engineFor(prefix, datasources({ a: { type: 'postgresql', config: { url: a.url } }, b: { type: 'postgresql', config: { url: b.url } } }));
+    const quantities = async (db: Db) => sql(db.url, 'select id, qty from stock where id in (1, 2) order by id');
+    try {
+      expect(await engine.execute(parseSyncRule(rule))).toMatchObject({ status: 'completed', writes_to_target: 100 });
+      await sql(a.url, 'update stock set qty = qty + 1000 where id in (1, 2)');
+      // Dies with the write intent recorded and the target's transaction open: it never commits.
+      await killMidRun({ prefix, sources: { a: a.url, b: b.url }, rule, killAt: 'before_commit' });
+      expect(await pendingIntents('stock_two_way')).toBe(1);
+      expect(await quantities(b)).toEqual([{ id: 1, qty: 1 }, { id: 2, qty: 2 }]);
+
+      // The target still holds the synced rows: the source's changes are sent, not recorded as done.
+      const rerun = await engine.execute(parseSyncRule(rule));
+      expect(rerun).toMatchObject({ status: 'completed', conflicts: 0, writes_to_target: 2, writes_to_source: 0 });
+      expect(await quantities(b)).toEqual([{ id: 1, qty: 1001 }, { id: 2, qty: 1002 }]);
+      expect(await contents(b, 'stock')).toEqual(await contents(a, 'stock'));
+      expect(await pendingIntents('stock_two_way')).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  /** Write intents a rule's state holds (recorded before a write commits, dropped with the state update). */
+  async function pendingIntents(ruleId: string): Promise<number> {
+    const redis = new Redis(REDIS_URL);
+    try {
+      return await redis.hlen(`${prefix}${ruleId}:intents`);
+    } finally {
+      redis.disconnect();
+    }
+  }
 });

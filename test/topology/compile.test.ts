@@ -132,4 +132,18 @@ describe('compileTopology', () => {
     expect(compileTopology(spec, { env: { SOURCE_ID: 'from-env' } }).nodes.get('in')!.config).toEqual({ id: 'from-env' });
     expect(issuesOf(spec, {})).toEqual([{ path: 'nodes.in.config.id', message: 'environment variable SOURCE_ID is not set' }]);
   });
+
+  it('a topology built from a request refuses ${env:NAME} references instead of resolving them', () => {
+    const spec = valid();
+    spec.nodes.clean.config.outlier_columns = ['cost', 'leak-${env:SOURCE_ID}'];
+    let error: unknown;
+    try {
+      compileTopology(spec, { env: { SOURCE_ID: 'from-env' }, envRefs: 'refuse' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SluiceError);
+    expect((error as SluiceError).issues.map((i) => i.path)).toEqual(['nodes.clean.config.outlier_columns[1]']);
+    expect((error as SluiceError).message).not.toContain('from-env');
+  });
 });

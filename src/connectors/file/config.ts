@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DEFAULT_JSON_MAX_DEPTH, DEFAULT_MAX_RECORD_BYTES, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES } from '../../formats/types.js';
 
 const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
+  request: true,
   description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
 });
 
@@ -16,7 +17,7 @@ const Csv = Type.Object(
         'Infer column types from a sample at the file start: integers (Float64 when all are safe integers, else Int64), floats, booleans, ISO dates/timestamps (Timestamp ms UTC). When false every column is Utf8.',
     }),
   },
-  { additionalProperties: false, description: 'CSV options.' },
+  { additionalProperties: false, request: true, description: 'CSV options.' },
 );
 
 const Json = Type.Object(
@@ -35,6 +36,7 @@ const Xlsx = Type.Object(
   {
     sheet: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Integer({ minimum: 0 })], {
+        request: true,
         description: 'The sheet to read: its name, or its index in the file (0 is the first); the first sheet by default. Its first non-empty row names the columns.',
         examples: ['Orders', 0],
       }),
@@ -66,6 +68,8 @@ export const FileConfigSchema = Type.Object(
   {
     path: Type.String({
       minLength: 1,
+      request: true,
+      confined: true,
       description:
         'Source: a file, a directory (its files of the format) or a glob. Sink: the file to write (ndjson, csv) or the directory of part files (parquet).',
       examples: ['data/orders.csv', 'data/in/*.ndjson', 'out/orders/'],
@@ -75,8 +79,8 @@ export const FileConfigSchema = Type.Object(
     json: Type.Optional(Json),
     xlsx: Type.Optional(Xlsx),
     xml: Type.Optional(Xml),
-    batch_size: Type.Optional(Type.Integer({ minimum: 1, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
-    sample_size: Type.Integer({ minimum: 1, default: 1000, description: 'Records at the start of a text file used to infer its schema.' }),
+    batch_size: Type.Optional(Type.Integer({ minimum: 1, request: true, description: 'Rows per batch read; defaults to the batch size of the topology.', examples: [10000] })),
+    sample_size: Type.Integer({ minimum: 1, default: 1000, request: true, description: 'Records at the start of a text file used to infer its schema.' }),
     max_record_bytes: Type.Integer({
       minimum: 1,
       default: DEFAULT_MAX_RECORD_BYTES,
@@ -85,10 +89,11 @@ export const FileConfigSchema = Type.Object(
     }),
     mode: Type.Union([Type.Literal('overwrite'), Type.Literal('replace'), Type.Literal('append')], {
       default: 'overwrite',
+      request: true,
       description:
         'Sink: `overwrite` empties `path` when a fresh run starts and writes as it goes (visible at once: logs, dead letters, unbounded runs); `replace` writes to a hidden sibling (`.<name>.replace-staging`) and renames it over `path` only when the run completes, so a failed, stopped or killed run leaves `path` as it was (bounded runs; a parquet directory must hold only part files); `append` adds to what is there. A resumed run continues where it stopped.',
     }),
-    compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', description: 'Sink: parquet compression codec.' }),
+    compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], { default: 'snappy', request: true, description: 'Sink: parquet compression codec.' }),
   },
   { additionalProperties: false },
 );

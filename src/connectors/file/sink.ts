@@ -33,6 +33,9 @@ export class FileSink implements Sink {
   private readonly path: string;
   /** The staging of mode replace; in every mode, a publish a crash interrupted is completed at open. */
   private readonly staged: StagedReplace;
+  /** Whether the run keeps checkpoints a later run resumes from (then an unpublished staging stays). */
+  private resumable = false;
+  private published = false;
   private readonly replacing: boolean;
   private handle: FileHandle | undefined;
   /** Bytes of the text file known durable; an append that failed part way is cut back to it. */
@@ -80,6 +83,7 @@ export class FileSink implements Sink {
    */
   async open(ctx: SinkOpenContext): Promise<void> {
     this.logger = ctx.logger;
+    this.resumable = ctx.resumeKey !== undefined;
     const fresh = !ctx.resuming && this.config.mode === 'overwrite';
     try {
       await this.staged.recover();
@@ -191,14 +195,20 @@ export class FileSink implements Sink {
     this.handle = undefined;
     try {
       await this.staged.publish();
+      this.published = true;
     } catch (error) {
       throw failed(`publishing ${this.path}`, error);
     }
   }
 
+  /** A replace that did not publish keeps its staging only for a run that can resume it. */
   async close(): Promise<void> {
-    await this.queue;
-    await this.handle?.close();
-    this.handle = undefined;
+    try {
+      await this.queue;
+    } finally {
+      await this.handle?.close();
+      this.handle = undefined;
+      if (this.replacing && !this.published && !this.resumable) await this.staged.discard();
+    }
   }
 }

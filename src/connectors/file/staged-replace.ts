@@ -77,6 +77,11 @@ export class StagedReplace {
     await syncPath(this.staging);
   }
 
+  /** Removes the staging of a run that cannot resume it: the target stays as it was. */
+  async discard(): Promise<void> {
+    await rm(this.staging, { recursive: true, force: true });
+  }
+
   /** Swaps the durable staging into place; the old content is removed only once the new one is published. */
   async publish(): Promise<void> {
     const parent = dirname(this.target);

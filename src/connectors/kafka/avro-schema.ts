@@ -1,6 +1,6 @@
 import { DataType, TimeUnit, type Field } from 'apache-arrow';
 import { SluiceError } from '../../core/errors.js';
-import { toJson } from './encode.js';
+import { jsonText } from '../kit/json-text.js';
 
 /** An Avro schema as JSON (what a schema registry stores). */
 export type AvroSchema = Record<string, unknown>;
@@ -71,7 +71,7 @@ function avroTypeOf(type: DataType): [unknown, Convert] {
     const scale = type.scale;
     return [{ type: 'string', 'sluice.type': `decimal(${type.precision},${scale})` }, (v) => decimalText(String(v), scale)];
   }
-  return ['string', (v) => (typeof v === 'string' ? v : toJson(v))];
+  return ['string', (v) => (typeof v === 'string' ? v : jsonText(v))];
 }
 
 /** Arrow gives a decimal as its unscaled integer: `12345` with scale 2 is `123.45`. */

@@ -66,22 +66,24 @@ export const KafkaConfigSchema = Type.Object(
     schema_registry: Type.Optional(SchemaRegistry),
 
     // Source
-    topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Topics to read (source).' })),
+    topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, request: true, description: 'Topics to read (source).' })),
     group_id: Type.Optional(Type.String({ minLength: 1, description: 'Consumer group (source); defaults to `sluice-<node>`.' })),
     start_from: Type.Union([Type.Literal('earliest'), Type.Literal('latest'), Type.Literal('timestamp')], {
       default: 'earliest',
+      request: true,
       description: 'Where a partition without a checkpoint or committed group offset starts.',
     }),
     start_timestamp: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Epoch milliseconds; required when start_from is `timestamp`.' }),
+      Type.Integer({ minimum: 0, request: true, description: 'Epoch milliseconds; required when start_from is `timestamp`.' }),
     ),
     session_timeout_ms: Type.Integer({ minimum: 6000, default: 30000, description: 'Consumer group session timeout.' }),
 
     // Sink
-    topic: Type.Optional(Type.String({ minLength: 1, description: 'Topic to write (sink).' })),
+    topic: Type.Optional(Type.String({ minLength: 1, request: true, description: 'Topic to write (sink).' })),
     key_columns: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         minItems: 1,
+        request: true,
         description: "Columns forming the message key; defaults to a changelog's key (schema metadata `sluice.key`).",
       }),
     ),

@@ -1,10 +1,11 @@
-import { Binary, Bool, Table, vectorFromArray, type RecordBatch, type Vector } from 'apache-arrow';
+import { Binary, Int32, Int64, Table, TimeUnit, Timestamp, Utf8, type RecordBatch, type Vector } from 'apache-arrow';
 import type { KafkaMessage } from 'kafkajs';
 import { recordBatchFromTable } from '../../core/batch.js';
 import type { DeadLetter } from '../../core/dead-letter.js';
 import { errorMessage } from '../../core/errors.js';
-import { arrowColumns } from './arrow-columns.js';
-import { toJson } from './encode.js';
+import { vectorOf } from '../kit/columns/make-builder.js';
+import { DocumentInference } from '../kit/document-inference.js';
+import { jsonText } from '../kit/json-text.js';
 
 export interface DecodedMessages {
   data: RecordBatch;
@@ -30,8 +31,8 @@ export function decodeMessages(messages: KafkaMessage[], format: 'json' | 'raw',
 
 function decodeRaw(messages: KafkaMessage[], where: Where): DecodedMessages {
   const columns: Record<string, Vector> = {
-    key: vectorFromArray(messages.map((m) => bytes(m.key)), new Binary()),
-    value: vectorFromArray(messages.map((m) => bytes(m.value)), new Binary()),
+    key: vectorOf(new Binary(), messages.map((m) => m.key)),
+    value: vectorOf(new Binary(), messages.map((m) => m.value)),
     ...metadataColumns(messages, where),
   };
   return { data: recordBatchFromTable(new Table(columns)), deadLetters: [] };
@@ -70,7 +71,7 @@ export async function decodeAvroMessages(messages: KafkaMessage[], registry: Avr
     if (message.value === null) continue;
     try {
       const value = await registry.decode(message.value);
-      const key = message.key === null ? null : message.key[0] === 0 && message.key.length > 5 ? toJson(await registry.decode(message.key)) : message.key.toString('utf8');
+      const key = message.key === null ? null : message.key[0] === 0 && message.key.length > 5 ? jsonText(await registry.decode(message.key)) : message.key.toString('utf8');
       decoded.push({ message, row: asRow(value), key });
     } catch (error) {
       deadLetters.push(deadLetter(message, where, `value is not Avro in the Confluent wire format: ${errorMessage(error)}`, message.value.toString('base64')));
@@ -93,50 +94,18 @@ function deadLetter(message: KafkaMessage, where: Where, reason: string, record:
   return { node: where.node, reason, record, origin: { topic: where.topic, partition: where.partition, offset: message.offset } };
 }
 
+/** Each batch gets the schema of its own messages (see DocumentInference for the type rules). */
 function rowsToBatch(decoded: DecodedRow[], where: Where): RecordBatch {
-  const names: string[] = [];
-  const seen = new Set<string>();
-  for (const { row } of decoded) {
-    for (const name of Object.keys(row)) {
-      if (!seen.has(name)) {
-        seen.add(name);
-        names.push(name);
-      }
-    }
-  }
-  const columns: Record<string, Vector> = {};
-  for (const name of names) columns[name] = inferVector(decoded.map((d) => d.row[name]));
-  columns.__key = arrowColumns.utf8(decoded.map((d) => d.key));
+  const columns: Record<string, Vector> = Object.fromEntries(new DocumentInference().vectors(decoded.map((d) => d.row)));
+  columns.__key = vectorOf(new Utf8(), decoded.map((d) => d.key));
   Object.assign(columns, metadataColumns(decoded.map((d) => d.message), where));
   return recordBatchFromTable(new Table(columns));
 }
 
 function metadataColumns(messages: KafkaMessage[], where: Where): Record<string, Vector> {
   return {
-    __partition: arrowColumns.int32(new Int32Array(messages.length).fill(where.partition)),
-    __offset: arrowColumns.int64(messages.map((m) => m.offset)),
-    __timestamp: arrowColumns.timestampMs(messages.map((m) => m.timestamp)),
+    __partition: vectorOf(new Int32(), new Int32Array(messages.length).fill(where.partition)),
+    __offset: vectorOf(new Int64(), messages.map((m) => m.offset)),
+    __timestamp: vectorOf(new Timestamp(TimeUnit.MILLISECOND), messages.map((m) => m.timestamp)),
   };
-}
-
-function bytes(buffer: Buffer | null): Uint8Array | null {
-  return buffer === null ? null : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-type Kind = 'number' | 'bigint' | 'bool' | 'string' | 'json';
-
-/** One column: a single scalar type keeps its Arrow type (Avro longs, as bigints, are Int64); anything else is JSON text. */
-function inferVector(values: unknown[]): Vector {
-  let kind: Kind | undefined;
-  for (const v of values) {
-    if (v === null || v === undefined) continue;
-    const k: Kind = typeof v === 'number' ? 'number' : typeof v === 'bigint' ? 'bigint' : typeof v === 'boolean' ? 'bool' : typeof v === 'string' ? 'string' : 'json';
-    kind = kind === undefined || kind === k ? k : 'json';
-    if (kind === 'json') break;
-  }
-  if (kind === 'number') return arrowColumns.float64(values);
-  if (kind === 'bigint') return arrowColumns.int64(values as Array<bigint | null | undefined>);
-  if (kind === 'bool') return vectorFromArray(values.map((v) => (v === undefined ? null : v)), new Bool());
-  if (kind === 'json') return arrowColumns.utf8(values.map((v) => (v === null || v === undefined || typeof v === 'string' ? v : toJson(v))));
-  return arrowColumns.utf8(values as Array<string | null | undefined>);
 }

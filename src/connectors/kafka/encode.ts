@@ -1,16 +1,10 @@
 import { DataType, type Schema } from 'apache-arrow';
 import type { Batch } from '../../core/batch.js';
 import { rowsOf } from '../../core/batch.js';
+import { BEFORE_COLUMN, OP_COLUMN, Op, TS_COLUMN, UNCHANGED_COLUMN, keyColumnsOf } from '../../core/changelog.js';
 import { SluiceError } from '../../core/errors.js';
+import { jsonText } from '../kit/json-text.js';
 
-/** Schema metadata naming a changelog's key columns (a JSON array of names). */
-export const KEY_META = 'sluice.key';
-const OP = '__op';
-const TS = '__ts';
-/** Before-image of a changelog row (a struct of the value columns), e.g. PostgreSQL REPLICA IDENTITY FULL. */
-const BEFORE = '__before';
-/** Columns of a changelog row whose value the source could not read (PostgreSQL: unchanged TOAST values). */
-const UNCHANGED = '__unchanged';
 /** Debezium's default `unavailable.value.placeholder`. */
 export const DEBEZIUM_UNAVAILABLE_VALUE = '__debezium_unavailable_value';
 
@@ -48,7 +42,7 @@ export interface EncodeOptions {
 export function encodeBatch(batch: Batch, options: EncodeOptions): OutgoingMessage[] {
   const debezium = options.envelope === 'debezium';
   // JSON.stringify with a replacer is several times slower: use it only when a column needs it.
-  const stringify = batch.data.schema.fields.every((f) => f.name.startsWith('__') || plainJson(f.type)) ? JSON.stringify : toJson;
+  const stringify = batch.data.schema.fields.every((f) => f.name.startsWith('__') || plainJson(f.type)) ? JSON.stringify : jsonText;
   return changeRecords(batch, options).map(({ key, value, headers }) => ({
     key: key === null ? null : keyText(key, debezium),
     value: value === null ? null : stringify(value),
@@ -56,7 +50,7 @@ export function encodeBatch(batch: Batch, options: EncodeOptions): OutgoingMessa
   }));
 }
 
-/** Types whose values JSON.stringify renders as toJson would: no bigints, bytes or nested values. */
+/** Types whose values JSON.stringify renders as jsonText would: no bigints, bytes or nested values. */
 function plainJson(type: DataType): boolean {
   if (DataType.isDictionary(type)) return plainJson(type.dictionary);
   if (DataType.isInt(type)) return type.bitWidth < 64;
@@ -73,8 +67,8 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
   const keyColumns = resolveKeyColumns(batch, options.keyColumns);
   const valueColumns = valueColumnsOf(batch.data.schema);
   const names = batch.data.schema.fields.map((f) => f.name);
-  const placeholders = names.includes(UNCHANGED) ? placeholdersOf(batch.data.schema, options.unavailablePlaceholder ?? DEBEZIUM_UNAVAILABLE_VALUE) : undefined;
-  const changelog = batch.meta.kind === 'changelog' && names.includes(OP);
+  const placeholders = names.includes(UNCHANGED_COLUMN) ? placeholdersOf(batch.data.schema, options.unavailablePlaceholder ?? DEBEZIUM_UNAVAILABLE_VALUE) : undefined;
+  const changelog = batch.meta.kind === 'changelog' && names.includes(OP_COLUMN);
   const debezium = options.envelope === 'debezium';
   // One headers object per distinct op, shared by the batch's messages (kafkajs only reads them).
   const headerSets = new Map<string | undefined, Record<string, string>>();
@@ -90,33 +84,33 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
   for (const row of rowsOf(batch.data)) {
     const value: Record<string, unknown> = {};
     for (const name of valueColumns) value[name] = row[name];
-    if (placeholders) markUnavailable(value, row[UNCHANGED], placeholders);
-    const op = changelog ? String(row[OP]) : debezium ? 'r' : undefined;
+    if (placeholders) markUnavailable(value, row[UNCHANGED_COLUMN], placeholders);
+    const op = changelog ? String(row[OP_COLUMN]) : debezium ? Op.read : undefined;
     // A TRUNCATE concerns the whole table: a Debezium `t` event without key, nothing otherwise.
-    if (op === 't' && !debezium) continue;
-    const key = op === 't' ? null : keyOf(row, keyColumns);
+    if (op === Op.truncate && !debezium) continue;
+    const key = op === Op.truncate ? null : keyOf(row, keyColumns);
     const headers = headersFor(changelog ? op : undefined);
     if (!debezium) {
-      out.push({ key, value: op === 'd' ? null : value, headers });
+      out.push({ key, value: op === Op.delete ? null : value, headers });
       continue;
     }
-    const before = plainObject(row[BEFORE]);
+    const before = plainObject(row[BEFORE_COLUMN]);
     const envelope = {
-      before: op === 't' ? null : (before ?? (op === 'd' ? value : null)),
-      after: op === 'd' || op === 't' ? null : value,
+      before: op === Op.truncate ? null : (before ?? (op === Op.delete ? value : null)),
+      after: op === Op.delete || op === Op.truncate ? null : value,
       source: {
         version: 'sluice',
         connector: 'sluice',
         name: options.name,
-        ts_ms: millis(row[TS]) ?? null,
-        snapshot: op === 'r' ? 'true' : 'false',
+        ts_ms: millis(row[TS_COLUMN]) ?? null,
+        snapshot: op === Op.read ? 'true' : 'false',
         table: batch.meta.stream,
       },
       op,
       ts_ms: Date.now(),
     };
     out.push({ key, value: envelope, headers });
-    if (op === 'd' && options.tombstones && key !== null) out.push({ key, value: null, headers });
+    if (op === Op.delete && options.tombstones && key !== null) out.push({ key, value: null, headers });
   }
   return out;
 }
@@ -162,14 +156,6 @@ export function valueColumnsOf(schema: Schema): string[] {
   return schema.fields.map((f) => f.name).filter((n) => !n.startsWith('__'));
 }
 
-/** Key columns declared by a changelog in its schema metadata. */
-export function keyColumnsOf(schema: Schema): string[] {
-  const declared = schema.metadata.get(KEY_META);
-  if (!declared) return [];
-  if (declared.startsWith('[')) return JSON.parse(declared) as string[];
-  return declared.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
 /** An Arrow struct value (e.g. `__before`) as a plain object; null when absent. */
 function plainObject(value: unknown): Record<string, unknown> | null {
   if (value === null || value === undefined) return null;
@@ -188,9 +174,9 @@ function keyText(key: Record<string, unknown>, asObject: boolean): string | null
   const columns = Object.keys(key);
   if (columns.length === 1 && !asObject) {
     const v = key[columns[0]];
-    return v === null || v === undefined ? null : typeof v === 'string' ? v : toJson(v);
+    return v === null || v === undefined ? null : typeof v === 'string' ? v : jsonText(v);
   }
-  return toJson(key);
+  return jsonText(key);
 }
 
 function millis(value: unknown): number | undefined {
@@ -201,14 +187,4 @@ function millis(value: unknown): number | undefined {
   if (value instanceof Date) return value.getTime();
   const parsed = Date.parse(String(value));
   return Number.isNaN(parsed) ? undefined : parsed;
-}
-
-/** JSON for Arrow values: 64-bit integers as numbers while exact (else strings), bytes as base64. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_, v: unknown) => {
-    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-    if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
-    if (v !== null && typeof v === 'object' && 'toJSON' in v && typeof v.toJSON === 'function' && !(v instanceof Date)) return v.toJSON();
-    return v;
-  });
 }

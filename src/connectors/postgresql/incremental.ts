@@ -7,7 +7,8 @@ import type { PostgresConfig } from './config.js';
 import { ident, primaryKey, qualified } from './client.js';
 import { readWithClient } from './client-read.js';
 import { TypeResolver } from './types.js';
-import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
+import { keyMetadata } from '../../core/changelog.js';
+import { rowsToColumns, textBatch } from './text-batch.js';
 import { TEXT_TYPES, fieldsOf } from './source.js';
 
 /** Watermark of an incremental read: the cursor value and key of the last row emitted, as text. */
@@ -45,7 +46,7 @@ export class IncrementalSource implements Source {
       const order = columns.map(ident).join(', ');
       const after = `(${order}) > (${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
       const limit = this.config.batch_size ?? ctx.batchSize;
-      const metadata = new Map([[KEY_META, JSON.stringify(key)]]);
+      const metadata = keyMetadata(key);
       const resolver = new TypeResolver(client);
       let position = from as unknown as IncrementalPosition | undefined;
       while (!signal.aborted) {
@@ -93,9 +94,15 @@ async function columnTypes(client: pg.Client, table: string, columns: string[]):
   });
 }
 
+/** Waits, or less if the signal aborts; its listener goes with it (the signal lives as long as the read). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -4,7 +4,7 @@ import type { Sink, SinkOpenContext } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
 import { closeQuietly, splitTable } from './client.js';
-import { TABLE_META } from './cdc/changelog-buffer.js';
+import { TABLE_META } from '../../core/changelog.js';
 import { TableWriter } from './table-writer.js';
 import { cancelOnAbort, openSession, type Session } from './cancel-on-abort.js';
 

@@ -9,7 +9,8 @@ import { primaryKey, qualified } from './client.js';
 import { KeyRanges } from './key-ranges.js';
 import { readWithClient } from './client-read.js';
 import { TypeResolver, arrowFieldOf } from './types.js';
-import { KEY_META, rowsToColumns, textBatch } from './text-batch.js';
+import { keyMetadata } from '../../core/changelog.js';
+import { rowsToColumns, textBatch } from './text-batch.js';
 
 /** Every value as PostgreSQL prints it: the type mapping parses text itself, exactly. */
 export const TEXT_TYPES = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -69,7 +70,7 @@ export class QuerySource implements Source {
     const range = /#(\d+)\/\d+$/.exec(partition);
     return readWithClient(this.config, ctx, async ({ client, signal, emit }) => {
       const { key, sql, params } = range ? await this.beginRange(client, Number(range[1])) : await this.beginWhole(client);
-      const metadata = key.length > 0 ? new Map([[KEY_META, JSON.stringify(key)]]) : undefined;
+      const metadata = key.length > 0 ? keyMetadata(key) : undefined;
       const stream = this.config.table ?? partition;
       await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, (fields, columns) =>
         emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),

@@ -9,8 +9,8 @@ import type { PostgresConfig } from './config.js';
 import { ident, primaryKey, qualified, splitTable } from './client.js';
 import { copyEscape, textFormatter, type TextFormatter } from './pg-text.js';
 import { pgTypeOfField } from './types.js';
-import { KEY_META } from './text-batch.js';
-import { OP_COLUMN, RESERVED_COLUMNS, TRUNCATE_OP, foldChanges, type FoldedChange } from './changelog-fold.js';
+import { OP_COLUMN, Op, UNCHANGED_COLUMN, dataFields, isReservedColumn, keyColumnsOf } from '../../core/changelog.js';
+import { foldChanges, type FoldedChange } from './changelog-fold.js';
 import { ReplaceStaging } from './replace-staging.js';
 
 let writers = 0;
@@ -61,7 +61,7 @@ export class TableWriter {
       const data = truncateAt < 0 ? batch.data : batch.data.slice(truncateAt + 1);
       await this.prepareTable(client, batch.data);
       const target = this.config.write_mode === 'replace' ? await this.staging().ensure(client) : qualified(this.table);
-      const columns = data.schema.fields.map((f) => f.name).filter((name) => !RESERVED_COLUMNS.has(name) && this.columns!.has(name));
+      const columns = data.schema.fields.map((f) => f.name).filter((name) => !isReservedColumn(name) && this.columns!.has(name));
       if (batch.meta.kind === 'changelog' || this.config.write_mode === 'upsert') {
         await this.merge(client, target, data, columns, this.keyOf(data), truncateAt >= 0);
       } else {
@@ -90,8 +90,7 @@ export class TableWriter {
   }
 
   private keyOf(data: RecordBatch): string[] {
-    const declared = data.schema.metadata.get(KEY_META);
-    const key = this.config.key ?? (this.key && this.key.length > 0 ? this.key : declared ? (JSON.parse(declared) as string[]) : []);
+    const key = this.config.key ?? (this.key && this.key.length > 0 ? this.key : keyColumnsOf(data.schema));
     if (key.length === 0) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table}: no key to apply changes by (set \`key\` or give the table a primary key)`, { retriable: false });
     return key;
   }
@@ -100,14 +99,13 @@ export class TableWriter {
   private async prepareTable(client: pg.Client, data: RecordBatch): Promise<void> {
     if (!this.columns && !(await this.tableColumns(client))) {
       if (!this.config.create_table) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table} does not exist (set create_table)`, { retriable: false });
-      const fields = data.schema.fields.filter((f) => !RESERVED_COLUMNS.has(f.name));
-      const declared = data.schema.metadata.get(KEY_META);
-      const key = this.config.key ?? (declared ? (JSON.parse(declared) as string[]) : []);
+      const fields = dataFields(data.schema);
+      const key = this.config.key ?? keyColumnsOf(data.schema);
       const pk = key.length > 0 ? `, primary key (${key.map(ident).join(', ')})` : '';
       await client.query(`create table if not exists ${qualified(this.table)} (${fields.map(columnDdl).join(', ')}${pk})`);
       await this.tableColumns(client);
     }
-    const missing = data.schema.fields.filter((f) => !RESERVED_COLUMNS.has(f.name) && !this.columns!.has(f.name));
+    const missing = dataFields(data.schema).filter((f) => !this.columns!.has(f.name));
     if (missing.length > 0 && this.config.add_columns) {
       await client.query(`alter table ${qualified(this.table)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
       if (this.replaceStaging?.created) await client.query(`alter table ${this.replaceStaging.name} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
@@ -187,7 +185,7 @@ export class TableWriter {
     if (this.staged !== shape) {
       await client.query(`drop table if exists pg_temp.${this.stageName}`);
       await client.query(`create temp table ${this.stageName} on commit delete rows as select ${columns.map(ident).join(', ')} from ${target} with no data`);
-      await client.query(`alter table ${this.stageName} add column "__op" text, add column "__unchanged" text[]`);
+      await client.query(`alter table ${this.stageName} add column ${ident(OP_COLUMN)} text, add column ${ident(UNCHANGED_COLUMN)} text[]`);
       this.staged = shape;
     }
     return this.stageName;
@@ -198,7 +196,7 @@ export class TableWriter {
 function lastTruncate(data: RecordBatch): number {
   const ops = data.getChild(OP_COLUMN);
   if (!ops) return -1;
-  for (let row = data.numRows - 1; row >= 0; row--) if (ops.get(row) === TRUNCATE_OP) return row;
+  for (let row = data.numRows - 1; row >= 0; row--) if (ops.get(row) === Op.truncate) return row;
   return -1;
 }
 
@@ -232,7 +230,7 @@ async function copyChanges(client: pg.Client, table: string, columns: string[], 
     fields.push(change.op, unknown.length > 0 ? copyEscape(`{${unknown.map((u) => `"${u.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`) : '\\N');
     return fields.join('\t');
   });
-  await copyText(client, `copy ${table} (${[...columns, '__op', '__unchanged'].map(ident).join(', ')}) from stdin`, lines);
+  await copyText(client, `copy ${table} (${[...columns, OP_COLUMN, UNCHANGED_COLUMN].map(ident).join(', ')}) from stdin`, lines);
 }
 
 async function copyText(client: pg.Client, sql: string, lines: string[]): Promise<void> {

@@ -1,9 +1,6 @@
 import { RecordBatch, Schema, Struct, makeData, type Field } from 'apache-arrow';
 import { columnFromText } from './text-columns.js';
 
-/** Schema metadata key declaring the key columns of a batch, as a JSON array of names. */
-export const KEY_META = 'sluice.key';
-
 /** A record batch from columns of PostgreSQL text values (one array per field, same length). */
 export function textBatch(fields: Field[], columns: ReadonlyArray<ReadonlyArray<string | null>>, metadata?: Map<string, string>): RecordBatch {
   const schema = new Schema(fields, metadata);

@@ -1,105 +1,50 @@
-import { DataType, makeData, Type, type Data, type List, type Timestamp } from 'apache-arrow';
+import { Type, type Data, type DataType, type List, type Timestamp } from 'apache-arrow';
 import { SluiceError } from '../../core/errors.js';
+import { makeColumnBuilder } from '../kit/columns/make-builder.js';
 
 /** Special values PostgreSQL allows in dates and timestamps, kept as the extremes of their range. */
 export const DATE_INFINITY = 2147483647;
 export const TS_INFINITY = 9223372036854775807n;
-
-const encoder = new TextEncoder();
 
 /**
  * Builds one Arrow column from PostgreSQL text values (null for SQL NULL): the values as
  * PostgreSQL prints them, so nothing is lost on the way (microseconds, numeric digits, int8).
  */
 export function columnFromText(type: DataType, values: ReadonlyArray<string | null>): Data {
-  const length = values.length;
-  const { nullBitmap, nullCount } = validity(values);
-  const base = { type, length, nullCount, nullBitmap } as const;
+  const builder = makeColumnBuilder(type);
+  const parse = textParser(type);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    builder.append(v === null ? null : parse(v));
+  }
+  return builder.finish();
+}
+
+const asIs = (v: string): string => v;
+
+/**
+ * How a text value becomes what the column builder takes. Numbers go as they are: the builders
+ * read decimal text exactly (`BigInt` for int8), `Infinity` and `NaN` included.
+ */
+function textParser(type: DataType): (v: string) => unknown {
   switch (type.typeId) {
-    case Type.Int: {
-      const width = (type as DataType & { bitWidth: number }).bitWidth;
-      if (width === 64) return makeData({ ...base, data: fill(new BigInt64Array(length), values, (v) => BigInt(v)) } as never);
-      const array = width === 16 ? new Int16Array(length) : new Int32Array(length);
-      return makeData({ ...base, data: fill(array, values, (v) => Number(v)) } as never);
-    }
-    case Type.Float: {
-      const array = (type as DataType & { precision: number }).precision === 1 ? new Float32Array(length) : new Float64Array(length);
-      return makeData({ ...base, data: fill(array, values, parseFloatText) } as never);
-    }
-    case Type.Bool: {
-      const bits = new Uint8Array((length + 7) >> 3);
-      for (let i = 0; i < length; i++) if (values[i] === 't') bits[i >> 3] |= 1 << (i & 7);
-      return makeData({ ...base, data: bits } as never);
-    }
+    case Type.Bool:
+      return (v) => v === 't';
     case Type.Date:
-      return makeData({ ...base, data: fill(new Int32Array(length), values, parseDateDays) } as never);
-    case Type.Timestamp:
-      return makeData({ ...base, data: fill(new BigInt64Array(length), values, (v) => parseTimestampMicros(v, Boolean((type as Timestamp).timezone))) } as never);
+      return parseDateDays;
+    case Type.Timestamp: {
+      const withZone = Boolean((type as Timestamp).timezone);
+      return (v) => parseTimestampMicros(v, withZone);
+    }
     case Type.Binary:
-      return variableWidth(base, values.map((v) => (v === null ? null : Buffer.from(v.slice(2), 'hex'))));
+      return (v) => Buffer.from(v.slice(2), 'hex');
     case Type.List: {
-      const offsets = new Int32Array(length + 1);
-      const items: (string | null)[] = [];
-      for (let i = 0; i < length; i++) {
-        const v = values[i];
-        if (v !== null) for (const item of parseArrayText(v)) items.push(item);
-        offsets[i + 1] = items.length;
-      }
-      const child = columnFromText((type as List).children[0].type, items);
-      return makeData({ ...base, valueOffsets: offsets, child } as never);
+      const item = textParser((type as List).children[0].type);
+      return (v) => parseArrayText(v).map((i) => (i === null ? null : item(i)));
     }
     default:
-      return utf8Column(base, values);
+      return asIs;
   }
-}
-
-/** UTF-8 column encoded into one buffer (no allocation per value). */
-function utf8Column(base: object, values: ReadonlyArray<string | null>): Data {
-  const offsets = new Int32Array(values.length + 1);
-  let capacity = 0;
-  for (const v of values) if (v !== null) capacity += v.length * 3;
-  const data = new Uint8Array(capacity);
-  let at = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null && v.length > 0) at += encoder.encodeInto(v, data.subarray(at)).written;
-    offsets[i + 1] = at;
-  }
-  return makeData({ ...base, valueOffsets: offsets, data: data.subarray(0, at) } as never);
-}
-
-function validity(values: ReadonlyArray<unknown>): { nullBitmap: Uint8Array; nullCount: number } {
-  const nullBitmap = new Uint8Array((values.length + 7) >> 3);
-  let nullCount = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] === null) nullCount++;
-    else nullBitmap[i >> 3] |= 1 << (i & 7);
-  }
-  return { nullBitmap, nullCount };
-}
-
-function fill<A extends { [i: number]: T }, T>(array: A, values: ReadonlyArray<string | null>, parse: (v: string) => T): A {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v !== null) array[i] = parse(v);
-  }
-  return array;
-}
-
-function variableWidth(base: object, bytes: (Uint8Array | null)[]): Data {
-  const offsets = new Int32Array(bytes.length + 1);
-  let total = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    total += bytes[i]?.length ?? 0;
-    offsets[i + 1] = total;
-  }
-  const data = new Uint8Array(total);
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]) data.set(bytes[i]!, offsets[i]);
-  return makeData({ ...base, valueOffsets: offsets, data } as never);
-}
-
-function parseFloatText(v: string): number {
-  return v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number(v);
 }
 
 /** Milliseconds since the epoch of a proleptic Gregorian UTC date-time (years below 100 included). */

@@ -10,7 +10,7 @@ export const runExtract: StepRunner = async (ctx) => {
   const rows = await runStepTopology(
     ctx,
     {
-      source: { type: ds.type, config: extractSourceConfig(ds, config) },
+      source: { type: ds.type, config: await extractSourceConfig(ds, config) },
       output: { type: 'step_output', inputs: ['source'], config: { path: ctx.outputDir } },
     },
     'output',

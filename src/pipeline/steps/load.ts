@@ -15,7 +15,7 @@ export const runLoad: StepRunner = async (ctx) => {
     ctx,
     {
       input: { type: 'step_output', config: { path: ctx.outputOf(ctx.step.input!) } },
-      target: { type: ds.type, inputs: ['input'], config: loadSinkConfig(ds, config) },
+      target: { type: ds.type, inputs: ['input'], config: await loadSinkConfig(ds, config) },
     },
     'target',
   );

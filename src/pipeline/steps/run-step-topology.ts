@@ -19,7 +19,7 @@ export async function runStepTopology(ctx: StepContext, nodes: Record<string, No
       settings: { batch_size: ctx.settings.batch_size, sink_retries: 0 },
       dead_letter: { type: 'file', config: { path: join(ctx.runDir, `${ctx.step.spec.id}.dead-letter.ndjson`), format: 'ndjson' } },
       nodes,
-    });
+    }, { envRefs: 'refuse' });
   } catch (error) {
     if (error instanceof SluiceError) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', `step '${ctx.step.spec.id}': ${error.message}`, { issues: error.issues, cause: error });

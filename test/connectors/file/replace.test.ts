@@ -16,9 +16,10 @@ const logger = pino({ level: 'silent' });
 const dir = tempDir('sluice-file-replace-');
 const connector = () => registry.getConnector('file')!;
 
-async function openSink(config: Record<string, unknown>, resuming = false): Promise<Sink> {
+/** A sink of a run that keeps checkpoints (`resumeKey`), unless `resumable` is false. */
+async function openSink(config: Record<string, unknown>, resuming = false, resumable = true): Promise<Sink> {
   const sink = connector().createSink!(config as never, { node: 'out', logger });
-  await sink.open!({ resuming, logger });
+  await sink.open!({ resuming, logger, ...(resumable ? { resumeKey: 'replace-test/out' } : {}) });
   return sink;
 }
 
@@ -95,6 +96,18 @@ describe('file sink, mode replace', () => {
     writeFileSync(join(path, 'notes.txt'), 'mine');
     await expect(openSink({ path, format: 'parquet', mode: 'replace' })).rejects.toMatchObject({ code: 'SLUICE_CONFIG_INVALID', message: expect.stringContaining('notes.txt') });
     expect(readdirSync(path)).toEqual(['notes.txt']);
+  });
+
+  it('removes the staging of a replace that did not publish when its run cannot resume (a pipeline step)', async () => {
+    const path = join(dir, 'one-off.ndjson');
+    writeFileSync(path, '{"id":-1}\n');
+    const sink = await openSink({ path, format: 'ndjson', mode: 'replace' }, false, false);
+    await sink.write(batch(ids(0, 3)));
+    const oneOff = () => leftovers(dir).filter((name) => name.includes('one-off'));
+    expect(oneOff()).toEqual(['.one-off.ndjson.replace-staging']);
+    await sink.close();
+    expect(readFileSync(path, 'utf8')).toBe('{"id":-1}\n');
+    expect(oneOff()).toEqual([]);
   });
 
   it('completes a directory publish a crash interrupted between its two renames', async () => {

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import type { Position } from '../../../src/core/batch.js';
 import { IncrementalSource } from '../../../src/connectors/postgresql/incremental.js';
@@ -31,5 +32,27 @@ describe('postgresql incremental source', () => {
     await sql(db.url, "insert into events values (2501, timestamptz '2024-01-01 00:00:00.000003+00', 'tie'), (2502, now(), 'new')");
     const next = await lastValueFrom(new IncrementalSource(cfg).read('events', rest.at(-1)!.meta.position as never, readContext()).pipe(toArray()));
     expect(ids(next)).toEqual([2501, 2502]);
+  });
+
+  it('polls an idle table for ever without piling up abort listeners on the read signal', async () => {
+    // Abort listeners added per signal: each idle poll waits on the read's signal.
+    const added = new Map<EventTarget, number>();
+    const addEventListener = EventTarget.prototype.addEventListener;
+    const spy = vi.spyOn(EventTarget.prototype, 'addEventListener').mockImplementation(function (this: EventTarget, ...args: Parameters<EventTarget['addEventListener']>) {
+      if (args[0] === 'abort') added.set(this, (added.get(this) ?? 0) + 1);
+      addEventListener.apply(this, args);
+    });
+    const controller = new AbortController();
+    const cfg = config({ url: db.url, mode: 'incremental', table: 'events', cursor_column: 'at', batch_size: 5000, poll_interval_ms: 10 });
+    const subscription = new IncrementalSource(cfg).read('events', undefined, readContext(controller.signal)).subscribe();
+    try {
+      await vi.waitFor(() => expect(Math.max(0, ...added.values())).toBeGreaterThanOrEqual(50), { timeout: 30_000, interval: 20 });
+      const held = [...added.keys()].map((signal) => getEventListeners(signal, 'abort').length);
+      expect(Math.max(...held)).toBeLessThanOrEqual(3);
+    } finally {
+      spy.mockRestore();
+      controller.abort();
+      subscription.unsubscribe();
+    }
   });
 });

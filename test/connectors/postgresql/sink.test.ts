@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Field, List, Utf8 } from 'apache-arrow';
 import type { Batch } from '../../../src/core/batch.js';
 import { PostgresSink } from '../../../src/connectors/postgresql/sink.js';
-import { textBatch, KEY_META } from '../../../src/connectors/postgresql/text-batch.js';
+import { textBatch } from '../../../src/connectors/postgresql/text-batch.js';
+import { KEY_META } from '../../../src/core/changelog.js';
 import { arrowFieldOf } from '../../../src/connectors/postgresql/types.js';
 import { config, createDatabase, silent, sql } from './pg-helpers.js';
 

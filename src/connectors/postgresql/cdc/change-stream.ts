@@ -4,10 +4,11 @@ import type { Field } from 'apache-arrow';
 import type { Batch } from '../../../core/batch.js';
 import type { ReadContext } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
+import { race } from '../../../core/race.js';
 import type { PostgresConfig } from '../config.js';
 import { primaryKey } from '../client.js';
 import { TypeResolver, arrowFieldOf } from '../types.js';
-import { TRUNCATE_OP } from '../changelog-fold.js';
+import { Op, type ChangeOp } from '../../../core/changelog.js';
 import { ChangelogBuffer } from './changelog-buffer.js';
 import { decodePgOutput, type PgOutputMessage, type TupleValues } from './pgoutput.js';
 import type { ReplicationStream, ReplicationFrame } from './replication-stream.js';
@@ -85,6 +86,7 @@ export class ChangeStream {
     this.stream.sendStatus(this.source.confirmedLsn);
     const status = setInterval(() => this.stream.sendStatus(this.source.confirmedLsn), STATUS_INTERVAL_MS);
     activeSlots.set(this.config.slot, () => (this.serverLsn > this.source.confirmedLsn ? this.serverLsn - this.source.confirmedLsn : 0n));
+    // Lives for the whole session: raced with `race`, which lets each frame go once it is handled.
     const aborted = new Promise<typeof TICK>((resolve) => this.signal.addEventListener('abort', () => resolve(TICK), { once: true }));
     const frames = this.stream.frames();
     const delay = Math.min(this.config.max_batch_delay_ms, this.config.heartbeat_ms);
@@ -92,7 +94,7 @@ export class ChangeStream {
     try {
       let next = frames.next();
       while (!this.signal.aborted) {
-        const result = await Promise.race([next, tick, aborted]).catch(async (error: unknown) => {
+        const result = await race([next, tick, aborted]).catch(async (error: unknown) => {
           throw await this.source.streamError(this.meta, error);
         });
         if (this.signal.aborted) break;
@@ -207,7 +209,7 @@ export class ChangeStream {
     return segment;
   }
 
-  private async push(oid: number, op: string, values: TupleValues, before?: TupleValues): Promise<void> {
+  private async push(oid: number, op: ChangeOp, values: TupleValues, before?: TupleValues): Promise<void> {
     this.segment(this.relation(oid)).buffer.push(op, values, this.time, before);
     await this.counted();
   }
@@ -216,7 +218,7 @@ export class ChangeStream {
   private async truncate(oid: number): Promise<void> {
     const relation = this.relation(oid);
     const segment = { relation, buffer: new ChangelogBuffer(relation.table, relation.fields, relation.key, relation.full), sealed: true };
-    segment.buffer.push(TRUNCATE_OP, relation.fields.map(() => null), this.time);
+    segment.buffer.push(Op.truncate, relation.fields.map(() => null), this.time);
     this.segments.push(segment);
     await this.counted();
   }

@@ -1,11 +1,7 @@
-import { Field, List, RecordBatch, Schema, Struct, TimeUnit, Timestamp, Utf8, makeData, type Data } from 'apache-arrow';
+import { RecordBatch, Schema, Struct, makeData, type Data, type Field, type Timestamp } from 'apache-arrow';
+import { TABLE_META, changelogFields, keyMetadata, opVector, type ChangeOp } from '../../../core/changelog.js';
 import { columnFromText } from '../text-columns.js';
-import { KEY_META } from '../text-batch.js';
-import { BEFORE_COLUMN, OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN } from '../changelog-fold.js';
 import type { TupleValues } from './pgoutput.js';
-
-/** Schema metadata naming the source table of a changelog batch. */
-export const TABLE_META = 'sluice.table';
 
 /**
  * Changes of one table waiting to be emitted, column-major as text. Unchanged TOAST values are
@@ -16,24 +12,14 @@ export const TABLE_META = 'sluice.table';
 export class ChangelogBuffer {
   readonly schema: Schema;
   private columns: (string | null)[][];
-  private ops: string[] = [];
+  private ops: ChangeOp[] = [];
   private times: bigint[] = [];
   private unchanged: (string | null)[] = [];
   private before: (string | null)[][];
   private hasBefore: boolean[] = [];
 
   constructor(readonly table: string, readonly fields: Field[], readonly key: string[], readonly withBefore = false) {
-    const beforeType = new Struct(fields.map((f) => new Field(f.name, f.type, true)));
-    this.schema = new Schema(
-      [
-        ...fields,
-        new Field(OP_COLUMN, new Utf8(), false),
-        new Field(TS_COLUMN, new Timestamp(TimeUnit.MICROSECOND, 'UTC'), true),
-        new Field(UNCHANGED_COLUMN, new List(new Field('item', new Utf8(), true)), true),
-        ...(withBefore ? [new Field(BEFORE_COLUMN, beforeType, true)] : []),
-      ],
-      new Map([[KEY_META, JSON.stringify(key)], [TABLE_META, table]]),
-    );
+    this.schema = new Schema([...fields, ...changelogFields(fields, { withBefore })], keyMetadata(key, new Map([[TABLE_META, table]])));
     this.columns = fields.map(() => []);
     this.before = fields.map(() => []);
   }
@@ -43,7 +29,7 @@ export class ChangelogBuffer {
   }
 
   /** Adds a change; `values` (and the old row `before`, if any) in the column order of the relation. */
-  push(op: string, values: TupleValues, time: bigint, before?: TupleValues): void {
+  push(op: ChangeOp, values: TupleValues, time: bigint, before?: TupleValues): void {
     let unknown: string[] | undefined;
     for (let c = 0; c < this.columns.length; c++) {
       const v = values[c];
@@ -64,7 +50,7 @@ export class ChangelogBuffer {
   snapshotBatch(columns: (string | null)[][], time: bigint): RecordBatch {
     this.columns = columns;
     const length = columns[0]?.length ?? 0;
-    this.ops = new Array<string>(length).fill('r');
+    this.ops = new Array<ChangeOp>(length).fill('r');
     this.times = new Array<bigint>(length).fill(time);
     this.unchanged = new Array<string | null>(length).fill(null);
     if (this.withBefore) {
@@ -79,8 +65,8 @@ export class ChangelogBuffer {
     const length = this.ops.length;
     const children = [
       ...this.fields.map((f, i) => columnFromText(f.type, this.columns[i])),
-      columnFromText(new Utf8(), this.ops),
-      makeData({ type: new Timestamp(TimeUnit.MICROSECOND, 'UTC'), length, nullCount: 0, data: BigInt64Array.from(this.times) }),
+      opVector(this.ops).data[0],
+      makeData({ type: this.schema.fields[this.fields.length + 1].type as Timestamp, length, nullCount: 0, data: BigInt64Array.from(this.times) }),
       columnFromText(this.schema.fields[this.fields.length + 2].type, this.unchanged),
       ...(this.withBefore ? [this.beforeColumn()] : []),
     ];

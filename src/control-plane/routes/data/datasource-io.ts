@@ -5,7 +5,6 @@ import { SluiceError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { ConnectorDefinition } from '../../../core/ports.js';
 import { registry } from '../../../core/registry.js';
-import { resolveEnvRefs } from '../../../core/secrets.js';
 import { recordBatchFromRows } from '../../../core/batch.js';
 import type { ResolvedDatasource } from '../../../pipeline/steps/step-context.js';
 
@@ -17,10 +16,13 @@ function connectorOf(ds: ResolvedDatasource, path: string, role: 'source' | 'sin
   return connector;
 }
 
-/** Reads at most `limit` rows from a datasource, partition after partition, then stops the source. */
+/**
+ * Reads at most `limit` rows from a datasource, partition after partition, then stops the source.
+ * `sourceConfig` comes from overlayRequest: stored references resolved, request fields screened.
+ */
 export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<string, unknown>, limit: number, logger: Logger, path = 'body.source_name'): Promise<RecordBatch[]> {
   const connector = connectorOf(ds, path, 'source');
-  const config = parseConfig(connector.configSchema, resolveEnvRefs(sourceConfig), 'body');
+  const config = parseConfig(connector.configSchema, sourceConfig, 'body');
   const source = connector.createSource!(config, { node: 'read', logger });
   const stop = new AbortController();
   const batches: RecordBatch[] = [];
@@ -71,10 +73,10 @@ export async function writeRows(ds: ResolvedDatasource, sinkConfig: Record<strin
   return writeBatches(ds, sinkConfig, [recordBatchFromRows(rows)], logger);
 }
 
-/** Writes batches to a datasource through its sink: open, write each, finish (publishes staged writes), close. */
+/** Writes batches to a datasource through its sink (config from overlayRequest): open, write each, finish (publishes staged writes), close. */
 export async function writeBatches(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, batches: RecordBatch[], logger: Logger, path = 'body.source_name'): Promise<number> {
   const connector = connectorOf(ds, path, 'sink');
-  const config = parseConfig(connector.configSchema, resolveEnvRefs(sinkConfig), 'body');
+  const config = parseConfig(connector.configSchema, sinkConfig, 'body');
   const sink = connector.createSink!(config, { node: 'write', logger });
   let rows = 0;
   try {

@@ -6,6 +6,7 @@ import { recordBatchFromRows } from '../../../core/batch.js';
 import { SluiceError, errorMessage } from '../../../core/errors.js';
 import { LoadConfigSchema } from '../../../pipeline/step-configs.js';
 import { extractSourceConfig, loadSinkConfig } from '../../../pipeline/steps/connector-configs.js';
+import type { ResolvedDatasource } from '../../../pipeline/steps/step-context.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
 import { errors, JsonObject } from '../../schemas/common.js';
 import { readBatches, writeRows } from './datasource-io.js';
@@ -44,19 +45,15 @@ const ProfileBody = Type.Object(
 
 /** Data operations of the seed: read, write and profile a connected datasource. */
 export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
-  const select = (body: { query?: string; table?: string; table_name?: string; path?: string; params?: Array<string | number | boolean | null> }) => ({
-    query: body.query,
-    table: body.table ?? body.table_name,
-    path: body.path,
-    params: body.params,
-  });
+  const sourceConfig = (ds: ResolvedDatasource, body: { query?: string; table?: string; table_name?: string; path?: string; params?: Array<string | number | boolean | null> }) =>
+    extractSourceConfig(ds, { query: body.query, table: body.table ?? body.table_name, path: body.path, params: body.params }, 'body');
 
   app.post(
     '/data/read',
     { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Read rows from a datasource', body: ReadBody, response: { 200: Type.Object({ count: Type.Integer(), columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), nullable: Type.Boolean() })), rows: Type.Array(JsonObject) }), ...errors(404) } } },
     async (request) => {
       const ds = await cp.state.datasources.resolve(request.body.source_name);
-      const batches = await readBatches(ds, extractSourceConfig(ds, { source: request.body.source_name, ...select(request.body) }), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
+      const batches = await readBatches(ds, await sourceConfig(ds, request.body), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
       const rows = batches.flatMap(jsonRows);
       return { count: rows.length, columns: batches[0] ? columnsOf(batches[0]) : [], rows };
     },
@@ -71,7 +68,7 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       const load = Value.Default(LoadConfigSchema, { target: source_name, ...target }) as Parameters<typeof loadSinkConfig>[1];
       let written: number;
       try {
-        written = await writeRows(ds, loadSinkConfig(ds, load), data, request.log as unknown as Logger);
+        written = await writeRows(ds, await loadSinkConfig(ds, load, 'body'), data, request.log as unknown as Logger);
       } catch (error) {
         if (error instanceof SluiceError) throw error;
         throw new SluiceError('SLUICE_RECORD_INVALID', `rows could not be converted: ${errorMessage(error)}`, { issues: [{ path: 'body.data', message: errorMessage(error) }] });
@@ -86,7 +83,7 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Profile the columns of a datasource', body: ProfileBody, response: { 200: Type.Object({ row_count: Type.Integer(), duplicate_rows: Type.Integer(), columns: Type.Array(Type.Unknown()) }), ...errors(404) } } },
     async (request) => {
       const ds = await cp.state.datasources.resolve(request.body.source_name);
-      const batches = await readBatches(ds, extractSourceConfig(ds, { source: request.body.source_name, ...select(request.body) }), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
+      const batches = await readBatches(ds, await sourceConfig(ds, request.body), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
       const filters = Object.entries(request.body.filters ?? {});
       const kept = filters.length === 0 ? batches : batches.map((b) => keepMatching(b, filters));
       return profileTable(kept);

@@ -1,4 +1,5 @@
 import { SluiceError, errorMessage } from '../../../core/errors.js';
+import { race } from '../../../core/race.js';
 import { registry } from '../../../core/registry.js';
 import { resolveEnvRefs } from '../../../core/secrets.js';
 import { datasourceSecrets } from '../../state/secret-fields.js';
@@ -22,7 +23,7 @@ export async function checkConnection(type: string, config: Record<string, unkno
   const resolved = resolveEnvRefs(config);
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
+    await race([
       connector.check(resolved),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);

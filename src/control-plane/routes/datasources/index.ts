@@ -22,7 +22,7 @@ function view(record: DatasourceRecord, config: Record<string, unknown>, health?
 export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
   app.post(
     '/datasources/connect',
-    { config: { access: 'admin' }, schema: { tags: ['datasources'], summary: 'Connect a datasource (tests the connection first)', body: ConnectBody, response: { 201: DatasourceView, ...errors(422) } } },
+    { config: { access: 'admin', storesEnvRefs: true }, schema: { tags: ['datasources'], summary: 'Connect a datasource (tests the connection first)', body: ConnectBody, response: { 201: DatasourceView, ...errors(422) } } },
     async (request, reply) => {
       const { name, type, test_connection } = request.body;
       const config = request.body.config ?? request.body.connection_config ?? {};

@@ -4,6 +4,7 @@ import { PipelineDocumentSchema, type PipelineDocument } from '../../../pipeline
 import { planPipeline } from '../../../pipeline/plan.js';
 import { fromTemplate, TEMPLATES } from '../../../pipeline/templates.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
+import { screenPipeline } from '../../screen-request.js';
 import { checkCron } from '../../scheduler.js';
 import { errors, JsonObject } from '../../schemas/common.js';
 import { PipelineIdParams, PipelineView, RollbackBody, RunView } from '../../schemas/pipeline.js';
@@ -11,10 +12,11 @@ import type { PipelineRecord } from '../../state/pipeline-repository.js';
 import { notFound } from '../../state/pipeline-repository.js';
 import { runRoutes } from './runs.js';
 
-/** Validates a document as the executor will run it, and its schedule. */
-function check(document: unknown): PipelineDocument {
+/** Validates a document as the executor will run it, its schedule, and what its steps ask of datasources. */
+async function check(cp: ControlPlane, document: unknown): Promise<PipelineDocument> {
   const plan = planPipeline(document);
   if (plan.document.schedule) checkCron(plan.document.schedule, 'body.schedule');
+  await screenPipeline(cp, plan);
   return plan.document;
 }
 
@@ -31,7 +33,7 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
     '/pipelines',
     { config: { access: 'operator' }, schema: { tags: ['pipelines'], summary: 'Create a pipeline (the seed document, verbatim)', body: PipelineDocumentSchema, response: { 201: PipelineView, ...errors(409) } } },
     async (request, reply) => {
-      const document = check(request.body);
+      const document = await check(cp, request.body);
       const record = await cp.state.pipelines.create(document, request.principal.actor);
       schedule(record);
       await request.audit('pipeline.create', `pipeline:${record.pipeline_id}`, { version: record.version });
@@ -77,7 +79,7 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
       },
     },
     async (request, reply) => {
-      const document = check(fromTemplate(request.params.name, request.body));
+      const document = await check(cp, fromTemplate(request.params.name, request.body));
       const record = await cp.state.pipelines.create(document, request.principal.actor);
       schedule(record);
       await request.audit('pipeline.create', `pipeline:${record.pipeline_id}`, { template: request.params.name, version: record.version });
@@ -100,7 +102,7 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
       if (request.body.pipeline_id !== id) {
         throw new SluiceError('SLUICE_CONFLICT', 'pipeline_id in the body differs from the URL', { issues: [{ path: 'body.pipeline_id', message: `must be '${id}'` }] });
       }
-      const record = await cp.state.pipelines.addVersion(id, check(request.body), request.principal.actor);
+      const record = await cp.state.pipelines.addVersion(id, await check(cp, request.body), request.principal.actor);
       schedule(record);
       await request.audit('pipeline.update', `pipeline:${id}`, { version: record.version });
       return view(record);

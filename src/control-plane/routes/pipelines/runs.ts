@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
+import { planPipeline } from '../../../pipeline/plan.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
+import { screenPipeline } from '../../screen-request.js';
 import type { RunEvent } from '../../run-manager.js';
 import { runNotFound } from '../../run-manager.js';
 import { errors } from '../../schemas/common.js';
@@ -21,6 +23,9 @@ export async function runRoutes(app: TypedApp, cp: ControlPlane): Promise<void> 
       },
     },
     async (request, reply) => {
+      // A stored document is screened again: its datasources may have changed since.
+      const pipeline = await cp.state.pipelines.require(request.params.pipeline_id);
+      await screenPipeline(cp, planPipeline(pipeline.document, 'pipeline'), 'pipeline');
       const run = await cp.runs.start(request.params.pipeline_id, `api:${request.principal.actor}`);
       await request.audit('pipeline.run', `pipeline:${run.pipeline_id}`, { run_id: run.run_id, version: run.version });
       return reply.status(202).header('location', `/api/v1/pipelines/runs/${run.run_id}`).send(run);

@@ -3,9 +3,10 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from '../../../core/logger.js';
 import { SluiceError } from '../../../core/errors.js';
 import { LoadConfigSchema, TransformationSchema, type LoadConfig } from '../../../pipeline/step-configs.js';
-import { extractSourceConfig, loadSinkConfig } from '../../../pipeline/steps/connector-configs.js';
+import { extractSourceConfig, loadSinkConfig, requestTransformations } from '../../../pipeline/steps/connector-configs.js';
 import { applyTransforms } from '../../../transforms/apply-transforms.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
+import { findDatasource } from '../../screen-request.js';
 import { errors, JsonObject } from '../../schemas/common.js';
 import { readBatches, writeBatches } from '../data/datasource-io.js';
 import { jsonRows } from '../data/json-rows.js';
@@ -55,13 +56,17 @@ export async function transformRoutes(app: TypedApp, cp: ControlPlane): Promise<
       const body = request.body;
       const logger = request.log as unknown as Logger;
       const source = await cp.state.datasources.resolve(body.source_name);
-      const target = body.output_source ? await cp.state.datasources.resolve(body.output_source).catch(() => Promise.reject(outputNotFound(body.output_source!))) : undefined;
+      const target = body.output_source ? await cp.state.datasources.resolve(body.output_source).catch(() => Promise.reject(datasourceNotFound(body.output_source!, 'body.output_source'))) : undefined;
       const started = performance.now();
       totals.calls++;
       let result;
+      let sinkConfig;
       try {
-        const input = await readBatches(source, extractSourceConfig(source, { source: body.source_name, query: body.query, table: body.table, path: body.path }), body.limit, logger);
-        result = await applyTransforms(input, body.transformations, { logger });
+        const sourceConfig = await extractSourceConfig(source, { query: body.query, table: body.table, path: body.path }, 'body');
+        const transformations = await requestTransformations(body.transformations, 'body.transformations', (name, at) => findDatasource(cp, name).then((ds) => ds ?? Promise.reject(datasourceNotFound(name, at))));
+        sinkConfig = target ? await loadSinkConfig(target, Value.Default(LoadConfigSchema, { target: body.output_source, mode: body.mode, ...(body.output_table ? { table_name: body.output_table } : {}) }) as LoadConfig, 'body') : undefined;
+        const input = await readBatches(source, sourceConfig, body.limit, logger);
+        result = await applyTransforms(input, transformations, { logger });
       } catch (error) {
         totals.failed++;
         if (error instanceof SluiceError && error.issues.length === 0 && error.httpStatus < 500) {
@@ -69,9 +74,8 @@ export async function transformRoutes(app: TypedApp, cp: ControlPlane): Promise<
         }
         throw error;
       }
-      if (target) {
-        const load = Value.Default(LoadConfigSchema, { target: body.output_source, mode: body.mode, ...(body.output_table ? { table_name: body.output_table } : {}) }) as LoadConfig;
-        await writeBatches(target, loadSinkConfig(target, load), result.batches, logger, 'body.output_source');
+      if (target && sinkConfig) {
+        await writeBatches(target, sinkConfig, result.batches, logger, 'body.output_source');
         await request.audit('transform.apply', `datasource:${body.output_source}`, { source: body.source_name, rows: result.stats.at(-1)?.rows_out });
       }
       const duration = performance.now() - started;
@@ -121,6 +125,6 @@ export async function transformRoutes(app: TypedApp, cp: ControlPlane): Promise<
   );
 }
 
-function outputNotFound(name: string): SluiceError {
-  return new SluiceError('SLUICE_NOT_FOUND', `no datasource '${name}'`, { issues: [{ path: 'body.output_source', message: 'datasource not found' }] });
+function datasourceNotFound(name: string, at: string): SluiceError {
+  return new SluiceError('SLUICE_NOT_FOUND', `no datasource '${name}'`, { issues: [{ path: at, message: 'datasource not found' }] });
 }
