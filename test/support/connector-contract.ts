@@ -7,7 +7,9 @@ import { RecordBatch, Schema } from 'apache-arrow';
 import { Observable } from 'rxjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordBatchFromColumns, type Batch, type Position } from '../../src/core/batch.js';
+import { OP_COLUMN, keyMetadata } from '../../src/core/changelog.js';
 import { parseConfig } from '../../src/core/config.js';
+import { race } from '../../src/core/race.js';
 import { isSluiceError } from '../../src/core/errors.js';
 import type { ConnectorDefinition, FlowControl, ReadContext, Sink, Source } from '../../src/core/ports.js';
 import { registry } from '../../src/core/registry.js';
@@ -318,12 +320,12 @@ export function sourceContract(contract: SourceContract): void {
       const flow = new TestFlow(2);
       const reading = new Reading(source, partition, undefined, flow, ids);
       // Asking for a third credit, it has emitted the two it was granted: the first rows, in order.
-      await Promise.race([flow.asked(3), reading.ended]);
+      await race([flow.asked(3), reading.ended]);
       expect(reading.batches).toHaveLength(2);
       expect(reading.rowIds).toEqual(allIds.slice(0, reading.rowIds.length));
       // One credit back: exactly one batch more.
       flow.release(1);
-      await Promise.race([flow.asked(4), reading.ended]);
+      await race([flow.asked(4), reading.ended]);
       expect(reading.batches).toHaveLength(3);
       // Acknowledge as batches come: the rest arrives, nothing skipped or repeated across the waits.
       reading.autoRelease = true;
@@ -575,7 +577,7 @@ export function sinkContract(contract: SinkContract): void {
 
 /** A changelog batch of rows `[op, id, name]`, keyed by `id`. */
 function changelogBatch(rows: Array<[string, number, string | null]>): Batch {
-  const data = recordBatchFromColumns({ id: Int32Array.from(rows.map((r) => r[1])), name: rows.map((r) => r[2]), __op: rows.map((r) => r[0]) });
-  const keyed = new RecordBatch(new Schema(data.schema.fields, new Map([['sluice.key', '["id"]']])), data.data);
+  const data = recordBatchFromColumns({ id: Int32Array.from(rows.map((r) => r[1])), name: rows.map((r) => r[2]), [OP_COLUMN]: rows.map((r) => r[0]) });
+  const keyed = new RecordBatch(new Schema(data.schema.fields, keyMetadata(['id'])), data.data);
   return { data: keyed, meta: { stream: 'contract', partition: 'p0', position: null, kind: 'changelog' } };
 }

@@ -5,6 +5,7 @@ import type { Batch } from '../../../core/batch.js';
 import type { ReadContext } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
 import { race } from '../../../core/race.js';
+import { acquireUnlessAborted } from '../../../core/flow-control.js';
 import type { PostgresConfig } from '../config.js';
 import { primaryKey } from '../client.js';
 import { TypeResolver, arrowFieldOf } from '../types.js';
@@ -15,7 +16,6 @@ import type { ReplicationStream, ReplicationFrame } from './replication-stream.j
 import { formatLsn } from './lsn.js';
 import { activeSlots, cdcEvents } from './metrics.js';
 import type { CdcPosition, CdcSource } from './cdc-source.js';
-import { acquireUnlessAborted } from '../../../core/flow-control.js';
 
 const STATUS_INTERVAL_MS = 10_000;
 /** A transaction bigger than this many batches is emitted in parts (without advancing the position). */
