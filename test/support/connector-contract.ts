@@ -525,6 +525,8 @@ export function sinkContract(contract: SinkContract): void {
       const topology = runInto(config, newSource);
       const failed = recordFinish(topology);
       expect(await runTopology(topology, { logger, checkpoints })).toMatchObject({ status: 'failed' });
+      // It wrote batches before the source failed, and published none of them.
+      expect(failed.writes).toBeGreaterThan(0);
       expect(failed.finished).toBe(0);
       if (contract.atomicReplace) expect(await readBack()).toEqual(before);
 
