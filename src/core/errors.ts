@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   SLUICE_UNAUTHORIZED: { retriable: false, http: 401, summary: 'missing or invalid credentials' },
   SLUICE_FORBIDDEN: { retriable: false, http: 403, summary: 'role may not do this' },
   SLUICE_CONNECTION_FAILED: { retriable: true, http: 502, summary: 'could not reach an external system' },
+  SLUICE_CIRCUIT_OPEN: { retriable: true, http: 503, summary: 'calls to a datasource are held off after repeated failures (its circuit breaker is open)' },
   SLUICE_SOURCE_FAILED: { retriable: true, http: 500, summary: 'a source failed while reading' },
   SLUICE_SINK_FAILED: { retriable: true, http: 500, summary: 'a sink failed while writing' },
   SLUICE_TRANSFORM_FAILED: { retriable: false, http: 500, summary: 'a transform failed' },

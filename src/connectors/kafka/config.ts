@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DEBEZIUM_UNAVAILABLE_VALUE } from './encode.js';
+import { breakerOnlySchema } from '../kit/resilience.js';
 
 const Sasl = Type.Object(
   {
@@ -64,6 +65,7 @@ export const KafkaConfigSchema = Type.Object(
         'raw: the bytes as they are, in Binary columns `key` and `value`.',
     }),
     schema_registry: Type.Optional(SchemaRegistry),
+    resilience: Type.Optional(breakerOnlySchema),
 
     // Source
     topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, request: true, description: 'Topics to read (source).' })),

@@ -5,7 +5,8 @@ import { SluiceError, isSluiceError } from '../../core/errors.js';
 import type { ConnectorContext, Sink, SinkOpenContext } from '../../core/ports.js';
 import { encodeAvroBatch } from './avro-encoder.js';
 import { AvroSerializer } from './avro-serializer.js';
-import { createKafkaClient, parseTopicPartition } from './client.js';
+import { connectMember, createKafkaClient, kafkaDatasource, parseTopicPartition } from './client.js';
+import { Resilience } from '../kit/resilience.js';
 import type { KafkaConfig } from './config.js';
 import { encodeBatch } from './encode.js';
 import { chunksOf } from './produce-chunks.js';
@@ -41,6 +42,7 @@ export class KafkaSink implements Sink {
   private deadLetter: SinkOpenContext['deadLetter'];
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
+  private readonly resilience: Resilience;
 
   constructor(
     private readonly config: KafkaConfig,
@@ -55,6 +57,7 @@ export class KafkaSink implements Sink {
     this.logger = ctx.logger.child({ connector: 'kafka', topic: config.topic });
     this.kafka = createKafkaClient(config, this.logger);
     this.avro = config.format === 'avro' ? new AvroSerializer(config.schema_registry!) : undefined;
+    this.resilience = new Resilience(kafkaDatasource(config), config.resilience);
   }
 
   async open(ctx?: SinkOpenContext): Promise<void> {
@@ -81,13 +84,15 @@ export class KafkaSink implements Sink {
     }
     const producer = await this.connect();
     const compression = this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    try {
-      if (this.config.exactly_once) await this.writeTransaction(producer, batch, messages, compression);
-      else for (const chunk of chunksOf(messages)) await producer.send({ topic: this.topic, acks: -1, compression, messages: chunk });
-    } catch (error) {
-      if (isSluiceError(error)) throw error;
-      throw new SluiceError('SLUICE_SINK_FAILED', `kafka produce to ${this.topic}: ${String(error)}`, { cause: error });
-    }
+    await this.resilience.call(async () => {
+      try {
+        if (this.config.exactly_once) await this.writeTransaction(producer, batch, messages, compression);
+        else for (const chunk of chunksOf(messages)) await producer.send({ topic: this.topic, acks: -1, compression, messages: chunk });
+      } catch (error) {
+        if (isSluiceError(error)) throw error;
+        throw new SluiceError('SLUICE_SINK_FAILED', `kafka produce to ${this.topic}: ${String(error)}`, { cause: error });
+      }
+    });
   }
 
   async close(): Promise<void> {
@@ -163,12 +168,13 @@ export class KafkaSink implements Sink {
         ...(transactionalId ? { transactionalId, transactionTimeout: 60_000 } : {}),
       });
       try {
-        await producer.connect();
+        await connectMember(this.config, producer);
         // kafkajs initializes the transactional id lazily; do it now so an older instance is fenced at once.
         if (transactionalId) await (await producer.transaction()).abort();
       } catch (error) {
         this.connecting = undefined;
         await producer.disconnect().catch(() => undefined);
+        if (isSluiceError(error)) throw error;
         throw new SluiceError('SLUICE_CONNECTION_FAILED', `kafka ${this.config.brokers.join(',')}: ${String(error)}`, { cause: error });
       }
       this.producer = producer;

@@ -4,12 +4,13 @@ import type { Logger } from 'pino';
 import type { Batch, Position } from '../../core/batch.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
-import { createKafkaClient, parseTopicPartition, topicPartitionId } from './client.js';
+import { connectMember, createKafkaClient, parseTopicPartition, topicPartitionId } from './client.js';
 import { consumerGroupOf, type KafkaConfig } from './config.js';
 import { AvroSerializer } from './avro-serializer.js';
 import { commitFailureOf, commitRetryPolicy } from './commit-errors.js';
 import { decodeAvroMessages, decodeMessages, type DecodedMessages } from './decode.js';
 import { transactionalGroups, type GroupMember } from './transactional-groups.js';
+import { sleep } from '../kit/sleep.js';
 
 /** One `read()` of one topic-partition. */
 interface Reader {
@@ -189,11 +190,7 @@ export class KafkaSource implements Source, GroupMember {
   private async adminClient(): Promise<Admin> {
     if (!this.admin) {
       const admin = this.kafka.admin();
-      try {
-        await admin.connect();
-      } catch (error) {
-        throw new SluiceError('SLUICE_CONNECTION_FAILED', `kafka ${this.config.brokers.join(',')}: ${String(error)}`, { cause: error });
-      }
+      await connectMember(this.config, admin);
       this.admin = admin;
     }
     return this.admin;
@@ -260,7 +257,7 @@ export class KafkaSource implements Source, GroupMember {
         reader.subscriber.error(error);
       }
     });
-    await consumer.connect();
+    await connectMember(this.config, consumer);
     await consumer.subscribe({ topics: this.topics, fromBeginning: this.config.start_from !== 'latest' });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
   }
@@ -363,13 +360,9 @@ export class KafkaSource implements Source, GroupMember {
     const deadline = Date.now() + CREDIT_WAIT_MS;
     while (reader.granted === 0) {
       if (reader.closed || !isRunning() || isStale() || Date.now() >= deadline) return false;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, HEARTBEAT_MS);
-        reader.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const woken = new AbortController();
+      reader.wake = () => woken.abort();
+      await sleep(HEARTBEAT_MS, woken.signal);
       reader.wake = undefined;
       try {
         await heartbeat();

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { SluiceError, errorMessage } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
 import { closeQuietly, connect } from './client.js';
+import { sleep } from '../kit/sleep.js';
 
 /** A connection and the id of its server process, which a cancel names. */
 export interface Session {
@@ -28,10 +29,10 @@ const CANCEL_REPEAT_MS = 100;
 export async function cancelOnAbort<T>(config: PostgresConfig, session: Session, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
   if (!signal) return work();
   if (signal.aborted) throw cancelled(signal);
-  let ended = false;
+  const ended = new AbortController();
   let cancelling: Promise<void> | undefined;
   const cancel = () => {
-    cancelling = cancelUntil(config, session.pid, () => ended);
+    cancelling = cancelUntil(config, session.pid, ended.signal);
   };
   signal.addEventListener('abort', cancel, { once: true });
   try {
@@ -39,7 +40,7 @@ export async function cancelOnAbort<T>(config: PostgresConfig, session: Session,
   } catch (error) {
     throw signal.aborted ? cancelled(signal, error) : error;
   } finally {
-    ended = true;
+    ended.abort();
     signal.removeEventListener('abort', cancel);
     // Done before the session's next statement, so no cancel of this write can hit that one.
     await cancelling;
@@ -47,17 +48,17 @@ export async function cancelOnAbort<T>(config: PostgresConfig, session: Session,
 }
 
 /**
- * Cancels what a server process runs until `ended`: a cancel that reaches the session between
+ * Cancels what a server process runs until `ended` aborts: a cancel that reaches the session between
  * two statements of a write is dropped by the server, so it is sent again while the write goes
  * on. A failed cancel leaves the statement to its timeouts.
  */
-async function cancelUntil(config: PostgresConfig, pid: number, ended: () => boolean): Promise<void> {
+async function cancelUntil(config: PostgresConfig, pid: number, ended: AbortSignal): Promise<void> {
   let client: pg.Client | undefined;
   try {
     client = await connect(config);
-    while (!ended()) {
+    while (!ended.aborted) {
       await client.query('select pg_cancel_backend($1)', [pid]);
-      await new Promise((resolve) => setTimeout(resolve, CANCEL_REPEAT_MS));
+      await sleep(CANCEL_REPEAT_MS, ended);
     }
   } catch {
     // statement_timeout and lock_timeout still bound the write.

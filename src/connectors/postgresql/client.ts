@@ -1,15 +1,43 @@
 import pg from 'pg';
+import type { Socket } from 'node:net';
 import { SluiceError } from '../../core/errors.js';
+import { ConnectionMetrics, type Datasource } from '../kit/connection-metrics.js';
+import { Resilience } from '../kit/resilience.js';
 import type { PostgresConfig } from './config.js';
 
 /** Session settings every connection uses, so text values have one form (ISO dates, UTC). */
 const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3 -c IntervalStyle=postgres';
 
+/** The server and database a config connects to, without credentials: `host:port/database`. */
+export function postgresDatasource(config: PostgresConfig): Datasource {
+  let name = `${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
+  if (config.url) {
+    try {
+      const url = new URL(config.url);
+      name = `${url.hostname || 'localhost'}:${url.port || 5432}${url.pathname}`;
+    } catch {
+      name = 'unparsed-url';
+    }
+  }
+  return { connector: 'postgresql', name };
+}
+
 /**
  * Opens a connection; `replication` opens a logical replication (walsender) connection, and
- * `settings` are session settings on top of the common ones (e.g. `lock_timeout`).
+ * `settings` are session settings on top of the common ones (e.g. `lock_timeout`). Attempts are
+ * retried under the config's `resilience` through the datasource's circuit breaker, and counted
+ * in its connection metrics (connect time, failures, open connections, bytes).
  */
 export async function connect(config: PostgresConfig, options: { replication?: boolean; settings?: Record<string, number> } = {}): Promise<pg.Client> {
+  const datasource = postgresDatasource(config);
+  const metrics = new ConnectionMetrics(datasource);
+  const client = await new Resilience(datasource, config.resilience).connect(() => metrics.connect(() => open(config, options)));
+  const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
+  client.once('end', metrics.opened(() => ({ read: socket.bytesRead, written: socket.bytesWritten })));
+  return client;
+}
+
+async function open(config: PostgresConfig, options: { replication?: boolean; settings?: Record<string, number> }): Promise<pg.Client> {
   const settings = Object.entries(options.settings ?? {}).map(([name, value]) => ` -c ${name}=${value}`).join('');
   const client = new pg.Client({
     connectionString: config.url,

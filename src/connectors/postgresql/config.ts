@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { resilienceSchema } from '../kit/resilience.js';
 
 /**
  * Config of the `postgresql` connector, one schema for its source and sink. Connection by `url`
@@ -12,6 +13,7 @@ export const postgresConfigSchema = Type.Object(
     user: Type.Optional(Type.String({ description: 'User name (when no url)' })),
     password: Type.Optional(Type.String({ description: 'Password; use ${env:NAME}', secret: true })),
     database: Type.Optional(Type.String({ description: 'Database name (when no url)' })),
+    resilience: Type.Optional(resilienceSchema),
     mode: Type.Union([Type.Literal('query'), Type.Literal('incremental'), Type.Literal('cdc')], {
       description: 'Source mode: query (bounded read of a table or query), incremental (watermark column + key), cdc (logical replication)',
       default: 'query',

@@ -10,6 +10,7 @@ import { TypeResolver } from './types.js';
 import { keyMetadata } from '../../core/changelog.js';
 import { rowsToColumns, textBatch } from './text-batch.js';
 import { TEXT_TYPES, fieldsOf } from './source.js';
+import { sleep } from '../kit/sleep.js';
 
 /** Watermark of an incremental read: the cursor value and key of the last row emitted, as text. */
 export type IncrementalPosition = { cursor: string; key: string[] };
@@ -91,18 +92,5 @@ async function columnTypes(client: pg.Client, table: string, columns: string[]):
     const type = byName.get(c);
     if (!type) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${table} has no column ${c}`);
     return type;
-  });
-}
-
-/** Waits, or less if the signal aborts; its listener goes with it (the signal lives as long as the read). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -3,7 +3,8 @@ import type { Batch } from '../../core/batch.js';
 import type { Sink, SinkOpenContext } from '../../core/ports.js';
 import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
-import { closeQuietly, splitTable } from './client.js';
+import { closeQuietly, postgresDatasource, splitTable } from './client.js';
+import { Resilience } from '../kit/resilience.js';
 import { TABLE_META } from '../../core/changelog.js';
 import { TableWriter } from './table-writer.js';
 import { cancelOnAbort, openSession, type Session } from './cancel-on-abort.js';
@@ -14,7 +15,7 @@ import { cancelOnAbort, openSession, type Session } from './cancel-on-abort.js';
  * else the stream) through `table_map` and `target_schema`, so one sink node can take a whole
  * multi-table CDC changelog. All tables are written on one connection, batch after batch, under
  * `lock_timeout_ms` and `statement_timeout_ms`; a write whose signal aborts is cancelled on the
- * server and rolled back.
+ * server and rolled back. Connects and writes go through the datasource's circuit breaker.
  *
  * @example
  * { type: 'postgresql', inputs: ['cdc'], config: { url: '${env:PG_TARGET_URL}', target_schema: 'replica' } }
@@ -23,11 +24,13 @@ export class PostgresSink implements Sink {
   private session: Session | undefined;
   private readonly writers = new Map<string, TableWriter>();
   private openContext: Pick<SinkOpenContext, 'resuming' | 'resumeKey' | 'logger'> | undefined;
+  private readonly resilience: Resilience;
 
   constructor(private readonly config: PostgresConfig) {
     if (!config.table && !config.table_map && !config.target_schema) {
       throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql sink needs `table`, `table_map` or `target_schema`');
     }
+    this.resilience = new Resilience(postgresDatasource(config), config.resilience);
   }
 
   async open(ctx: SinkOpenContext): Promise<void> {
@@ -38,7 +41,8 @@ export class PostgresSink implements Sink {
   async write(batch: Batch, signal?: AbortSignal): Promise<void> {
     if (batch.data.numRows === 0) return;
     const writer = this.writer(this.targetOf(batch));
-    await cancelOnAbort(this.config, await this.connect(), signal, () => writer.write(batch));
+    // Through the datasource's breaker: while it is open, writes fail at once.
+    await this.resilience.call(async () => cancelOnAbort(this.config, await this.connect(), signal, () => writer.write(batch)));
   }
 
   async finish(): Promise<void> {

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricsRegistry } from '../../core/metrics.js';
 
 /** The control plane's Prometheus metrics, in a registry of their own. */
 export class ControlPlaneMetrics {
@@ -25,14 +26,16 @@ export class ControlPlaneMetrics {
   }
 }
 
-/** Times every request and serves `/metrics`. */
+/** Times every request and serves `/metrics`: the control plane's series and the process's (runs, sync, connectors). */
 export function registerMetrics(app: FastifyInstance, metrics: ControlPlaneMetrics, activeRuns: () => number): void {
   app.addHook('onResponse', async (request, reply) => {
     metrics.requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unknown', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     metrics.activeRuns.set(activeRuns());
-    reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    // Merged per scrape: connectors register their series when first loaded.
+    const exposed = Registry.merge([metrics.registry, metricsRegistry]);
+    reply.header('content-type', exposed.contentType);
+    return exposed.metrics();
   });
 }
