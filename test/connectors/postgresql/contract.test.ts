@@ -59,7 +59,8 @@ sourceContract({
     // The slot exists before the rows are written: they arrive as changes, not as a snapshot.
     const table = await seedTable(count, {
       before: async (name) => {
-        slot = `contract_${name}`;
+        // Slot names are the server's, not the database's: the process id keeps concurrent runs apart.
+        slot = `contract_${process.pid}_${name}`;
         await sql(db.url, `create publication ${slot} for table ${name}`);
         await sql(db.url, `select pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
       },
