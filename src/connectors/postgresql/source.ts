@@ -53,6 +53,7 @@ export async function readCursor(
  */
 export class QuerySource implements Source {
   private ranges: Promise<KeyRanges> | undefined;
+  private readonly reads = new Set<AbortController>();
 
   constructor(private readonly config: PostgresConfig) {}
 
@@ -72,12 +73,13 @@ export class QuerySource implements Source {
         emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),
       );
       await client.query('commit');
-    });
+    }, this.reads);
   }
 
   async commit(): Promise<void> {}
 
   async close(): Promise<void> {
+    for (const stop of this.reads) stop.abort();
     await (await this.ranges?.catch(() => undefined))?.close();
   }
 
