@@ -69,9 +69,16 @@ export function referenceFields(schema: TSchema, prefix = ''): ReferenceField[] 
   return Object.entries(properties).flatMap(([key, field]) => {
     const name = `${prefix}${key}`;
     const items = field.type === 'array' ? (field.items as TSchema) : undefined;
-    const nested = items?.properties ? referenceFields(items, `${name}[].`) : field.properties ? referenceFields(field, `${name}.`) : [];
-    return [{ name, schema: field, required: required.has(key) }, ...nested];
+    return [{ name, schema: field, required: required.has(key) }, ...(items ? objectFields(items, `${name}[].`) : objectFields(field, `${name}.`))];
   });
+}
+
+/** Fields nested in an object, or in each object a union may be (a field two of them share is listed once). */
+function objectFields(schema: TSchema, prefix: string): ReferenceField[] {
+  if (schema.properties) return referenceFields(schema, prefix);
+  const branches = ((schema.anyOf as TSchema[] | undefined) ?? []).filter((branch) => branch.properties);
+  const seen = new Set<string>();
+  return branches.flatMap((branch) => referenceFields(branch, prefix)).filter(({ name }) => !seen.has(name) && seen.add(name));
 }
 
 function fieldTable(schema: TSchema): string[] {
