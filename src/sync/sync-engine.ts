@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import '../register-all.js';
 import './sync-target.js';
-import './sync-source.js';
 import { parseConfig } from '../core/config.js';
 import { SluiceError, errorMessage } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
@@ -14,7 +13,7 @@ import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';
 import { runBidirectional } from './bidirectional.js';
 import { writeRecorded } from './recorded-writes.js';
-import { cdcSlotName, compileRule, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
+import { cdcSlotName, compileRule, requireSyncCapabilities, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
 import { RetainedCheckpoints } from './retained-checkpoints.js';
@@ -233,9 +232,7 @@ export class SyncEngine {
     const name = rule[side];
     const path = `rule.${side}`;
     const datasource = await this.options.resolve(name);
-    if (datasource.type !== 'postgresql') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `bidirectional sync runs between postgresql datasources; '${name}' is ${datasource.type}`, { issues: [{ path, message: 'not a postgresql datasource' }] });
-    }
+    requireSyncCapabilities({ ...rule, bidirectional: true }, side, datasource.type);
     const config = parseConfig(postgresConfigSchema, await ruleSideConfig(rule, side, datasource, 'rule', this.options.env), `${path}_config`);
     if (requireTable && !config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
     return config;

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
 import { parseConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
+import { fileCapabilities } from './capabilities.js';
 import { registry } from '../../core/registry.js';
 import { FileConfigSchema, type FileConfig } from './config.js';
 import { FileSink } from './sink.js';
@@ -31,6 +32,7 @@ export const fileConnector = registry.connector({
   createSink: (config, ctx) => new FileSink(parseConfig(FileConfigSchema, config), ctx),
   unbounded: () => false,
   check: (config) => checkPath(parseConfig(FileConfigSchema, config)),
+  ...fileCapabilities,
 });
 
 export { FileConfigSchema, type FileConfig } from './config.js';
