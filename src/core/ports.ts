@@ -173,6 +173,11 @@ export interface ConnectorCapabilities {
   /** The source config a sync rule reads with (`capabilities` has already admitted the mode). */
   syncSourceConfig?(config: Record<string, unknown>, request: SyncReadRequest): Record<string, unknown>;
   /**
+   * Drops what a deleted cdc rule kept on the source's server (a replication slot retaining WAL);
+   * `config` is the rule's source config, `slot` the name the rule used unless its config names one.
+   */
+  releaseSyncSource?(config: Record<string, unknown>, slot: string): Promise<void>;
+  /**
    * With `sync_hash_push_down`: the connector type whose sources read this full-sync config with
    * change detection on the server, or undefined when this config cannot be (a query, not a table).
    */

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import '../register-all.js';
 import './sync-target.js';
 import { parseConfig } from '../core/config.js';
+import { connectorDefinition } from '../core/capabilities.js';
 import { SluiceError, errorMessage } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
 import { postgresConfigSchema, type PostgresConfig } from '../connectors/postgresql/config.js';
@@ -228,13 +229,13 @@ export class SyncEngine {
     };
   }
 
-  private async postgresConfig(rule: SyncRule, side: 'source' | 'target', requireTable = true): Promise<PostgresConfig> {
+  private async postgresConfig(rule: SyncRule, side: 'source' | 'target'): Promise<PostgresConfig> {
     const name = rule[side];
     const path = `rule.${side}`;
     const datasource = await this.options.resolve(name);
     requireSyncCapabilities({ ...rule, bidirectional: true }, side, datasource.type);
     const config = parseConfig(postgresConfigSchema, await ruleSideConfig(rule, side, datasource, 'rule', this.options.env), `${path}_config`);
-    if (requireTable && !config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
+    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
     return config;
   }
 
@@ -313,14 +314,9 @@ export class SyncEngine {
   }
 
   private async dropSlot(rule: SyncRule): Promise<void> {
-    const config = await this.postgresConfig(rule, 'source', false);
-    const slot = (rule.source_config?.slot as string | undefined) ?? cdcSlotName(rule.rule_id);
-    const client = await connect(config);
-    try {
-      await client.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active', [slot]);
-    } finally {
-      await closeQuietly(client);
-    }
+    const datasource = await this.options.resolve(rule.source);
+    const release = connectorDefinition(datasource.type).releaseSyncSource;
+    await release?.(await ruleSideConfig(rule, 'source', datasource, 'rule', this.options.env), cdcSlotName(rule.rule_id));
   }
 
   /** Waits for running syncs to end, then closes the Redis connection. */

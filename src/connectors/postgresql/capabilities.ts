@@ -1,5 +1,8 @@
+import { parseConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
 import type { ConnectorCapabilities } from '../../core/ports.js';
+import { closeQuietly, connect } from './client.js';
+import { postgresConfigSchema } from './config.js';
 
 /** The push-down source a full sync of a PostgreSQL table reads with (see sync-hash-connector.ts). */
 export const SYNC_HASH_SOURCE_TYPE = 'sync_postgresql';
@@ -31,6 +34,14 @@ export const postgresqlCapabilities: ConnectorCapabilities = {
       if (read.table && !read.tables) read.tables = [read.table];
     }
     return read;
+  },
+  async releaseSyncSource(config, slot) {
+    const client = await connect(parseConfig(postgresConfigSchema, config, 'rule.source_config'));
+    try {
+      await client.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active', [config.slot ?? slot]);
+    } finally {
+      await closeQuietly(client);
+    }
   },
   // The server hashes the rows of a table; a query's rows are read and compared by Sluice.
   syncHashSource: (config) => (typeof config.table === 'string' && config.query === undefined ? SYNC_HASH_SOURCE_TYPE : undefined),
