@@ -30,3 +30,26 @@ export class Credits implements FlowControl {
     return this.limit - this.available;
   }
 }
+
+/**
+ * Waits for a credit unless `signal` aborts first: true once the credit is held, false when the
+ * read was stopped (its credit, if it still comes, is never spent). A source that awaits
+ * `acquire()` alone stays blocked after a stop when no credit is ever released again.
+ */
+export function acquireUnlessAborted(flow: FlowControl, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    flow.acquire().then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(!signal.aborted);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -3,6 +3,7 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Batch, Position } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
+import type { ErrorIssue } from './errors.js';
 import type { RequestedField } from './request-fields.js';
 
 /**
@@ -94,11 +95,20 @@ export interface ConnectorContext {
   logger: Logger;
 }
 
+/** What a connector node is in its topology: a source (no inputs) or a sink (inputs). */
+export type ConnectorRole = 'source' | 'sink';
+
 /** A connector type: one config schema, and a source and/or a sink built from it. */
 export interface ConnectorDefinition<S extends TSchema = TSchema> extends ConnectorCapabilities {
   type: string;
   description: string;
   configSchema: S;
+  /**
+   * Rules across fields the schema cannot state, for one role: every problem, each with its path
+   * inside the config (`topics`, `window.size`). Run on a config that passed the schema, before
+   * anything is created; `createSource`/`createSink` get only configs without problems.
+   */
+  validate?(config: Static<S>, role: ConnectorRole): ErrorIssue[];
   createSource?(config: Static<S>, ctx: ConnectorContext): Source;
   createSink?(config: Static<S>, ctx: ConnectorContext): Sink;
   /** True when the source never completes by itself (CDC, brokers). */
@@ -193,5 +203,7 @@ export interface TransformDefinition<S extends TSchema = TSchema> {
   reshapes?: boolean;
   /** True when this config may hold rows past the batch they came in (windows, whole-input results). */
   holdsRows?(config: Static<S>): boolean;
+  /** Rules across fields, as for connectors; `unbounded` when the input may never complete. */
+  validate?(config: Static<S>, input: { unbounded: boolean }): ErrorIssue[];
   create(config: Static<S>, ctx: TransformContext): Transform;
 }

@@ -1,4 +1,5 @@
 import { SluiceError } from '../core/errors.js';
+import type { ByteSource } from './byte-source.js';
 import { csvScanner, splitCsvRecord, type CsvFields } from './csv-fields.js';
 import { inferCsvLayout } from './csv-types.js';
 import { recordText } from './raw-records.js';
@@ -41,7 +42,7 @@ export function csvFormat(options: CsvReadOptions = {}): TextFormat<CsvFields> {
   };
 }
 
-/** Streams a CSV file as Arrow chunks; see {@link csvFormat}. */
-export function readCsv(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  return readTextFile(path, csvFormat(options.csv), options);
+/** Streams CSV as Arrow chunks; see {@link csvFormat}. */
+export function readCsv(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  return readTextFile(source, csvFormat(options.csv), options);
 }

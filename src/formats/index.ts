@@ -1,12 +1,14 @@
 import { extname } from 'node:path';
 import { SluiceError } from '../core/errors.js';
+import { localFileSource, type ByteSource } from './byte-source.js';
 import { readCsv } from './csv-reader.js';
 import { readJsonArray, readNdjson } from './json-reader.js';
-import { readParquetFile } from './parquet-reader.js';
+import { readParquet } from './parquet-reader.js';
 import { readXlsx } from './xlsx-reader.js';
 import { readXml } from './xml-reader.js';
 import type { FormatName, ReadChunk, ReadOptions } from './types.js';
 
+export { localFileSource, type ByteSource, type ByteSourceStat } from './byte-source.js';
 export { csvScanner } from './csv-fields.js';
 export { encodeCsv, type CsvWriteOptions } from './encode-csv.js';
 export { encodeJsonArray } from './encode-json.js';
@@ -36,27 +38,30 @@ export function formatFromPath(path: string): FormatName | undefined {
 }
 
 /**
- * Streams a file as chunks of at most `batchSize` records. Malformed records are not thrown: they
- * come out as the chunk's dead letters (origin file and line, raw text, reason). Each chunk carries
- * the position to pass back as `from` to read what follows it. An empty file yields no chunk.
+ * Streams a byte source (or the local file at a path) as chunks of at most `batchSize` records.
+ * Malformed records are not thrown: they come out as the chunk's dead letters (origin file and
+ * line, raw text, reason). Each chunk carries the position to pass back as `from` to read what
+ * follows it. An empty source yields no chunk.
  *
  * @example
  * for await (const { data, deadLetters, position } of readRecords('in.csv', 'csv', { batchSize: 5000 })) { ... }
+ * for await (const chunk of readRecords(objectSource, 'parquet', { from: checkpointed })) { ... }
  */
-export function readRecords(path: string, format: FormatName, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+export function readRecords(input: ByteSource | string, format: FormatName, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  const source = typeof input === 'string' ? localFileSource(input) : input;
   switch (format) {
     case 'ndjson':
-      return readNdjson(path, options);
+      return readNdjson(source, options);
     case 'json':
-      return readJsonArray(path, options);
+      return readJsonArray(source, options);
     case 'csv':
-      return readCsv(path, options);
+      return readCsv(source, options);
     case 'parquet':
-      return readParquetFile(path, options);
+      return readParquet(source, options);
     case 'xlsx':
-      return readXlsx(path, options);
+      return readXlsx(source, options);
     case 'xml':
-      return readXml(path, options);
+      return readXml(source, options);
     default:
       throw new SluiceError('SLUICE_CONFIG_INVALID', `unknown file format ${JSON.stringify(format)}`);
   }

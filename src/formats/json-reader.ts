@@ -1,4 +1,5 @@
 import { SluiceError, errorMessage } from '../core/errors.js';
+import type { ByteSource } from './byte-source.js';
 import { inferJsonLayout, nestsDeeperThan, notAnObject, type JsonObject } from './json-layout.js';
 import { lineScanner, recordText, type BoundaryScanner, type RawRecord } from './raw-records.js';
 import { readTextFile, type Parsed, type TextFormat } from './text-reader.js';
@@ -130,12 +131,12 @@ function countNewlines(text: string): number {
   return n;
 }
 
-/** Streams an NDJSON file as Arrow chunks. */
-export function readNdjson(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  return readTextFile(path, ndjsonFormat(options.sampleSize, options.json?.maxDepth), options);
+/** Streams NDJSON as Arrow chunks. */
+export function readNdjson(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  return readTextFile(source, ndjsonFormat(options.sampleSize, options.json?.maxDepth), options);
 }
 
-/** Streams a JSON array file as Arrow chunks. */
-export function readJsonArray(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  return readTextFile(path, jsonArrayFormat(options.sampleSize, options.json?.maxDepth), options);
+/** Streams a JSON array as Arrow chunks. */
+export function readJsonArray(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  return readTextFile(source, jsonArrayFormat(options.sampleSize, options.json?.maxDepth), options);
 }

@@ -1,7 +1,8 @@
-import { openAsBlob } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import { ParquetFile } from 'parquet-wasm';
 import { SluiceError } from '../core/errors.js';
+import type { ByteSource } from './byte-source.js';
+import { ParquetRanges } from './parquet-ranges.js';
 import { DEFAULT_BATCH_SIZE, type ReadChunk, type ReadOptions } from './types.js';
 
 /** Where a parquet reader is: the next row group, and rows of it already emitted. */
@@ -20,21 +21,22 @@ function parquetPosition(position: unknown): ParquetPosition {
 }
 
 /**
- * Streams a parquet file row group by row group: only the footer and one row group are in memory
- * (the file is read through a lazy file-backed Blob). Row groups larger than `batchSize` come out
- * in several chunks; the position then points inside the row group.
+ * Streams parquet row group by row group: only the footer and one row group are read and held in
+ * memory, each fetched by range. Row groups larger than `batchSize` come out in several chunks;
+ * the position then points inside the row group.
  */
-export async function* readParquetFile(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+export async function* readParquet(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const from = parquetPosition(options.from);
-  const file = await ParquetFile.fromFile(await openAsBlob(path));
+  const ranges = new ParquetRanges(source);
+  const file = await ranges.guard(ParquetFile.fromFile(ranges.blob((await source.stat()).size)));
   try {
     const metadata = file.metadata();
     const groups = metadata.numRowGroups();
     metadata.free();
     for (let group = from.row_group, skip = from.row; group < groups; group++, skip = 0) {
       if (options.signal?.aborted) return;
-      const table = tableFromIPC((await file.read({ rowGroups: [group], batchSize })).intoIPCStream());
+      const table = tableFromIPC((await ranges.guard(file.read({ rowGroups: [group], batchSize }))).intoIPCStream());
       const total = table.numRows;
       let done = 0; // rows of this group emitted or skipped
       for (const batch of table.batches) {
@@ -57,6 +59,7 @@ export async function* readParquetFile(path: string, options: ReadOptions = {}):
       }
     }
   } finally {
-    file.free();
+    // A failed read leaves parquet-wasm inside a call on the file: freeing it under that call would trap.
+    if (!ranges.failed) file.free();
   }
 }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import type { ByteSource } from './byte-source.js';
 import { DEFAULT_MAX_RECORD_BYTES, type TextPosition } from './types.js';
 
 /** Finds where records end in a byte stream; keeps its own state across chunks. */
@@ -36,7 +36,6 @@ export interface RawRecordOptions {
 const TOO_LONG_EXCERPT = 64 * 1024;
 
 const LF = 0x0a;
-const READ_CHUNK = 64 * 1024;
 
 /** A record too long: the start of its first line with content, the blank lines before it, its length. */
 interface TooLong {
@@ -59,7 +58,7 @@ function countLines(bytes: Buffer): number {
 }
 
 /**
- * Streams a file from a position and yields its records one by one, as the scanner delimits them.
+ * Streams a byte source from a position and yields its records one by one, as the scanner delimits them.
  * Only the current read chunk and the record in progress are held in memory. A UTF-8 BOM at
  * offset 0 is skipped.
  *
@@ -68,11 +67,9 @@ function countLines(bytes: Buffer): number {
  * flagged `tooLong` in the first case) and scanning starts over on the next line. A single line
  * longer than the limit is skipped up to its line feed, keeping only its start.
  */
-export async function* rawRecords(path: string, scanner: BoundaryScanner, from: TextPosition, options: RawRecordOptions = {}): AsyncGenerator<RawRecord> {
+export async function* rawRecords(source: ByteSource, scanner: BoundaryScanner, from: TextPosition, options: RawRecordOptions = {}): AsyncGenerator<RawRecord> {
   const { signal } = options;
   const maxBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  // No `start` at offset 0 so that pipes and FIFOs can be read too.
-  const stream = createReadStream(path, from.offset > 0 ? { start: from.offset, highWaterMark: READ_CHUNK } : { highWaterMark: READ_CHUNK });
   let offset = from.offset;
   let line = from.line;
   let atFileStart = from.offset === 0;
@@ -170,26 +167,29 @@ export async function* rawRecords(path: string, scanner: BoundaryScanner, from: 
     }
   }
 
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let buf = chunk;
-      if (atFileStart) {
-        atFileStart = false;
-        if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-          buf = chunk.subarray(3);
-          offset = 3;
-        }
-      }
-      for (const raw of feed(buf)) {
-        if (signal?.aborted) return;
-        yield raw;
+  // Leaving the loop early (abort, or the consumer stopping) ends the source's stream.
+  for await (const bytes of source.open(from.offset)) {
+    const chunk = asBuffer(bytes);
+    let buf = chunk;
+    if (atFileStart) {
+      atFileStart = false;
+      if (chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
+        buf = chunk.subarray(3);
+        offset = 3;
       }
     }
-    if (signal?.aborted) return;
-    yield* atEndOfFile();
-  } finally {
-    stream.destroy();
+    for (const raw of feed(buf)) {
+      if (signal?.aborted) return;
+      yield raw;
+    }
   }
+  if (signal?.aborted) return;
+  yield* atEndOfFile();
+}
+
+/** The scanners work on Buffers; a source may hand out plain Uint8Arrays (a view, not a copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Records end at each LF: NDJSON. */

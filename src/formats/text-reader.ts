@@ -2,6 +2,7 @@ import type { Schema } from 'apache-arrow';
 import type { DeadLetter } from '../core/dead-letter.js';
 import { SluiceError } from '../core/errors.js';
 import { BatchBuilder } from './batch-builder.js';
+import type { ByteSource } from './byte-source.js';
 import { rawRecords, recordText, type BoundaryScanner, type RawRecord } from './raw-records.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_RECORD_BYTES, DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions, type TextPosition } from './types.js';
 
@@ -39,11 +40,11 @@ export function textPosition(position: unknown): TextPosition {
   return { offset: p.offset!, line: p.line! };
 }
 
-async function* parsedRecords<P>(path: string, format: TextFormat<P>, from: TextPosition, options: ReadOptions): AsyncGenerator<Parsed<P>> {
+async function* parsedRecords<P>(source: ByteSource, format: TextFormat<P>, from: TextPosition, options: ReadOptions): AsyncGenerator<Parsed<P>> {
   const fromStart = from.offset === 0;
   const parse = format.parser(fromStart);
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
-  for await (const raw of rawRecords(path, format.scanner(fromStart), from, { maxRecordBytes, signal: options.signal })) {
+  for await (const raw of rawRecords(source, format.scanner(fromStart), from, { maxRecordBytes, signal: options.signal })) {
     if (raw.tooLong) {
       const reason = `record longer than max_record_bytes (${maxRecordBytes} bytes): an unclosed quote or a missing line break? Its first line is dead-lettered and reading goes on at the next line`;
       yield { kind: 'bad', raw, reason, text: recordText(raw), line: raw.line };
@@ -84,22 +85,22 @@ async function* replayThen<T>(first: T[], rest: AsyncIterator<T>): AsyncGenerato
 }
 
 /**
- * Streams a text file as chunks of at most `batchSize` records (rows plus dead letters). The schema
+ * Streams a text source as chunks of at most `batchSize` records (rows plus dead letters). The schema
  * comes from a sample at the start of the file, so it is the same for every chunk, also after a
  * resume (which re-reads the sample, then seeks).
  */
-export async function* readTextFile<P>(path: string, format: TextFormat<P>, options: ReadOptions): AsyncGenerator<ReadChunk> {
+export async function* readTextFile<P>(source: ByteSource, format: TextFormat<P>, options: ReadOptions): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const node = options.node ?? 'file';
   const from = textPosition(options.from);
-  const main = parsedRecords(path, format, from, options);
+  const main = parsedRecords(source, format, from, options);
   try {
     let sample: Sample<P>;
     if (from.offset === 0) {
       sample = await takeSample(main, sampleSize);
     } else {
-      const head = parsedRecords(path, format, START, options);
+      const head = parsedRecords(source, format, START, options);
       try {
         sample = { ...(await takeSample(head, sampleSize)), pulled: [] };
       } finally {
@@ -110,7 +111,7 @@ export async function* readTextFile<P>(path: string, format: TextFormat<P>, opti
     const builder = new BatchBuilder(layout.schema);
     let deadLetters: DeadLetter[] = [];
     let position: TextPosition = from;
-    const reject = (reason: string, text: string, line: number) => deadLetters.push({ node, reason, record: text, origin: { file: path, line } });
+    const reject = (reason: string, text: string, line: number) => deadLetters.push({ node, reason, record: text, origin: { file: source.name, line } });
     for await (const parsed of replayThen(sample.pulled, main)) {
       position = { offset: parsed.raw.end, line: parsed.raw.endLine };
       if (parsed.kind === 'bad') {

@@ -1,5 +1,6 @@
 import { Transform, type Readable } from 'node:stream';
 import { SluiceError } from '../core/errors.js';
+import { Utf8Pieces } from './utf8-pieces.js';
 
 export interface XlsxLimits {
   /** Bytes the parts read (worksheets, shared strings, styles) may inflate to, in all. */
@@ -29,6 +30,9 @@ function tooLarge(path: string, part: string, field: string, limit: number): Slu
 /**
  * Makes `reader` fail with a clear error, instead of exhausting memory or time, once the workbook
  * inflates past the limits. Returns a function that releases the file (also when reading stopped early).
+ *
+ * The parts are also handed on cut at whole UTF-8 characters: exceljs decodes each inflated chunk
+ * on its own, which garbles a character that a chunk boundary splits.
  */
 export function limitInflation(reader: object, path: string, limits: XlsxLimits): () => void {
   const internals = reader as ReaderInternals;
@@ -38,19 +42,24 @@ export function limitInflation(reader: object, path: string, limits: XlsxLimits)
     inflated += bytes;
     if (inflated > limits.maxInflatedBytes) throw tooLarge(path, 'its parts', 'max_inflated_bytes', limits.maxInflatedBytes);
   };
-  const counting = (entry: Readable, count: (bytes: number) => void): Readable =>
-    entry.pipe(
+  const counting = (entry: Readable, count: (bytes: number) => void): Readable => {
+    const pieces = new Utf8Pieces();
+    return entry.pipe(
       new Transform({
         transform(chunk: Buffer, _encoding, done) {
           try {
             count(chunk.length);
-            done(null, chunk);
+            done(null, pieces.next(chunk));
           } catch (error) {
             done(error as Error);
           }
         },
+        flush(done) {
+          done(null, pieces.rest());
+        },
       }),
     );
+  };
 
   const parseSharedStrings = internals._parseSharedStrings.bind(reader);
   internals._parseSharedStrings = (entry) =>
@@ -67,10 +76,13 @@ export function limitInflation(reader: object, path: string, limits: XlsxLimits)
   internals._parseWorksheet = (iterator, sheetNo) =>
     parseWorksheet(
       (async function* () {
+        const pieces = new Utf8Pieces();
         for await (const chunk of iterator) {
           countInflated(chunk.length);
-          yield chunk;
+          yield pieces.next(chunk);
         }
+        const rest = pieces.rest();
+        if (rest) yield rest;
       })(),
       sheetNo,
     );

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
 import { Bool, Field, Float64, Schema, TimestampMillisecond, Utf8, type DataType } from 'apache-arrow';
 import ExcelJS from 'exceljs';
-import { SluiceError } from '../core/errors.js';
+import { SluiceError, errorMessage, isSluiceError } from '../core/errors.js';
+import type { ByteSource } from './byte-source.js';
 import { columnNames } from './csv-types.js';
 import { RowChunker } from './row-chunker.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_SAMPLE_SIZE, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES, type ReadChunk, type ReadOptions } from './types.js';
@@ -129,22 +131,44 @@ function xlsxPosition(position: unknown): XlsxPosition {
  * the rows after that sheet row.
  *
  * @example
- * for await (const chunk of readXlsx('orders.xlsx', { xlsx: { sheet: 'Orders' }, batchSize: 5000 })) { ... }
+ * for await (const chunk of readXlsx(localFileSource('orders.xlsx'), { xlsx: { sheet: 'Orders' }, batchSize: 5000 })) { ... }
  */
-export async function* readXlsx(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
-  const release = limitInflation(reader, path, {
+export async function* readXlsx(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+  const input = workbookInput(source);
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
+  const release = limitInflation(reader, source.name, {
     maxInflatedBytes: options.xlsx?.maxInflatedBytes ?? DEFAULT_XLSX_MAX_INFLATED_BYTES,
     maxSharedStringsBytes: options.xlsx?.maxSharedStringsBytes ?? DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
   });
   try {
-    yield* readSheet(reader, path, options);
+    yield* readSheet(reader, source.name, options);
+  } catch (error) {
+    throw input.failure() ?? error;
   } finally {
     release();
   }
+  const failure = input.failure();
+  if (failure) throw failure;
 }
 
-async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, path: string, options: ReadOptions): AsyncGenerator<ReadChunk> {
+/**
+ * A byte source as exceljs's input stream. exceljs pipes its input into the unzipper without
+ * listening for errors, where a failed read would be an unhandled error (ending the process). So
+ * a read that fails ends the stream early instead, and is kept as `failure` to raise in its place.
+ */
+function workbookInput(source: ByteSource): { stream: Readable; failure: () => SluiceError | undefined } {
+  let failure: SluiceError | undefined;
+  async function* untilFailure(): AsyncGenerator<Uint8Array> {
+    try {
+      yield* source.open();
+    } catch (error) {
+      failure = isSluiceError(error) ? error : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${source.name}: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+  return { stream: Readable.from(untilFailure()), failure: () => failure };
+}
+
+async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, name: string, options: ReadOptions): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const from = xlsxPosition(options.from);
@@ -166,7 +190,7 @@ async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, path: stri
       const values = layout!.convert(cells);
       if (Array.isArray(values)) return chunker!.add(values, { row });
       const record = Object.fromEntries(cells.map((cell, c) => [layout!.names[c] ?? `column_${c + 1}`, text(cell)]));
-      return chunker!.add({ node, reason: values, record, origin: { file: path, sheet, row } }, { row });
+      return chunker!.add({ node, reason: values, record, origin: { file: name, sheet, row } }, { row });
     };
     const startRows = function* (): Generator<ReadChunk> {
       layout = inferSheetLayout(header!, pending.map((p) => p.cells));
@@ -196,5 +220,5 @@ async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, path: stri
     if (last && !options.signal?.aborted) yield last;
     return;
   }
-  throw new SluiceError('SLUICE_SOURCE_FAILED', `${path} has no sheet ${JSON.stringify(wanted)} (sheets: ${seen.map((s) => JSON.stringify(s)).join(', ') || 'none'})`, { retriable: false });
+  throw new SluiceError('SLUICE_SOURCE_FAILED', `${name} has no sheet ${JSON.stringify(wanted)} (sheets: ${seen.map((s) => JSON.stringify(s)).join(', ') || 'none'})`, { retriable: false });
 }

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SluiceError } from '../core/errors.js';
+import { readWhole, type ByteSource } from './byte-source.js';
 import type { CsvFields } from './csv-fields.js';
 import { inferCsvLayout } from './csv-types.js';
 import { RowChunker } from './row-chunker.js';
@@ -43,7 +43,7 @@ function findTag(node: Node, tag: string): Node[] | undefined {
 }
 
 /** The record elements: those named `recordTag`, else the repeated (or only) child element of the root. */
-function recordsOf(doc: Record<string, Node>, path: string, recordTag: string | undefined): Node[] {
+function recordsOf(doc: Record<string, Node>, name: string, recordTag: string | undefined): Node[] {
   const [rootName] = Object.keys(doc);
   if (rootName === undefined) return [];
   const root = doc[rootName];
@@ -54,7 +54,7 @@ function recordsOf(doc: Record<string, Node>, path: string, recordTag: string | 
   if (repeated.length === 1) return root[repeated[0]] as Node[];
   if (repeated.length === 0 && children.length === 1) return [root[children[0]]];
   if (children.length === 0) return [];
-  throw failed(`${path}: cannot tell which child of <${rootName}> is the record element (${children.map((c) => `<${c}>`).join(', ')}); set record_tag`);
+  throw failed(`${name}: cannot tell which child of <${rootName}> is the record element (${children.map((c) => `<${c}>`).join(', ')}); set record_tag`);
 }
 
 /**
@@ -94,9 +94,9 @@ function columnNamesOf(keys: string[]): Map<string, string> {
  * parsed whole: files above `maxBytes` (32 MiB by default) are refused before reading.
  *
  * @example
- * for await (const chunk of readXml('orders.xml', { xml: { recordTag: 'order' } })) { ... }
+ * for await (const chunk of readXml(localFileSource('orders.xml'), { xml: { recordTag: 'order' } })) { ... }
  */
-export async function* readXml(path: string, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
+export async function* readXml(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const maxBytes = options.xml?.maxBytes ?? DEFAULT_XML_MAX_BYTES;
@@ -104,11 +104,12 @@ export async function* readXml(path: string, options: ReadOptions = {}): AsyncGe
   const from = xmlPosition(options.from);
   const node = options.node ?? 'file';
 
-  const { size } = await stat(path);
-  if (size > maxBytes) throw failed(`${path} is ${size} bytes; XML documents are parsed whole and may be at most ${maxBytes} bytes (raise xml.max_bytes, or convert to ndjson)`);
-  const text = await readFile(path, 'utf8');
+  const { name } = source;
+  const { size } = await source.stat();
+  if (size > maxBytes) throw failed(`${name} is ${size} bytes; XML documents are parsed whole and may be at most ${maxBytes} bytes (raise xml.max_bytes, or convert to ndjson)`);
+  const text = (await readWhole(source)).toString('utf8');
   const valid = XMLValidator.validate(text);
-  if (valid !== true) throw failed(`${path} is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
+  if (valid !== true) throw failed(`${name} is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
   const parser = new XMLParser({
     ignoreAttributes: false,
     attributeNamePrefix: '@',
@@ -119,7 +120,7 @@ export async function* readXml(path: string, options: ReadOptions = {}): AsyncGe
     ignoreDeclaration: true,
     ignorePiTags: true,
   });
-  const records = recordsOf(parser.parse(text) as Record<string, Node>, path, recordTag);
+  const records = recordsOf(parser.parse(text) as Record<string, Node>, name, recordTag);
 
   const flat = records.map((record) => {
     const fields = new Map<string, string>();
@@ -142,7 +143,7 @@ export async function* readXml(path: string, options: ReadOptions = {}): AsyncGe
     const position = { record: i + 1 };
     const entry = Array.isArray(values)
       ? values
-      : { node, reason: values, record: Object.fromEntries([...flat[i]].map(([key, value]) => [names.get(key)!, value])), origin: { file: path, record: i + 1 } };
+      : { node, reason: values, record: Object.fromEntries([...flat[i]].map(([key, value]) => [names.get(key)!, value])), origin: { file: name, record: i + 1 } };
     const chunk = chunker.add(entry, position);
     if (chunk) yield chunk;
   }

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Redis } from 'ioredis';
-import { parseConfig } from '../core/config.js';
+import { parseConnectorConfig } from '../core/definition-config.js';
 import { SluiceError } from '../core/errors.js';
 import type { ConnectorContext } from '../core/ports.js';
 import { registry } from '../core/registry.js';
@@ -35,7 +35,7 @@ export const syncTargetConnector = registry.connector({
     if (!connector?.createSink) {
       throw new SluiceError('SLUICE_UNKNOWN_TYPE', `sync target type '${config.target.type}' has no sink`, { issues: [{ path: 'rule.target', message: 'not a writable datasource type' }] });
     }
-    const inner = connector.createSink(parseConfig(connector.configSchema, config.target.config, 'rule.target_config'), ctx);
+    const inner = connector.createSink(parseConnectorConfig(connector, config.target.config, 'sink', 'rule.target_config'), ctx);
     const redis = new Redis(config.redis_url, { maxRetriesPerRequest: 3 });
     redis.on('error', () => undefined);
     return new SyncSink(inner, {

@@ -1,5 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
-import { parseConfig, schemaIssues } from '../core/config.js';
+import { schemaIssues } from '../core/config.js';
+import { checkConfig, checkConnectorConfig, configPath } from '../core/definition-config.js';
 import { SluiceError, type ErrorIssue } from '../core/errors.js';
 import type { ConnectorDefinition, TransformDefinition } from '../core/ports.js';
 import { registry } from '../core/registry.js';
@@ -92,6 +93,7 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
 
   linkInputs(resolved, nodes, issues);
   const order = topologicalOrder(resolved, issues);
+  checkTransformRules(nodes, order, issues);
   // With a node of unknown kind, reachability would only repeat that problem in other words.
   if (nodes.size === Object.keys(resolved.nodes).length) checkReachability(nodes, issues);
   checkSinkCommittedPositions(nodes, issues);
@@ -131,9 +133,13 @@ function compileNode(name: string, node: NodeSpec, path: string, issues: ErrorIs
     return undefined;
   }
   // An invalid config is reported, and the node stays in the graph so structure checks stay exact.
-  const schema = transform?.configSchema ?? connector!.configSchema;
-  const config = parseNodeConfig(schema, node.config, `${path}.config`, issues) ?? node.config ?? {};
-  rememberConfigSecrets(schema, config);
+  // A transform's rules need to know whether its input is bounded: they run once the graph is linked.
+  const checked = transform
+    ? checkConfig(transform.configSchema, node.config, `${path}.config`)
+    : checkConnectorConfig(connector!, node.config, inputs.length === 0 ? 'source' : 'sink', `${path}.config`);
+  issues.push(...checked.issues);
+  const config = checked.issues.length === 0 ? (checked.config as Record<string, unknown>) : (node.config ?? {});
+  rememberConfigSecrets(transform?.configSchema ?? connector!.configSchema, config);
 
   if (transform) {
     if (inputs.length === 0) issues.push({ path: `${path}.inputs`, message: `transform '${node.type}' needs at least one input` });
@@ -153,15 +159,22 @@ function compileNode(name: string, node: NodeSpec, path: string, issues: ErrorIs
   return { ...base, kind: 'sink', connector: connector!, config };
 }
 
-function parseNodeConfig(schema: Parameters<typeof parseConfig>[0], config: unknown, path: string, issues: ErrorIssue[]) {
-  try {
-    return parseConfig(schema, config ?? {}, path) as Record<string, unknown>;
-  } catch (error) {
-    if (error instanceof SluiceError) {
-      issues.push(...(error.issues.length > 0 ? error.issues : [{ path, message: error.message }]));
-      return undefined;
+/**
+ * Runs each transform's rules across fields with what its input is: unbounded when a source
+ * upstream of it never completes (the runtime creates the transform with the same flag).
+ */
+function checkTransformRules(nodes: Map<string, CompiledNode>, order: string[], issues: ErrorIssue[]): void {
+  const unbounded = new Map<string, boolean>();
+  for (const name of order) {
+    const node = nodes.get(name);
+    if (node?.kind === 'source') unbounded.set(name, node.unbounded);
+    if (node?.kind !== 'transform') continue;
+    const input = { unbounded: node.inputs.some((i) => unbounded.get(i) === true) };
+    unbounded.set(name, input.unbounded);
+    if (schemaIssues(node.transform.configSchema, node.config).length > 0) continue; // reported with its path already
+    for (const issue of node.transform.validate?.(node.config, input) ?? []) {
+      issues.push({ path: configPath(`nodes.${name}.config`, issue.path), message: issue.message });
     }
-    throw error;
   }
 }
 

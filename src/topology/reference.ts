@@ -55,18 +55,36 @@ export function referenceMarkdown(): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function fieldTable(schema: TSchema): string[] {
+/** One row of the reference: a field of a config, nested ones by their dotted path (`csv.delimiter`, `lookups[].key`). */
+export interface ReferenceField {
+  name: string;
+  schema: TSchema;
+  required: boolean;
+}
+
+/** The fields of a config schema, each object field followed by its own fields, depth first. */
+export function referenceFields(schema: TSchema, prefix = ''): ReferenceField[] {
   const properties = (schema.properties ?? {}) as Record<string, TSchema>;
   const required = new Set((schema.required as string[] | undefined) ?? []);
-  const names = Object.keys(properties);
-  if (names.length === 0) return ['No options.'];
+  return Object.entries(properties).flatMap(([key, field]) => {
+    const name = `${prefix}${key}`;
+    const items = field.type === 'array' ? (field.items as TSchema) : undefined;
+    const nested = items?.properties ? referenceFields(items, `${name}[].`) : field.properties ? referenceFields(field, `${name}.`) : [];
+    return [{ name, schema: field, required: required.has(key) }, ...nested];
+  });
+}
+
+function fieldTable(schema: TSchema): string[] {
+  const fields = referenceFields(schema);
+  if (fields.length === 0) return ['No options.'];
   return [
-    '| field | type | default | description |',
-    '| --- | --- | --- | --- |',
-    ...names.map((name) => {
-      const p = properties[name];
-      const def = p.default === undefined ? (required.has(name) ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
-      return `| \`${name}\` | ${typeName(p)} | ${def} | ${cell(p.description ?? '')} |`;
+    '| field | type | default | marks | examples | description |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...fields.map(({ name, schema: p, required }) => {
+      const def = p.default === undefined ? (required ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
+      const marks = [p.secret === true && 'secret', p.request === true && 'request'].filter(Boolean).join(', ');
+      const examples = ((p.examples as unknown[] | undefined) ?? []).map((e) => `\`${cell(JSON.stringify(e))}\``).join('<br>');
+      return `| \`${name}\` | ${typeName(p)} | ${def} | ${marks} | ${examples} | ${cell(p.description ?? '')} |`;
     }),
   ];
 }

@@ -3,7 +3,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { Observable } from 'rxjs';
 import { rowsOf, withData, type Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { SluiceError } from '../core/errors.js';
+import { SluiceError, type ErrorIssue } from '../core/errors.js';
 import { lowerMark, Retention } from '../core/retention.js';
 import type { TransformContext } from '../core/ports.js';
 import { registry } from '../core/registry.js';
@@ -56,7 +56,7 @@ export function aggregationSpecs(aggregations: Record<string, AggFunc | AggFunc[
  * Without `window` it needs the whole input: on a bounded input it holds running state (never
  * rows), answers each batch with an empty batch whose `retainedFrom` keeps the checkpoint before
  * it, and emits one exact result batch on completion. On an unbounded input a window is
- * required: creating it without one throws `SLUICE_CONFIG_INVALID`.
+ * required: its config is refused without one.
  *
  * Empty answers have the output schema, so what follows can name output columns (a filter on
  * `cost_sum` is a HAVING); their `retainedFrom` is the lowest of what this aggregate and its
@@ -78,20 +78,29 @@ export const aggregateTransform = registry.transform({
   configSchema: AggregateConfig,
   reshapes: true,
   holdsRows: () => true,
+  validate(config, input) {
+    if (config.window) return windowIssues(config.window);
+    return input.unbounded ? [{ path: 'window', message: 'an unbounded input needs a window (tumbling, hopping or session)' }] : [];
+  },
   create(config, ctx) {
     const specs = aggregationSpecs(config.aggregations as Record<string, AggFunc | AggFunc[]>);
     const groupBy = config.group_by ?? [];
-    if (!config.window) {
-      if (ctx.unbounded) {
-        throw new SluiceError('SLUICE_CONFIG_INVALID', `aggregate '${ctx.node}': an unbounded input needs a window (tumbling, hopping or session)`, {
-          issues: [{ path: 'config.window', message: 'required on an unbounded input' }],
-        });
-      }
-      return fullAggregate(groupBy, specs);
-    }
-    return windowedAggregate(config.window, groupBy, specs, ctx);
+    return config.window ? windowedAggregate(config.window, groupBy, specs, ctx) : fullAggregate(groupBy, specs);
   },
 });
+
+type Window = Static<typeof WindowConfig>;
+
+/** A window has the positive length its type needs (size, or a session's gap), and a hopping slide at most its size. */
+function windowIssues(window: Window): ErrorIssue[] {
+  const name = window.type === 'session' ? 'gap' : 'size';
+  const value = window[name];
+  if (value === undefined) return [{ path: `window.${name}`, message: `a ${window.type} window needs ${name}` }];
+  const length = durationMs(value, `window.${name}`);
+  if (length <= 0) return [{ path: `window.${name}`, message: `window ${name} must be positive` }];
+  const slide = window.type === 'hopping' && window.slide !== undefined ? durationMs(window.slide, 'window.slide') : length;
+  return slide <= 0 || slide > length ? [{ path: 'window.slide', message: 'hopping slide must be positive and at most the size' }] : [];
+}
 
 function fullAggregate(groupBy: string[], specs: AggSpec[]) {
   return (source: Observable<Batch>): Observable<Batch> =>
@@ -131,17 +140,9 @@ function fullAggregate(groupBy: string[], specs: AggSpec[]) {
     });
 }
 
-function windowedAggregate(window: Static<typeof WindowConfig>, groupBy: string[], specs: AggSpec[], ctx: TransformContext) {
+function windowedAggregate(window: Window, groupBy: string[], specs: AggSpec[], ctx: TransformContext) {
   const path = 'config.window';
-  const need = (name: 'size' | 'gap'): number => {
-    const value = window[name];
-    if (value === undefined) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `aggregate: a ${window.type} window needs ${name}`, { issues: [{ path: `${path}.${name}`, message: 'required' }] });
-    }
-    const ms = durationMs(value, `${path}.${name}`);
-    if (ms <= 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `aggregate: window ${name} must be positive`, { issues: [{ path: `${path}.${name}`, message: 'must be positive' }] });
-    return ms;
-  };
+  const need = (name: 'size' | 'gap'): number => durationMs(window[name]!, `${path}.${name}`);
   const delay = durationMs(window.watermark_delay ?? 0, `${path}.watermark_delay`);
   const lateness = durationMs(window.allowed_lateness ?? 0, `${path}.allowed_lateness`);
 
@@ -152,9 +153,6 @@ function windowedAggregate(window: Static<typeof WindowConfig>, groupBy: string[
       else {
         const size = need('size');
         const slide = window.type === 'hopping' ? durationMs(window.slide ?? size, `${path}.slide`) : size;
-        if (slide <= 0 || slide > size) {
-          throw new SluiceError('SLUICE_CONFIG_INVALID', 'aggregate: hopping slide must be positive and at most the size', { issues: [{ path: `${path}.slide`, message: 'out of range' }] });
-        }
         state = new FixedWindows(size, slide, lateness, groupBy, specs);
       }
       const retention = new Retention();

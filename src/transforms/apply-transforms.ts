@@ -1,7 +1,7 @@
 import { Table, type RecordBatch } from 'apache-arrow';
 import { firstValueFrom, from, map, toArray } from 'rxjs';
 import type { Batch } from '../core/batch.js';
-import { parseConfig } from '../core/config.js';
+import { parseTransformConfig } from '../core/definition-config.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 import { SluiceError } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
@@ -74,7 +74,7 @@ export async function applyTransforms(input: Table | RecordBatch[], transformati
     if (!definition) {
       throw new SluiceError('SLUICE_UNKNOWN_TYPE', `transformation '${label}': no transform of type '${spec.type}' (types: ${registry.transformTypes().join(', ')})`);
     }
-    const config = parseConfig(definition.configSchema, spec.config ?? {}, `transformations.${label}.config`);
+    const config = parseTransformConfig(definition, spec.config, { unbounded: false }, `transformations.${label}.config`);
     const ctx = { node: label, logger: logger.child({ node: label }), unbounded: false };
     let report: (() => Pick<TransformStats, 'quality' | 'profile'>) | undefined;
     let operator: Transform;

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { RecordBatch, Vector } from 'apache-arrow';
 import { map, type OperatorFunction } from 'rxjs';
 import { withData, type Batch } from '../core/batch.js';
-import { SluiceError } from '../core/errors.js';
+import { SluiceError, type ErrorIssue } from '../core/errors.js';
 import { registry } from '../core/registry.js';
 import { indicesOfMask, takeRows, withColumns } from './arrow-ops.js';
 import { columnKind, fillMissing, missingMask } from './columns/fill.js';
@@ -52,7 +52,7 @@ export type CleanConfig = Static<typeof CleanConfig>;
  *
  * Whatever needs the whole input holds the batches (answering each with an empty batch whose
  * `retainedFrom` keeps the checkpoint before them) and emits the cleaned batches on completion.
- * On an unbounded input those options throw `SLUICE_CONFIG_INVALID` at creation.
+ * On an unbounded input those options are refused when the config is validated.
  *
  * @example
  * { type: 'clean', config: { remove_duplicates: true, duplicate_columns: ['resource_id'],
@@ -64,28 +64,23 @@ export const cleanTransform = registry.transform({
   description: 'Removes duplicates, handles missing values and removes or clips outliers.',
   configSchema: CleanConfig,
   holdsRows: (config) => wholeInputOptions(config).length > 0,
-  create(config, ctx) {
-    const strategy = config.missing_values?.strategy;
-    const whole = wholeInputOptions(config);
-    if (whole.length > 0 && ctx.unbounded) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `clean '${ctx.node}': ${whole.join(', ')} need the whole input, which an unbounded input never completes`, {
-        issues: whole.map((option) => ({ path: `config.${option.split(':')[0]}`, message: 'needs a bounded input' })),
-      });
-    }
-    if (strategy === 'fill' && !config.missing_values?.fill_values) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'clean: strategy fill needs fill_values', { issues: [{ path: 'config.missing_values.fill_values', message: 'required' }] });
-    }
-    return whole.length === 0 ? streamingClean(config) : boundedClean(config);
+  validate(config, input) {
+    const issues: ErrorIssue[] = input.unbounded
+      ? wholeInputOptions(config).map(({ path, option }) => ({ path, message: `${option} needs the whole input, which an unbounded input never completes` }))
+      : [];
+    if (config.missing_values?.strategy === 'fill' && !config.missing_values.fill_values) issues.push({ path: 'missing_values.fill_values', message: 'strategy fill needs fill_values' });
+    return issues;
   },
+  create: (config) => (wholeInputOptions(config).length === 0 ? streamingClean(config) : boundedClean(config)),
 });
 
-/** The options set that need the whole input, as `option: value` labels. */
-function wholeInputOptions(config: CleanConfig): string[] {
+/** The options set that need the whole input: where each is, and what it says. */
+function wholeInputOptions(config: CleanConfig): { path: string; option: string }[] {
   const strategy = config.missing_values?.strategy;
-  const whole: string[] = [];
-  if (config.remove_duplicates && config.keep === 'last') whole.push('keep: last');
-  if (strategy === 'mean' || strategy === 'median' || strategy === 'mode') whole.push(`missing_values.strategy: ${strategy}`);
-  if (config.remove_outliers) whole.push('remove_outliers');
+  const whole: { path: string; option: string }[] = [];
+  if (config.remove_duplicates && config.keep === 'last') whole.push({ path: 'keep', option: 'keep last' });
+  if (strategy === 'mean' || strategy === 'median' || strategy === 'mode') whole.push({ path: 'missing_values.strategy', option: `strategy ${strategy}` });
+  if (config.remove_outliers) whole.push({ path: 'remove_outliers', option: 'remove_outliers' });
   return whole;
 }
 

@@ -3,12 +3,12 @@ import type { RecordBatch } from 'apache-arrow';
 import { concatMap, defer, from, map, shareReplay, type Observable } from 'rxjs';
 import { rowsOf, withData, type Batch } from '../core/batch.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { SluiceError } from '../core/errors.js';
+import { SluiceError, type ErrorIssue } from '../core/errors.js';
 import type { TransformContext } from '../core/ports.js';
 import { registry } from '../core/registry.js';
 import { indicesOfMask, takeRows, takeVector, withColumns } from './arrow-ops.js';
 import { missingMask } from './columns/fill.js';
-import { batchOfRows, buildReference, readSource, type Reference } from './enrich/reference.js';
+import { batchOfRows, buildReference, readSource, referenceSourceIssues, type Reference } from './enrich/reference.js';
 import { compileExpression } from './expression/index.js';
 import { ExpressionString } from './expression/schema.js';
 
@@ -79,17 +79,9 @@ export const enrichTransform = registry.transform({
   type: 'enrich',
   description: 'Adds columns from keyed reference datasets (lookups) and from expressions.',
   configSchema: EnrichConfig,
+  validate: (config) => (config.lookups ?? []).flatMap((lookup, i) => lookupIssues(lookup, `lookups[${i}]`)),
   create(config, ctx) {
-    const lookups = (config.lookups ?? []).map((lookup, i) => {
-      const path = `config.lookups[${i}]`;
-      if (!lookup.source === !lookup.rows) {
-        throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: give exactly one of source and rows`, { issues: [{ path, message: 'source or rows' }] });
-      }
-      if (list(lookup.key).length !== list(lookup.lookup_key ?? lookup.key).length) {
-        throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: key and lookup_key differ in length`, { issues: [{ path: `${path}.lookup_key`, message: 'length differs from key' }] });
-      }
-      return { lookup, path };
-    });
+    const lookups = (config.lookups ?? []).map((lookup, i) => ({ lookup, path: `config.lookups[${i}]` }));
     const calculated = Object.entries(config.calculated_columns ?? {}).map(([name, text]) => ({ name, expression: compileExpression(text) }));
 
     const references$ = defer(() => from(Promise.all(lookups.map(({ lookup, path }) => loadReference(lookup, ctx, path))))).pipe(shareReplay(1));
@@ -110,6 +102,16 @@ export const enrichTransform = registry.transform({
       );
   },
 });
+
+/** A lookup reads exactly one reference (a connector source whose config is valid, or inline rows), matched by as many columns as its key. */
+function lookupIssues(lookup: Lookup, path: string): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  if (!lookup.source === !lookup.rows) issues.push({ path, message: 'give exactly one of source and rows' });
+  // A datasource reference is resolved (and checked) by the control plane before the transform runs.
+  else if (lookup.source && !('datasource' in lookup.source)) issues.push(...referenceSourceIssues(lookup.source, `${path}.source`));
+  if (list(lookup.key).length !== list(lookup.lookup_key ?? lookup.key).length) issues.push({ path: `${path}.lookup_key`, message: 'key and lookup_key differ in length' });
+  return issues;
+}
 
 async function loadReference(lookup: Lookup, ctx: TransformContext, path: string): Promise<Reference> {
   const source = lookup.source;

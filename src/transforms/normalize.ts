@@ -27,7 +27,7 @@ type Scale = { name: string; offset: number; divisor: number };
  *
  * The statistics are those of the whole input: batches are held (answered with empty batches
  * carrying `retainedFrom`) and emitted scaled on completion. On an unbounded input there is no
- * whole input: creation throws `SLUICE_CONFIG_INVALID` (scale per window with `aggregate`, or
+ * whole input: the config is refused (scale per window with `aggregate`, or
  * with fixed bounds in a `map` expression instead).
  *
  * @example
@@ -38,12 +38,8 @@ export const normalizeTransform = registry.transform({
   description: 'Min-max, z-score and unit scaling of numeric columns over the whole input.',
   configSchema: NormalizeConfig,
   holdsRows: () => true,
-  create(config, ctx) {
-    if (ctx.unbounded) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `normalize '${ctx.node}' needs the whole input (global min, max, mean, std), which an unbounded input never completes`, {
-        issues: [{ path: 'config', message: 'needs a bounded input' }],
-      });
-    }
+  validate: (_config, input) => (input.unbounded ? [{ path: '', message: 'normalize needs the whole input (global min, max, mean, std), which an unbounded input never completes' }] : []),
+  create(config) {
     return holdAll((batches) => {
       if (batches.length === 0) return batches;
       const scales: Scale[] = [];

@@ -31,7 +31,7 @@ const list = (names: string | string[]): string[] => (Array.isArray(names) ? nam
  *
  * The set of output columns is only known once the whole input has been seen: batches are held
  * as running aggregates (empty answers carry `retainedFrom`) and the table is emitted on
- * completion. On an unbounded input creation throws `SLUICE_CONFIG_INVALID` (pivot windowed
+ * completion. On an unbounded input the config is refused (pivot windowed
  * aggregates from `aggregate` in the sink instead).
  *
  * @example { type: 'pivot', config: { index: 'resource_group', columns: 'region', values: 'cost', aggfunc: 'sum' } }
@@ -42,12 +42,8 @@ export const pivotTransform = registry.transform({
   configSchema: PivotConfig,
   reshapes: true,
   holdsRows: () => true,
-  create(config, ctx) {
-    if (ctx.unbounded) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `pivot '${ctx.node}' needs the whole input to know its output columns; an unbounded input never completes`, {
-        issues: [{ path: 'config', message: 'needs a bounded input' }],
-      });
-    }
+  validate: (_config, input) => (input.unbounded ? [{ path: '', message: 'pivot needs the whole input to know its output columns; an unbounded input never completes' }] : []),
+  create(config) {
     const index = list(config.index);
     const values = list(config.values);
     const func = (config.aggfunc ?? 'mean') as AggFunc;

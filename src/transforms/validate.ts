@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { map, tap } from 'rxjs';
 import { registry } from '../core/registry.js';
 import { ValidationRule } from './validation/rules.js';
+import { ruleIssues } from './validation/rule-checks.js';
 import { Validator } from './validation/validator.js';
 
 export const ValidateConfig = Type.Object(
@@ -28,6 +29,7 @@ export const validateTransform = registry.transform({
   type: 'validate',
   description: 'Validates rows against rules, with fail, dead_letter or flag actions and a quality report.',
   configSchema: ValidateConfig,
+  validate: (config) => config.validation_rules.flatMap((rule, i) => ruleIssues(rule, `validation_rules[${i}]`)),
   create(config, ctx) {
     const validator = new Validator(config.validation_rules, ctx.node);
     return (source) =>

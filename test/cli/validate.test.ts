@@ -43,6 +43,26 @@ nodes:
     expect(result.stderr).toContain("nodes.output.inputs[1]: no node named 'missing'");
   });
 
+  it('exits 2 on what a connector would refuse: a kafka source without topics, a file sink of a read-only format', async () => {
+    const file = await topologyFile(
+      'rules.yaml',
+      `name: rules
+nodes:
+  events:
+    type: kafka
+    config: { brokers: ['127.0.0.1:9092'] }
+  sheet:
+    type: file
+    inputs: [events]
+    config: { path: out.xlsx }
+`,
+    );
+    const result = await sluice(['validate', file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('nodes.events.config.topics: a kafka source needs `topics`');
+    expect(result.stderr).toContain('nodes.sheet.config.format: the file sink does not write xlsx');
+  });
+
   it('never starts a run of an invalid JSON topology (exit 2, nothing written)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sluice-cli-'));
     const file = join(dir, 'loop.json');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rowsOf } from '../../src/core/batch.js';
 import type { DeadLetter } from '../../src/core/dead-letter.js';
-import { readRecords, type FormatName, type ReadChunk, type ReadOptions } from '../../src/formats/index.js';
+import { readRecords, type ByteSource, type FormatName, type ReadChunk, type ReadOptions } from '../../src/formats/index.js';
 
 /** A fresh temp directory for one test file. */
 export function tempDir(prefix = 'sluice-formats-'): string {
@@ -16,8 +16,8 @@ export function writeTemp(dir: string, name: string, content: string | Uint8Arra
   return path;
 }
 
-export async function readAll(path: string, format: FormatName, options: ReadOptions = {}): Promise<{ chunks: ReadChunk[]; rows: Record<string, unknown>[]; deadLetters: DeadLetter[] }> {
+export async function readAll(input: ByteSource | string, format: FormatName, options: ReadOptions = {}): Promise<{ chunks: ReadChunk[]; rows: Record<string, unknown>[]; deadLetters: DeadLetter[] }> {
   const chunks: ReadChunk[] = [];
-  for await (const chunk of readRecords(path, format, options)) chunks.push(chunk);
+  for await (const chunk of readRecords(input, format, options)) chunks.push(chunk);
   return { chunks, rows: chunks.flatMap((c) => rowsOf(c.data)), deadLetters: chunks.flatMap((c) => c.deadLetters) };
 }

@@ -103,4 +103,17 @@ describe('xlsx reader', () => {
       break;
     }
   });
+
+  it('keeps characters whole where the inflated sheet and shared strings are cut into chunks', async () => {
+    const path = join(dir, 'unicode.xlsx');
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('s');
+    sheet.addRow(['id', 'name']);
+    const name = (i: number) => `näme ${i} 東京 😀`;
+    for (let i = 0; i < 3000; i++) sheet.addRow([i, name(i)]);
+    await book.xlsx.writeFile(path);
+    const { rows } = await readAll(path, 'xlsx');
+    expect(rows).toHaveLength(3000);
+    expect(rows.filter((row) => row.name !== name(row.id as number))).toEqual([]);
+  });
 });

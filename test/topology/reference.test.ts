@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import '../../src/register-all.js';
 import { registry } from '../../src/core/registry.js';
-import { referenceMarkdown, topologyJsonSchema } from '../../src/topology/reference.js';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { referenceFields, referenceMarkdown, topologyJsonSchema } from '../../src/topology/reference.js';
 import { errorsMarkdown } from '../../src/core/error-reference.js';
 import { ERROR_CODES } from '../../src/core/errors.js';
 import { ROOT } from '../support/cli.js';
@@ -27,5 +29,33 @@ describe('generated schema and reference', () => {
     expect(covered).toEqual([...registry.connectorTypes(), ...registry.transformTypes()].sort());
     const markdown = referenceMarkdown();
     for (const type of covered) expect(markdown).toContain(`### \`${type}\``);
+  });
+
+  it('shows nested fields with their examples and marks, and every example parses against its field', () => {
+    const markdown = referenceMarkdown();
+    const schemas: [string, TSchema][] = [
+      ...registry.connectorTypes().map((t): [string, TSchema] => [t, registry.getConnector(t)!.configSchema]),
+      ...registry.transformTypes().map((t): [string, TSchema] => [t, registry.getTransform(t)!.configSchema]),
+    ];
+    let examples = 0;
+    for (const [type, schema] of schemas) {
+      for (const field of referenceFields(schema)) {
+        for (const example of (field.schema.examples as unknown[] | undefined) ?? []) {
+          expect([...Value.Errors(field.schema, example)].map((e) => e.message), `${type} ${field.name}: ${JSON.stringify(example)}`).toEqual([]);
+          examples++;
+        }
+      }
+    }
+    expect(examples).toBeGreaterThan(40);
+    expect(markdown).toContain('| `csv.delimiter` | string |  |  | `","`<br>`";"`<br>`"\\t"` |');
+    expect(markdown).toContain('| `lookups[].source.type` | string | required |');
+    expect(markdown).toContain('| `sasl.password` | string | required | secret |');
+  });
+
+  it('gives an example for every field of file, kafka and postgresql a config is written with (no default, not a choice)', () => {
+    for (const type of ['file', 'kafka', 'postgresql']) {
+      const fields = referenceFields(registry.getConnector(type)!.configSchema).filter(({ schema }) => schema.default === undefined && !schema.anyOf && schema.type !== 'object' && schema.type !== 'boolean');
+      expect(fields.filter(({ schema }) => !schema.examples).map((f) => `${type}.${f.name}`)).toEqual([]);
+    }
   });
 });

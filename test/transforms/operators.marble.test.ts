@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { rowsOf, type Batch } from '../../src/core/batch.js';
 import { typedBatch } from './expression/helpers.js';
 import { batchesOf, makeTransform } from './support/run.js';
+import { transform, untouchedSpec } from './marbles/marble-spec.js';
 
 /** What a test compares of an output batch: its seq, what it retains, and its rows. */
 const summary = (b: Batch) => ({ seq: b.meta.seq, retainedFrom: b.meta.retainedFrom, rows: rowsOf(b.data) });
@@ -96,4 +97,10 @@ describe('operator behaviour (marbles)', () => {
       expectObservable(out).toBe('-a-b-(xy|)', { a: [0, 0], b: [0, 0], x: [0, 2], y: [undefined, 2] });
     });
   });
+});
+
+describe('operators leave their input batches as they were', () => {
+  describe('clean', () => untouchedSpec(transform('clean', { remove_duplicates: true, duplicate_columns: ['id'] })));
+  describe('normalize', () => untouchedSpec(transform('normalize', { min_max_columns: ['v'] })));
+  describe('aggregate', () => untouchedSpec(transform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } })));
 });

@@ -3,6 +3,7 @@ import { DEFAULT_JSON_MAX_DEPTH, DEFAULT_MAX_RECORD_BYTES, DEFAULT_XLSX_MAX_INFL
 
 const Format = Type.Union([Type.Literal('ndjson'), Type.Literal('json'), Type.Literal('csv'), Type.Literal('parquet'), Type.Literal('xlsx'), Type.Literal('xml')], {
   request: true,
+  examples: ['csv'],
   description: 'File format; by default taken from the extension (.ndjson/.jsonl, .json, .csv/.tsv, .parquet, .xlsx, .xml). xlsx and xml are read-only (source).',
 });
 

@@ -1,7 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
-import { parseConfig } from '../../core/config.js';
 import { SluiceError } from '../../core/errors.js';
 import { fileCapabilities } from './capabilities.js';
 import { registry } from '../../core/registry.js';
@@ -9,6 +8,7 @@ import { FileConfigSchema, type FileConfig } from './config.js';
 import { FileSink } from './sink.js';
 import { FileSource } from './source.js';
 import { matchingFiles } from './files.js';
+import { fileConfigRules } from './rules.js';
 
 /** A usable file datasource: the path (file, directory, glob) exists, or its directory does for a target to be written. */
 async function checkPath(config: FileConfig): Promise<void> {
@@ -28,10 +28,11 @@ export const fileConnector = registry.connector({
   type: 'file',
   description: 'Local files: NDJSON, JSON arrays, CSV and Parquet; a source reads a file, directory or glob, one partition per file.',
   configSchema: FileConfigSchema,
-  createSource: (config, ctx) => new FileSource(parseConfig(FileConfigSchema, config), ctx),
-  createSink: (config, ctx) => new FileSink(parseConfig(FileConfigSchema, config), ctx),
+  validate: fileConfigRules,
+  createSource: (config, ctx) => new FileSource(config, ctx),
+  createSink: (config, ctx) => new FileSink(config, ctx),
   unbounded: () => false,
-  check: (config) => checkPath(parseConfig(FileConfigSchema, config)),
+  check: checkPath,
   ...fileCapabilities,
 });
 

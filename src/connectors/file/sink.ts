@@ -6,9 +6,10 @@ import type { Batch } from '../../core/batch.js';
 import { SluiceError, errorMessage, isSluiceError } from '../../core/errors.js';
 import type { ConnectorContext, Sink, SinkOpenContext } from '../../core/ports.js';
 import { csvScanner, encodeCsv, encodeNdjson, encodeParquet, type FormatName } from '../../formats/index.js';
+import type { WriteTarget } from '../kit/write-target.js';
 import type { FileConfig } from './config.js';
 import { syncPath, truncatePartialLine, truncatePartialRecord, writeAt } from './durable.js';
-import { formatOf } from './files.js';
+import { sinkFormatOf } from './rules.js';
 import { StagedReplace } from './staged-replace.js';
 
 const PART = /^part-(\d+)\.parquet$/;
@@ -32,7 +33,7 @@ export class FileSink implements Sink {
   private readonly format: FormatName;
   private readonly path: string;
   /** The staging of mode replace; in every mode, a publish a crash interrupted is completed at open. */
-  private readonly staged: StagedReplace;
+  private readonly staged: WriteTarget;
   /** Whether the run keeps checkpoints a later run resumes from (then an unpublished staging stays). */
   private resumable = false;
   private published = false;
@@ -53,17 +54,7 @@ export class FileSink implements Sink {
   ) {
     this.path = resolve(config.path);
     this.logger = ctx.logger;
-    this.format = config.format ?? (/[/\\]$/.test(config.path) ? 'parquet' : formatOf(config, config.path));
-    if (this.format === 'xlsx' || this.format === 'xml') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `the file sink does not write ${this.format} (read-only format)`, {
-        issues: [{ path: 'config.format', message: 'use ndjson, csv or parquet for a sink' }],
-      });
-    }
-    if (this.format === 'json') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'the file sink writes ndjson, csv or parquet (a JSON array cannot be appended to durably)', {
-        issues: [{ path: 'config.format', message: 'use ndjson, csv or parquet for a sink' }],
-      });
-    }
+    this.format = sinkFormatOf(config)!;
     this.staged = new StagedReplace(this.path, this.format === 'parquet' ? 'directory' : 'file');
     this.replacing = config.mode === 'replace';
   }
@@ -208,7 +199,7 @@ export class FileSink implements Sink {
     } finally {
       await this.handle?.close();
       this.handle = undefined;
-      if (this.replacing && !this.published && !this.resumable) await this.staged.discard();
+      if (this.replacing && !this.published && !this.resumable) await this.staged.abort();
     }
   }
 }

@@ -1,31 +1,12 @@
-import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Observable } from 'rxjs';
 import type { Batch, Position } from '../../core/batch.js';
 import { SluiceError, errorMessage, isSluiceError } from '../../core/errors.js';
+import { acquireUnlessAborted } from '../../core/flow-control.js';
 import type { ConnectorContext, ReadContext, Source } from '../../core/ports.js';
-import { readRecords, type ReadOptions } from '../../formats/index.js';
+import { localFileSource, readRecords, type ReadOptions } from '../../formats/index.js';
 import type { FileConfig } from './config.js';
 import { formatOf, matchingFiles } from './files.js';
-
-/** Resolves true once the promise settles, false if the signal aborts first. */
-function unlessAborted(promise: Promise<void>, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * Reads files as bounded partitions, one per file. A file is streamed, never loaded whole; an
@@ -73,10 +54,11 @@ export class FileSource implements Source {
       const onAbort = () => stop.abort();
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       const run = async () => {
-        const { size } = await stat(partition);
-        const chunks = readRecords(partition, formatOf(this.config, partition), this.options(partition, from, ctx, stop.signal));
+        const file = localFileSource(partition);
+        const { size } = await file.stat();
+        const chunks = readRecords(file, formatOf(this.config, partition), this.options(partition, from, ctx, stop.signal));
         for await (const chunk of chunks) {
-          if (!(await unlessAborted(ctx.flow.acquire(), stop.signal))) break;
+          if (!(await acquireUnlessAborted(ctx.flow, stop.signal))) break;
           const offset = (chunk.position as { offset?: unknown }).offset;
           subscriber.next({
             data: chunk.data,

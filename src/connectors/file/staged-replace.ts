@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { WriteTarget } from '../kit/write-target.js';
 import { syncPath } from './durable.js';
 
 async function exists(path: string): Promise<boolean> {
@@ -14,16 +15,15 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * A replace of a file or a directory of part files that readers see whole or not at all: the new
- * content is written to a hidden sibling (`.<name>.replace-staging`), made durable, and renamed over
- * the target only by `publish()`. Until then the target is untouched, so a failed or killed run
- * leaves it exactly as it was.
+ * The local file system's {@link WriteTarget}: a replace of a file or a directory of part files that
+ * readers see whole or not at all. The new content is written to a hidden sibling
+ * (`.<name>.replace-staging`), made durable, and renamed over the target only by `publish()`.
  *
  * A directory cannot be renamed over a non-empty one, so its publish takes two renames (target
  * aside to `.<name>.replaced`, staging into place) and removes the old parts last; `recover()`
  * completes a publish a crash interrupted between them.
  */
-export class StagedReplace {
+export class StagedReplace implements WriteTarget {
   /** Where the run writes. */
   readonly staging: string;
   private readonly replaced: string;
@@ -48,15 +48,10 @@ export class StagedReplace {
     await syncPath(dirname(this.target));
   }
 
-  /**
-   * Prepares the staging for a run. A fresh run starts it empty. A resumed run continues the
-   * staging it left; when there is none, the interrupted run had already published (it crashed
-   * before its checkpoints were removed), so the staging starts as a copy of the published target.
-   */
   async begin(resuming: boolean): Promise<void> {
     await mkdir(dirname(this.target), { recursive: true });
     if (resuming && (await exists(this.staging))) return;
-    await rm(this.staging, { recursive: true, force: true });
+    await this.abort();
     if (resuming && (await exists(this.target))) await this.copyTargetToStaging();
     else if (this.kind === 'directory') await mkdir(this.staging);
     await syncPath(dirname(this.target));
@@ -77,12 +72,6 @@ export class StagedReplace {
     await syncPath(this.staging);
   }
 
-  /** Removes the staging of a run that cannot resume it: the target stays as it was. */
-  async discard(): Promise<void> {
-    await rm(this.staging, { recursive: true, force: true });
-  }
-
-  /** Swaps the durable staging into place; the old content is removed only once the new one is published. */
   async publish(): Promise<void> {
     const parent = dirname(this.target);
     if (this.kind === 'file') {
@@ -98,5 +87,9 @@ export class StagedReplace {
       await rm(this.replaced, { recursive: true, force: true });
       await syncPath(parent);
     }
+  }
+
+  async abort(): Promise<void> {
+    await rm(this.staging, { recursive: true, force: true });
   }
 }

@@ -5,8 +5,8 @@ import { breakerOnlySchema } from '../kit/resilience.js';
 const Sasl = Type.Object(
   {
     mechanism: Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
-    username: Type.String({ minLength: 1 }),
-    password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true }),
+    username: Type.String({ minLength: 1, examples: ['orders-svc'] }),
+    password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true, examples: ['${env:KAFKA_PASSWORD}'] }),
   },
   { additionalProperties: false },
 );
@@ -17,8 +17,8 @@ const SchemaRegistry = Type.Object(
     auth: Type.Optional(
       Type.Object(
         {
-          username: Type.String({ minLength: 1 }),
-          password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true }),
+          username: Type.String({ minLength: 1, examples: ['registry-svc'] }),
+          password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true, examples: ['${env:SCHEMA_REGISTRY_PASSWORD}'] }),
         },
         { additionalProperties: false },
       ),
@@ -32,9 +32,10 @@ const ExactlyOnce = Type.Object(
     transactional_id: Type.String({
       minLength: 1,
       description: 'Transactional id of the producer; a second instance with the same id fences the first.',
+      examples: ['orders-mirror-1'],
     }),
     group_id: Type.Optional(
-      Type.String({ minLength: 1, description: "Consumer group whose offsets commit with each transaction; defaults to the kafka source's group." }),
+      Type.String({ minLength: 1, description: "Consumer group whose offsets commit with each transaction; defaults to the kafka source's group.", examples: ['orders-mirror'] }),
     ),
   },
   {
@@ -68,28 +69,29 @@ export const KafkaConfigSchema = Type.Object(
     resilience: Type.Optional(breakerOnlySchema),
 
     // Source
-    topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, request: true, description: 'Topics to read (source).' })),
-    group_id: Type.Optional(Type.String({ minLength: 1, description: 'Consumer group (source); defaults to `sluice-<node>`.' })),
+    topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { request: true, minItems: 1, description: 'Topics to read (source).', examples: [['orders', 'payments']] })),
+    group_id: Type.Optional(Type.String({ minLength: 1, description: 'Consumer group (source); defaults to `sluice-<node>`.', examples: ['orders-to-warehouse'] })),
     start_from: Type.Union([Type.Literal('earliest'), Type.Literal('latest'), Type.Literal('timestamp')], {
       default: 'earliest',
       request: true,
       description: 'Where a partition without a checkpoint or committed group offset starts.',
     }),
     start_timestamp: Type.Optional(
-      Type.Integer({ minimum: 0, request: true, description: 'Epoch milliseconds; required when start_from is `timestamp`.' }),
+      Type.Integer({ minimum: 0, description: 'Epoch milliseconds; required when start_from is `timestamp`.', examples: [1704067200000] }),
     ),
     session_timeout_ms: Type.Integer({ minimum: 6000, default: 30000, description: 'Consumer group session timeout.' }),
 
     // Sink
-    topic: Type.Optional(Type.String({ minLength: 1, request: true, description: 'Topic to write (sink).' })),
+    topic: Type.Optional(Type.String({ request: true, minLength: 1, description: 'Topic to write (sink).', examples: ['orders-clean'] })),
     key_columns: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         minItems: 1,
         request: true,
         description: "Columns forming the message key; defaults to a changelog's key (schema metadata `sluice.key`).",
+        examples: [['order_id']],
       }),
     ),
-    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Static headers added to every message.' }),
+    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Static headers added to every message.', examples: [{ team: 'orders' }] }),
     compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { default: 'gzip' }),
     envelope: Type.Union([Type.Literal('none'), Type.Literal('debezium')], {
       default: 'none',

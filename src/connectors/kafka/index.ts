@@ -1,5 +1,6 @@
 import { registry } from '../../core/registry.js';
 import { KafkaConfigSchema, consumerGroupOf } from './config.js';
+import { kafkaConfigRules } from './rules.js';
 import { KafkaSink } from './sink.js';
 import { KafkaSource } from './source.js';
 
@@ -10,6 +11,7 @@ export const kafkaConnector = registry.connector({
     'Apache Kafka topics: consumer-group source (JSON, Avro via a schema registry, or raw values), idempotent producer sink ' +
     '(JSON or Avro, rows or Debezium change events), exactly-once Kafka→Kafka with transactions.',
   configSchema: KafkaConfigSchema,
+  validate: kafkaConfigRules,
   createSource: (config, ctx) => new KafkaSource(config, ctx),
   createSink: (config, ctx) => new KafkaSink(config, ctx),
   unbounded: () => true,

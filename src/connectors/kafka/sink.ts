@@ -48,12 +48,7 @@ export class KafkaSink implements Sink {
     private readonly config: KafkaConfig,
     private readonly ctx: ConnectorContext,
   ) {
-    if (!config.topic) throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: a kafka sink needs \`topic\``);
-    if (config.format === 'raw') throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: a kafka sink writes json or avro, not raw`);
-    if (config.format === 'avro' && !config.schema_registry) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: format avro needs \`schema_registry\``);
-    }
-    this.topic = config.topic;
+    this.topic = config.topic!;
     this.logger = ctx.logger.child({ connector: 'kafka', topic: config.topic });
     this.kafka = createKafkaClient(config, this.logger);
     this.avro = config.format === 'avro' ? new AvroSerializer(config.schema_registry!) : undefined;

@@ -75,19 +75,12 @@ export class KafkaSource implements Source, GroupMember {
     private readonly config: KafkaConfig,
     ctx: ConnectorContext,
   ) {
-    if (!config.topics) throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: a kafka source needs \`topics\``);
-    if (config.start_from === 'timestamp' && config.start_timestamp === undefined) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: start_from "timestamp" needs start_timestamp`);
-    }
-    this.topics = config.topics;
+    this.topics = config.topics!;
     this.groupId = consumerGroupOf(config, ctx.node);
     this.logger = ctx.logger.child({ connector: 'kafka', group: this.groupId });
     this.kafka = createKafkaClient(config, this.logger);
     this.node = ctx.node;
-    if (config.format === 'avro') {
-      if (!config.schema_registry) throw new SluiceError('SLUICE_CONFIG_INVALID', `${ctx.node}: format avro needs \`schema_registry\``);
-      this.avro = new AvroSerializer(config.schema_registry);
-    }
+    if (config.format === 'avro') this.avro = new AvroSerializer(config.schema_registry!);
     this.commitPolicy.onRetry(({ delay, ...reason }) => this.logger.warn({ delay, err: 'error' in reason ? reason.error : undefined }, 'offset commit failed: retrying'));
     transactionalGroups.add(this);
   }

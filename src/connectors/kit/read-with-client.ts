@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import type { Batch } from '../../core/batch.js';
+import { acquireUnlessAborted } from '../../core/flow-control.js';
 import type { ReadContext } from '../../core/ports.js';
 import { SluiceError, errorMessage } from '../../core/errors.js';
 import type { ClientSource } from './client-pool.js';
@@ -20,13 +21,21 @@ class ReadAborted extends Error {}
  * subscriber leaves (dirty, so the pool resets or closes it, unless the body ended cleanly).
  * A read that ends because it was aborted completes; any other failure errors the read as a
  * SluiceError of the `connector`'s source (a SluiceError keeps its code and `retriable`).
+ * `reads` holds the stop of every read of a source in progress, so that its close() ends them.
  */
-export function readWithClient<C>(connector: string, clients: ClientSource<C>, ctx: ReadContext, body: (read: ClientRead<C>) => Promise<void>): Observable<Batch> {
+export function readWithClient<C>(
+  connector: string,
+  clients: ClientSource<C>,
+  ctx: ReadContext,
+  body: (read: ClientRead<C>) => Promise<void>,
+  reads = new Set<AbortController>(),
+): Observable<Batch> {
   return new Observable<Batch>((subscriber) => {
     const stop = new AbortController();
+    reads.add(stop);
     const signal = AbortSignal.any([stop.signal, ctx.signal]);
     const emit = async (batch: Batch): Promise<void> => {
-      if (!(await creditUnlessAborted(ctx, signal))) throw new ReadAborted();
+      if (!(await acquireUnlessAborted(ctx.flow, signal))) throw new ReadAborted();
       subscriber.next(batch);
     };
     (async () => {
@@ -38,10 +47,12 @@ export function readWithClient<C>(connector: string, clients: ClientSource<C>, c
       } finally {
         await clients.release(client, dirty);
       }
-    })().then(
-      () => subscriber.complete(),
-      (error: unknown) => (signal.aborted ? subscriber.complete() : subscriber.error(asSourceError(connector, error))),
-    );
+    })()
+      .then(
+        () => subscriber.complete(),
+        (error: unknown) => (signal.aborted ? subscriber.complete() : subscriber.error(asSourceError(connector, error))),
+      )
+      .finally(() => reads.delete(stop));
     return () => stop.abort();
   });
 }
@@ -50,23 +61,4 @@ export function readWithClient<C>(connector: string, clients: ClientSource<C>, c
 export function asSourceError(connector: string, error: unknown): SluiceError {
   if (error instanceof SluiceError) return error;
   return new SluiceError('SLUICE_SOURCE_FAILED', `${connector} source: ${errorMessage(error)}`, { cause: error });
-}
-
-/** Waits for a credit; false when the read is aborted first (the credit, if it comes later, is left unused). */
-function creditUnlessAborted(ctx: ReadContext, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve, reject) => {
-    const aborted = (): void => resolve(false);
-    signal.addEventListener('abort', aborted, { once: true });
-    ctx.flow.acquire().then(
-      () => {
-        signal.removeEventListener('abort', aborted);
-        resolve(true);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', aborted);
-        reject(error);
-      },
-    );
-  });
 }

@@ -7,9 +7,9 @@ import { asSourceError, readWithClient as readWithPooledClient, type ClientRead 
 import type { PostgresConfig } from './config.js';
 import { postgresPool } from './pool.js';
 
-/** A source read over one connection of the datasource's pool (see the kit's readWithClient). */
-export function readWithClient(config: PostgresConfig, ctx: ReadContext, body: (read: ClientRead<pg.Client>) => Promise<void>): Observable<Batch> {
-  return readWithPooledClient('postgresql', postgresPool(config), ctx, body);
+/** A source read over one connection of the datasource's pool (see the kit's readWithClient, also for `reads`). */
+export function readWithClient(config: PostgresConfig, ctx: ReadContext, body: (read: ClientRead<pg.Client>) => Promise<void>, reads?: Set<AbortController>): Observable<Batch> {
+  return readWithPooledClient('postgresql', postgresPool(config), ctx, body, reads);
 }
 
 /** A driver error as a SluiceError of the source (a SluiceError passes through). */

@@ -54,9 +54,20 @@ async function open(config: PostgresConfig, options: { replication?: boolean; se
   try {
     await client.connect();
   } catch (error) {
-    throw new SluiceError('SLUICE_CONNECTION_FAILED', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error });
+    throw new SluiceError('SLUICE_CONNECTION_FAILED', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error, retriable: !refusedForGood(error) });
   }
   return client;
+}
+
+/**
+ * SQLSTATE classes of a connection the server refused for a reason a retry cannot change: bad
+ * credentials or authorization (28) and a database that does not exist (3D).
+ */
+const REFUSED_FOR_GOOD = ['28', '3D'];
+
+function refusedForGood(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && REFUSED_FOR_GOOD.includes(code.slice(0, 2));
 }
 
 /** Quotes an identifier. */

@@ -24,13 +24,11 @@ export type IncrementalPosition = { cursor: string; key: string[] };
 export class IncrementalSource implements Source {
   private readonly table: string;
   private readonly cursorColumn: string;
+  private readonly reads = new Set<AbortController>();
 
   constructor(private readonly config: PostgresConfig) {
-    if (!config.table || !config.cursor_column) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql incremental source needs `table` and `cursor_column`');
-    }
-    this.table = config.table;
-    this.cursorColumn = config.cursor_column;
+    this.table = config.table!;
+    this.cursorColumn = config.cursor_column!;
   }
 
   async partitions(): Promise<string[]> {
@@ -70,12 +68,14 @@ export class IncrementalSource implements Source {
         position = { cursor: data[at[0]][last]!, key: at.slice(1).map((i) => data[i][last]!) };
         await emit({ data: textBatch(fields, data, metadata), meta: { stream: partition, partition, position, kind: 'records' } });
       }
-    });
+    }, this.reads);
   }
 
   async commit(): Promise<void> {}
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    for (const stop of this.reads) stop.abort();
+  }
 }
 
 /** `format_type` of each column, to cast watermark parameters exactly. */

@@ -27,9 +27,6 @@ export class PostgresSink implements Sink {
   private readonly resilience: Resilience;
 
   constructor(private readonly config: PostgresConfig) {
-    if (!config.table && !config.table_map && !config.target_schema) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql sink needs `table`, `table_map` or `target_schema`');
-    }
     this.resilience = new Resilience(postgresDatasource(config), config.resilience);
   }
 

@@ -3,7 +3,6 @@ import type pg from 'pg';
 import type { Field } from 'apache-arrow';
 import type { Batch, Position } from '../../core/batch.js';
 import type { ReadContext, Source } from '../../core/ports.js';
-import { SluiceError } from '../../core/errors.js';
 import type { PostgresConfig } from './config.js';
 import { primaryKey, qualified } from './client.js';
 import { KeyRanges } from './key-ranges.js';
@@ -54,10 +53,9 @@ export async function readCursor(
  */
 export class QuerySource implements Source {
   private ranges: Promise<KeyRanges> | undefined;
+  private readonly reads = new Set<AbortController>();
 
-  constructor(private readonly config: PostgresConfig) {
-    if (!config.table && !config.query) throw new SluiceError('SLUICE_CONFIG_INVALID', 'postgresql query source needs `table` or `query`');
-  }
+  constructor(private readonly config: PostgresConfig) {}
 
   async partitions(): Promise<string[]> {
     const n = this.config.parallelism;
@@ -75,12 +73,13 @@ export class QuerySource implements Source {
         emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),
       );
       await client.query('commit');
-    });
+    }, this.reads);
   }
 
   async commit(): Promise<void> {}
 
   async close(): Promise<void> {
+    for (const stop of this.reads) stop.abort();
     await (await this.ranges?.catch(() => undefined))?.close();
   }
 

@@ -1,8 +1,8 @@
 import { Table, vectorFromArray, RecordBatch, Schema, type Vector } from 'apache-arrow';
 import { lastValueFrom, tap } from 'rxjs';
 import { recordBatchFromRows, recordBatchFromTable } from '../../core/batch.js';
-import { parseConfig } from '../../core/config.js';
-import { SluiceError } from '../../core/errors.js';
+import { checkConnectorConfig, parseConnectorConfig } from '../../core/definition-config.js';
+import { SluiceError, type ErrorIssue } from '../../core/errors.js';
 import type { TransformContext } from '../../core/ports.js';
 import { registry } from '../../core/registry.js';
 import { recordBatchOf } from '../arrow-ops.js';
@@ -17,17 +17,25 @@ export interface Reference {
   nullRow: number;
 }
 
+type SourceSpec = { type: string; config?: unknown };
+
+/** A reference source names a connector with a source, and a config that source accepts. */
+export function referenceSourceIssues(spec: SourceSpec, path: string): ErrorIssue[] {
+  const definition = registry.getConnector(spec.type);
+  if (!definition?.createSource) {
+    return [{ path: `${path}.type`, message: `no connector with a source of type '${spec.type}' (types: ${registry.connectorTypes().join(', ')})` }];
+  }
+  return checkConnectorConfig(definition, spec.config, 'source', `${path}.config`).issues;
+}
+
 /**
  * Reads every partition of a registered connector's source to completion, e.g.
  * `{ type: 'file', config: { path: 'ref/regions.csv' } }` or a PostgreSQL query.
  */
-export async function readSource(spec: { type: string; config?: unknown }, ctx: TransformContext, path: string): Promise<RecordBatch[]> {
-  const definition = registry.getConnector(spec.type);
-  if (!definition?.createSource) {
-    throw new SluiceError('SLUICE_UNKNOWN_TYPE', `${path}: no connector with a source of type '${spec.type}' (types: ${registry.connectorTypes().join(', ')})`);
-  }
-  const config = parseConfig(definition.configSchema, spec.config ?? {}, `${path}.config`);
-  const source = definition.createSource(config as never, { node: ctx.node, logger: ctx.logger });
+export async function readSource(spec: SourceSpec, ctx: TransformContext, path: string): Promise<RecordBatch[]> {
+  const definition = registry.getConnector(spec.type)!;
+  const config = parseConnectorConfig(definition, spec.config, 'source', `${path}.config`);
+  const source = definition.createSource!(config, { node: ctx.node, logger: ctx.logger });
   const batches: RecordBatch[] = [];
   const controller = new AbortController();
   try {

@@ -1,5 +1,5 @@
 import { DataType, type RecordBatch, type Vector } from 'apache-arrow';
-import { SluiceError } from '../../core/errors.js';
+import { SluiceError, type ErrorIssue } from '../../core/errors.js';
 import { kindOfType, loadColumn } from '../expression/columns.js';
 import { compileExpression } from '../expression/index.js';
 import { missingMask } from '../columns/fill.js';
@@ -11,8 +11,32 @@ import type { DataTypeName, ValidationRule } from './rules.js';
 /** Rows of a batch that break a rule: 1 = fails. */
 export type RuleCheck = (data: RecordBatch) => Uint8Array;
 
-function invalid(path: string, message: string): never {
-  throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: ${message}`, { issues: [{ path, message }] });
+/** Rule types that test one column. */
+const SINGLE_COLUMN = new Set(['range', 'regex', 'allowed_values', 'type']);
+/** The field each rule type reads its test from. */
+const TEST_FIELD: Record<string, keyof ValidationRule> = { regex: 'pattern', allowed_values: 'values', type: 'expected_type', schema: 'schema', expression: 'expression' };
+
+/** What a rule needs beyond its schema: the columns and the test its type reads, and a pattern that compiles. */
+export function ruleIssues(rule: ValidationRule, path: string): ErrorIssue[] {
+  const issues: ErrorIssue[] = [];
+  const columns = rule.columns ?? (rule.column ? [rule.column] : []);
+  if ((rule.type === 'not_null' || rule.type === 'unique') && columns.length === 0) issues.push({ path: `${path}.columns`, message: `${rule.type} needs columns` });
+  if (SINGLE_COLUMN.has(rule.type) && columns.length !== 1) issues.push({ path: `${path}.column`, message: `rule ${rule.type} needs one column` });
+  const field = TEST_FIELD[rule.type];
+  // An empty pattern is a valid regular expression; an empty value of the other tests is not.
+  if (field && (field === 'pattern' ? rule.pattern === undefined : !rule[field])) issues.push({ path: `${path}.${field}`, message: `${rule.type} needs ${field}` });
+  if (rule.type === 'range' && rule.min_value === undefined && rule.max_value === undefined) issues.push({ path, message: 'range needs min_value and/or max_value' });
+  if (rule.type === 'regex' && rule.pattern !== undefined) issues.push(...patternIssues(rule.pattern, `${path}.pattern`));
+  return issues;
+}
+
+function patternIssues(pattern: string, path: string): ErrorIssue[] {
+  try {
+    new RegExp(pattern);
+    return [];
+  } catch (error) {
+    return [{ path, message: (error as Error).message }];
+  }
 }
 
 function column(data: RecordBatch, name: string, rule: string): Vector {
@@ -22,19 +46,14 @@ function column(data: RecordBatch, name: string, rule: string): Vector {
 }
 
 /**
- * Compiles a rule into a column-wise check. Nulls pass every rule but not_null (as SQL CHECK
+ * Compiles a rule (one without {@link ruleIssues}) into a column-wise check. Nulls pass every rule but not_null (as SQL CHECK
  * constraints); `unique` keeps the keys seen so far (running state, never rows), so the second
  * and later rows of a key fail, across batches; keys with a null are not compared.
  */
-export function compileRule(rule: ValidationRule, name: string, path: string): RuleCheck {
+export function compileRule(rule: ValidationRule, name: string): RuleCheck {
   const columns = rule.columns ?? (rule.column ? [rule.column] : []);
-  const single = (): string => {
-    if (columns.length !== 1) invalid(`${path}.column`, `rule ${rule.type} needs one column`);
-    return columns[0];
-  };
   switch (rule.type) {
     case 'not_null': {
-      if (columns.length === 0) invalid(`${path}.columns`, 'not_null needs columns');
       return (data) => {
         const fails = new Uint8Array(data.numRows);
         for (const c of columns) {
@@ -45,7 +64,6 @@ export function compileRule(rule: ValidationRule, name: string, path: string): R
       };
     }
     case 'unique': {
-      if (columns.length === 0) invalid(`${path}.columns`, 'unique needs columns');
       const keys = new KeyIndex(columns.length);
       return (data) => {
         const vectors = columns.map((c) => column(data, c, name));
@@ -66,8 +84,7 @@ export function compileRule(rule: ValidationRule, name: string, path: string): R
       };
     }
     case 'range': {
-      const c = single();
-      if (rule.min_value === undefined && rule.max_value === undefined) invalid(path, 'range needs min_value and/or max_value');
+      const c = columns[0];
       const low = rule.min_value ?? -Infinity;
       const high = rule.max_value ?? Infinity;
       return (data) => {
@@ -78,21 +95,13 @@ export function compileRule(rule: ValidationRule, name: string, path: string): R
       };
     }
     case 'regex': {
-      const c = single();
-      if (rule.pattern === undefined) invalid(`${path}.pattern`, 'regex needs pattern');
-      let pattern: RegExp;
-      try {
-        pattern = new RegExp(rule.pattern);
-      } catch (error) {
-        invalid(`${path}.pattern`, (error as Error).message);
-      }
-      return stringCheck(c, name, (s) => !pattern.test(s));
+      const pattern = new RegExp(rule.pattern!);
+      return stringCheck(columns[0], name, (s) => !pattern.test(s));
     }
     case 'allowed_values': {
-      const c = single();
-      if (!rule.values) invalid(`${path}.values`, 'allowed_values needs values');
-      const allowed = new Set(rule.values.map((v) => String(v)));
-      const numbers = new Set(rule.values.filter((v): v is number => typeof v === 'number'));
+      const c = columns[0];
+      const allowed = new Set(rule.values!.map((v) => String(v)));
+      const numbers = new Set(rule.values!.filter((v): v is number => typeof v === 'number'));
       return (data) => {
         const vector = column(data, c, name);
         const kind = kindOfType(vector.type as DataType);
@@ -104,13 +113,10 @@ export function compileRule(rule: ValidationRule, name: string, path: string): R
       };
     }
     case 'type': {
-      const c = single();
-      if (!rule.expected_type) invalid(`${path}.expected_type`, 'type needs expected_type');
-      return typeCheck(c, rule.expected_type, name);
+      return typeCheck(columns[0], rule.expected_type!, name);
     }
     case 'schema': {
-      if (!rule.schema) invalid(`${path}.schema`, 'schema needs schema');
-      const checks = Object.entries(rule.schema).map(([c, t]) => ({ c, check: typeCheck(c, t, name) }));
+      const checks = Object.entries(rule.schema!).map(([c, t]) => ({ c, check: typeCheck(c, t, name) }));
       return (data) => {
         const fails = new Uint8Array(data.numRows);
         for (const { c, check } of checks) {
@@ -122,12 +128,11 @@ export function compileRule(rule: ValidationRule, name: string, path: string): R
       };
     }
     case 'expression': {
-      if (!rule.expression) invalid(`${path}.expression`, 'expression needs expression');
-      const expression = compileExpression(rule.expression);
+      const expression = compileExpression(rule.expression!);
       return (data) => expression.evaluateMask(data).map((v) => v ^ 1);
     }
     default:
-      return invalid(`${path}.type`, `unknown rule type '${String(rule.type)}'`);
+      throw new SluiceError('SLUICE_INTERNAL', `validate: no check for rule type '${rule.type}'`);
   }
 }
 

@@ -33,7 +33,7 @@ export class Validator {
   constructor(rules: ValidationRule[], private readonly node = 'validate') {
     this.rules = rules.map((rule, i) => {
       const name = rule.name ?? `${rule.type}_${i}`;
-      return { name, type: rule.type, action: rule.action ?? 'flag', check: compileRule(rule, name, `config.validation_rules[${i}]`), checked: 0, failed: 0 };
+      return { name, type: rule.type, action: rule.action ?? 'flag', check: compileRule(rule, name), checked: 0, failed: 0 };
     });
   }
 

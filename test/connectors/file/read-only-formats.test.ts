@@ -6,6 +6,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { rowsOf, type Batch } from '../../../src/core/batch.js';
 import { Credits } from '../../../src/core/flow-control.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { tempDir } from '../../formats/helpers.js';
@@ -15,7 +16,7 @@ const dir = tempDir('sluice-file-readonly-');
 const connector = () => registry.getConnector('file')!;
 
 async function readFile(config: Record<string, unknown>): Promise<Batch[]> {
-  const source = connector().createSource!(config as never, { node: 'in', logger });
+  const source = connector().createSource!(parseConnectorConfig(connector(), config, 'source'), { node: 'in', logger });
   const [partition] = await source.partitions();
   const read = source.read(partition, undefined, { flow: new Credits(100), signal: new AbortController().signal, logger, batchSize: 2 });
   return lastValueFrom(read.pipe(toArray()));
@@ -51,7 +52,7 @@ describe('file connector, xlsx and xml', () => {
 
   it('refuses xlsx and xml as sink formats with an error naming config.format', () => {
     for (const config of [{ path: join(dir, 'out.xlsx') }, { path: join(dir, 'out.ndjson'), format: 'xml' }]) {
-      expect(() => connector().createSink!(config as never, { node: 'out', logger })).toThrow(
+      expect(() => parseConnectorConfig(connector(), config, 'sink')).toThrow(
         expect.objectContaining({ code: 'SLUICE_CONFIG_INVALID', issues: [expect.objectContaining({ path: 'config.format' })] }),
       );
     }

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { recordBatchFromRows, type Batch } from '../../../src/core/batch.js';
 import type { Sink } from '../../../src/core/ports.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { runTopology } from '../../../src/runtime/run-topology.js';
@@ -18,7 +19,7 @@ const connector = () => registry.getConnector('file')!;
 
 /** A sink of a run that keeps checkpoints (`resumeKey`), unless `resumable` is false. */
 async function openSink(config: Record<string, unknown>, resuming = false, resumable = true): Promise<Sink> {
-  const sink = connector().createSink!(config as never, { node: 'out', logger });
+  const sink = connector().createSink!(parseConnectorConfig(connector(), config, 'sink'), { node: 'out', logger });
   await sink.open!({ resuming, logger, ...(resumable ? { resumeKey: 'replace-test/out' } : {}) });
   return sink;
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { recordBatchFromRows, rowsOf, type Batch } from '../../../src/core/batch.js';
 import { Credits } from '../../../src/core/flow-control.js';
 import type { Sink } from '../../../src/core/ports.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { readAll, tempDir } from '../../formats/helpers.js';
@@ -16,7 +17,7 @@ const dir = tempDir('sluice-file-sink-');
 const connector = () => registry.getConnector('file')!;
 
 async function openSink(config: Record<string, unknown>, resuming: boolean): Promise<Sink> {
-  const sink = connector().createSink!(config as never, { node: 'out', logger });
+  const sink = connector().createSink!(parseConnectorConfig(connector(), config, 'sink'), { node: 'out', logger });
   await sink.open!({ resuming, logger });
   return sink;
 }
@@ -109,7 +110,7 @@ describe('file sink, NDJSON and CSV', () => {
   });
 
   it('refuses the json format as a sink', () => {
-    expect(() => connector().createSink!({ path: join(dir, 'x.json') } as never, { node: 'out', logger })).toThrow(expect.objectContaining({ code: 'SLUICE_CONFIG_INVALID' }));
+    expect(() => parseConnectorConfig(connector(), { path: join(dir, 'x.json') }, 'sink')).toThrow(expect.objectContaining({ code: 'SLUICE_CONFIG_INVALID' }));
   });
 });
 
@@ -147,7 +148,7 @@ describe('file sink, parquet', () => {
   it('copies a CSV file to parquet and back to NDJSON through source and sink', async () => {
     const input = join(dir, 'copy-in.csv');
     writeFileSync(input, 'id,when,ok\n1,2024-01-05T10:00:00Z,true\n2,,false\n3,2024-01-06,\nbroken\n');
-    const src = connector().createSource!({ path: input } as never, { node: 'in', logger });
+    const src = connector().createSource!(parseConnectorConfig(connector(), { path: input }, 'source'), { node: 'in', logger });
     const batches = await lastValueFrom(
       src.read(input, undefined, { flow: new Credits(10), signal: new AbortController().signal, logger, batchSize: 2 }).pipe(toArray()),
     );

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../../src/core/batch.js';
 import { rowsOf } from '../../../src/core/batch.js';
 import { Credits } from '../../../src/core/flow-control.js';
-import type { FlowControl, ReadContext, Source } from '../../../src/core/ports.js';
+import type { ReadContext, Source } from '../../../src/core/ports.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/file/index.js';
 import { tempDir } from '../../formats/helpers.js';
@@ -15,7 +16,8 @@ const logger = pino({ level: 'silent' });
 const dir = tempDir('sluice-file-source-');
 
 function source(config: Record<string, unknown>): Source {
-  return registry.getConnector('file')!.createSource!(config as never, { node: 'orders', logger });
+  const file = registry.getConnector('file')!;
+  return file.createSource!(parseConnectorConfig(file, config, 'source'), { node: 'orders', logger });
 }
 
 function readContext(overrides: Partial<ReadContext> = {}): ReadContext {
@@ -83,58 +85,6 @@ describe('file source', () => {
     const path = join(dir, 'empty.csv');
     writeFileSync(path, '');
     expect(await collect(source({ path }).read(path, undefined, readContext()))).toEqual([]);
-  });
-
-  it('awaits a credit before each batch: with 2 credits it emits exactly 2 batches, then completes on abort', async () => {
-    const path = join(dir, 'many.csv');
-    writeFileSync(path, ['n', ...Array.from({ length: 30 }, (_, i) => String(i))].join('\n'));
-    let granted = 0;
-    let blocked!: () => void;
-    const thirdAsked = new Promise<void>((resolve) => (blocked = resolve));
-    const flow: FlowControl = {
-      acquire() {
-        if (granted < 2) {
-          granted++;
-          return Promise.resolve();
-        }
-        blocked();
-        return new Promise(() => {});
-      },
-    };
-    const stop = new AbortController();
-    const seen: Batch[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      source({ path }).read(path, undefined, readContext({ flow, signal: stop.signal })).subscribe({ next: (b) => seen.push(b), error: reject, complete: resolve });
-    });
-    await thirdAsked;
-    expect(seen).toHaveLength(2);
-    expect(seen.flatMap((b) => rowsOf(b.data)).map((r) => r.n)).toEqual([0, 1, 2, 3, 4, 5]);
-    stop.abort();
-    await done;
-    expect(seen).toHaveLength(2);
-  });
-
-  it('close() ends a read that waits for a credit', async () => {
-    const path = join(dir, 'close.csv');
-    writeFileSync(path, 'n\n1\n2\n3\n4\n');
-    const src = source({ path });
-    const credits = new Credits(1);
-    const seen: Batch[] = [];
-    let waiting!: () => void;
-    const secondAsked = new Promise<void>((resolve) => (waiting = resolve));
-    const flow: FlowControl = {
-      acquire: () => {
-        if (credits.inFlight === 1) waiting();
-        return credits.acquire();
-      },
-    };
-    const done = new Promise<void>((resolve, reject) => {
-      src.read(path, undefined, readContext({ flow })).subscribe({ next: (b) => seen.push(b), error: reject, complete: resolve });
-    });
-    await secondAsked;
-    await src.close();
-    await done;
-    expect(seen.map((b) => b.data.numRows)).toEqual([3]);
   });
 
   it('fails with SLUICE_SOURCE_FAILED when a JSON file is not an array', async () => {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf, recordBatchFromRows, type Batch } from '../../../src/core/batch.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/connectors/kafka/index.js';
 import { Reading, config, connectorContext, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
@@ -16,7 +17,7 @@ describe('kafka sink → topic → kafka source', () => {
   it('is registered as type kafka and rejects a source config without topics', () => {
     const def = registry.getConnector('kafka');
     expect(def?.createSource && def.createSink).toBeTruthy();
-    expect(() => def!.createSource!(config({}), connectorContext)).toThrow(/topics/);
+    expect(() => parseConnectorConfig(def!, config({}), 'source')).toThrow(/topics/);
   });
 
   it('round-trips JSON rows keyed by a column across partitions, with metadata columns', async () => {

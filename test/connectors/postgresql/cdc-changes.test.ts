@@ -3,6 +3,8 @@ import pg from 'pg';
 import type { Batch } from '../../../src/core/batch.js';
 import { CdcSource } from '../../../src/connectors/postgresql/cdc/cdc-source.js';
 import { PostgresSink } from '../../../src/connectors/postgresql/sink.js';
+import { postgresqlConnector } from '../../../src/connectors/postgresql/index.js';
+import { parseConnectorConfig } from '../../../src/core/definition-config.js';
 import { parseLsn } from '../../../src/connectors/postgresql/cdc/lsn.js';
 import type { PostgresConfig } from '../../../src/connectors/postgresql/config.js';
 import { changeRecords } from '../../../src/connectors/kafka/encode.js';
@@ -268,7 +270,7 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
     expect(sink.targetOf(withMeta('public.other'))).toBe('fallback');
     const bySchema = new PostgresSink(config({ url: dst.url, target_schema: 'replica' }));
     expect(bySchema.targetOf(withMeta('public.orders'))).toBe('replica.orders');
-    expect(() => new PostgresSink(config({ url: dst.url }))).toThrow(/table_map|target_schema/);
+    expect(() => parseConnectorConfig(postgresqlConnector, config({ url: dst.url }), 'sink')).toThrow(/table_map|target_schema/);
     const mapOnly = new PostgresSink(config({ url: dst.url, table_map: { a: 'b' } }));
     expect(() => mapOnly.targetOf(withMeta('public.zzz'))).toThrow(/no target table/);
   });

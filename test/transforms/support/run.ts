@@ -1,7 +1,7 @@
 import type { RecordBatch } from 'apache-arrow';
 import { firstValueFrom, from, toArray } from 'rxjs';
 import type { Batch } from '../../../src/core/batch.js';
-import { parseConfig } from '../../../src/core/config.js';
+import { parseTransformConfig } from '../../../src/core/definition-config.js';
 import { logger } from '../../../src/core/logger.js';
 import { registry } from '../../../src/core/registry.js';
 import '../../../src/transforms/index.js';
@@ -15,7 +15,8 @@ export function batchesOf(datas: RecordBatch[]): Batch[] {
 export function makeTransform(type: string, config: unknown, options: { unbounded?: boolean; node?: string } = {}) {
   const definition = registry.getTransform(type);
   if (!definition) throw new Error(`no transform ${type}`);
-  return definition.create(parseConfig(definition.configSchema, config), { node: options.node ?? type, logger, unbounded: options.unbounded ?? false });
+  const unbounded = options.unbounded ?? false;
+  return definition.create(parseTransformConfig(definition, config, { unbounded }), { node: options.node ?? type, logger, unbounded });
 }
 
 /** Runs batches through a transform and collects every output batch. */

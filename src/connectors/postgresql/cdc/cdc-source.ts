@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Batch, Position } from '../../../core/batch.js';
 import type { ReadContext, Source } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
+import { acquireUnlessAborted } from '../../../core/flow-control.js';
 import type { PostgresConfig } from '../config.js';
 import { closeQuietly, connect, primaryKey, qualified } from '../client.js';
 import { wrapSourceError } from '../client-read.js';
@@ -33,6 +34,8 @@ export class CdcSource implements Source {
   private confirmed = 0n;
   /** Connections of each read in progress, closed when it ends (a retry gets its own). */
   private readonly runs = new Set<pg.Client[]>();
+  /** Stops of the reads in progress, so that close() ends them. */
+  private readonly stops = new Set<AbortController>();
   /** Resolves the wait for the snapshot marker to be checkpointed. */
   private markerStored: (() => void) | undefined;
 
@@ -48,8 +51,10 @@ export class CdcSource implements Source {
       const signal = AbortSignal.any([stop.signal, ctx.signal]);
       const clients: pg.Client[] = [];
       this.runs.add(clients);
+      this.stops.add(stop);
       const closeRun = async () => {
         this.runs.delete(clients);
+        this.stops.delete(stop);
         await Promise.all(clients.splice(0).map(closeQuietly));
       };
       this.run(partition, from as CdcPosition | undefined, ctx, signal, subscriber, clients)
@@ -73,6 +78,7 @@ export class CdcSource implements Source {
   }
 
   async close(): Promise<void> {
+    for (const stop of this.stops) stop.abort();
     this.stream = undefined;
     const all = [...this.runs].flatMap((clients) => clients.splice(0));
     this.runs.clear();
@@ -132,7 +138,7 @@ export class CdcSource implements Source {
       this.markerStored = resolve;
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    await ctx.flow.acquire();
+    if (!(await acquireUnlessAborted(ctx.flow, signal))) return;
     subscriber.next({ data: new ChangelogBuffer(this.config.slot, [], []).drain(), meta: { stream: this.config.slot, partition, position: { lsn, snapshot: 'running' }, kind: 'changelog' } });
     ctx.logger.debug({ slot: this.config.slot }, 'waiting for the snapshot marker checkpoint before creating the slot');
     await stored;
@@ -150,7 +156,7 @@ export class CdcSource implements Source {
       const full = await replicaIdentityFull(client, table);
       await readTableCopy(client, qualified(table), this.config.batch_size ?? ctx.batchSize, signal, async (fields, columns) => {
         const data = new ChangelogBuffer(table, fields, key, full).snapshotBatch(columns, time);
-        await ctx.flow.acquire();
+        if (!(await acquireUnlessAborted(ctx.flow, signal))) return;
         cdcEvents.inc({ slot: this.config.slot }, data.numRows);
         subscriber.next({ data, meta: { stream: table, partition, position, kind: 'changelog' } });
       });
@@ -158,7 +164,7 @@ export class CdcSource implements Source {
     }
     await client.query('commit');
     // The end of the snapshot: from here a restart streams from the slot.
-    await ctx.flow.acquire();
+    if (!(await acquireUnlessAborted(ctx.flow, signal))) return;
     subscriber.next({ data: new ChangelogBuffer(this.config.slot, [], []).drain(), meta: { stream: this.config.slot, partition, position: { lsn } as CdcPosition, kind: 'changelog' } });
   }
 

@@ -5,6 +5,7 @@ import type { Batch } from '../../../core/batch.js';
 import type { ReadContext } from '../../../core/ports.js';
 import { SluiceError } from '../../../core/errors.js';
 import { race } from '../../../core/race.js';
+import { acquireUnlessAborted } from '../../../core/flow-control.js';
 import type { PostgresConfig } from '../config.js';
 import { primaryKey } from '../client.js';
 import { TypeResolver, arrowFieldOf } from '../types.js';
@@ -241,7 +242,7 @@ export class ChangeStream {
   }
 
   private async emit(buffer: ChangelogBuffer, position: CdcPosition): Promise<void> {
-    await this.ctx.flow.acquire();
+    if (!(await acquireUnlessAborted(this.ctx.flow, this.signal))) return;
     this.lastEmitAt = Date.now();
     cdcEvents.inc({ slot: this.config.slot }, buffer.size);
     this.subscriber.next({ data: buffer.drain(), meta: { stream: buffer.table, partition: this.partition, position, kind: 'changelog' } });

@@ -1,6 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { lastValueFrom, takeWhile } from 'rxjs';
-import { parseConfig } from '../../../core/config.js';
+import { parseConnectorConfig } from '../../../core/definition-config.js';
 import { SluiceError } from '../../../core/errors.js';
 import type { Logger } from '../../../core/logger.js';
 import type { ConnectorDefinition } from '../../../core/ports.js';
@@ -22,7 +22,7 @@ function connectorOf(ds: ResolvedDatasource, path: string, role: 'source' | 'sin
  */
 export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<string, unknown>, limit: number, logger: Logger, path = 'body.source_name'): Promise<RecordBatch[]> {
   const connector = connectorOf(ds, path, 'source');
-  const config = parseConfig(connector.configSchema, sourceConfig, 'body');
+  const config = parseConnectorConfig(connector, sourceConfig, 'source', 'body');
   const source = connector.createSource!(config, { node: 'read', logger });
   const stop = new AbortController();
   const batches: RecordBatch[] = [];
@@ -76,7 +76,7 @@ export async function writeRows(ds: ResolvedDatasource, sinkConfig: Record<strin
 /** Writes batches to a datasource through its sink (config from overlayRequest): open, write each, finish (publishes staged writes), close. */
 export async function writeBatches(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, batches: RecordBatch[], logger: Logger, path = 'body.source_name'): Promise<number> {
   const connector = connectorOf(ds, path, 'sink');
-  const config = parseConfig(connector.configSchema, sinkConfig, 'body');
+  const config = parseConnectorConfig(connector, sinkConfig, 'sink', 'body');
   const sink = connector.createSink!(config, { node: 'write', logger });
   let rows = 0;
   try {

@@ -1,3 +1,4 @@
+import { parseConfig } from '../../../core/config.js';
 import { SluiceError, errorMessage } from '../../../core/errors.js';
 import { race } from '../../../core/race.js';
 import { registry } from '../../../core/registry.js';
@@ -24,7 +25,7 @@ export async function checkConnection(type: string, config: Record<string, unkno
   let timer: NodeJS.Timeout | undefined;
   try {
     await race([
-      connector.check(resolved),
+      connector.check(parseConfig(connector.configSchema, resolved)),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
       }),

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { parseConfig } from '../../../core/config.js';
+import { parseDatasourceConfig } from '../../../core/definition-config.js';
 import { SluiceError, errorMessage } from '../../../core/errors.js';
 import { registry } from '../../../core/registry.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
-import { ConnectBody, DatasourceView } from '../../schemas/datasource.js';
+import { ConnectBody, DatasourceView, connectBodyOf } from '../../schemas/datasource.js';
 import { errors } from '../../schemas/common.js';
 import type { DatasourceRecord } from '../../state/datasource-repository.js';
 import { datasourceSecrets } from '../../state/secret-fields.js';
@@ -18,19 +18,32 @@ function view(record: DatasourceRecord, config: Record<string, unknown>, health?
   return { name: record.name, type: record.type, config: secrets.masked, secret_fields: secrets.fields, created_at: record.created_at, updated_at: record.updated_at, ...(health ? { health } : {}) };
 }
 
+/** The connector types a datasource may have: every registered one but the pipeline's own step output. */
+function datasourceTypes(): string[] {
+  return registry.connectorTypes().filter((t) => t !== stepOutputConnector.type);
+}
+
 /** Datasources: connect (tested, secrets sealed), list with health, get, disconnect. */
 export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
   app.post(
     '/datasources/connect',
-    { config: { access: 'admin', storesEnvRefs: true }, schema: { tags: ['datasources'], summary: 'Connect a datasource (tests the connection first)', body: ConnectBody, response: { 201: DatasourceView, ...errors(422) } } },
+    {
+      config: {
+        access: 'admin',
+        storesEnvRefs: true,
+        // Documented per type (read when /openapi.json is built, once every connector registered itself).
+        swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, body: connectBodyOf(datasourceTypes().map((t) => [t, registry.getConnector(t)!.configSchema])) } }),
+      },
+      schema: { tags: ['datasources'], summary: 'Connect a datasource (tests the connection first)', body: ConnectBody, response: { 201: DatasourceView, ...errors(422) } },
+    },
     async (request, reply) => {
       const { name, type, test_connection } = request.body;
       const config = request.body.config ?? request.body.connection_config ?? {};
-      const connector = type === stepOutputConnector.type ? undefined : registry.getConnector(type);
+      const connector = datasourceTypes().includes(type) ? registry.getConnector(type) : undefined;
       if (!connector) {
-        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${registry.connectorTypes().filter((t) => t !== stepOutputConnector.type).join(', ')})` }] });
+        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${datasourceTypes().join(', ')})` }] });
       }
-      parseConfig(connector.configSchema, config, request.body.config ? 'body.config' : 'body.connection_config');
+      parseDatasourceConfig(connector, config, request.body.config ? 'body.config' : 'body.connection_config');
       const tested = test_connection ? await checkConnection(type, config) : false;
       const record = await cp.state.datasources.upsert(name, type, config);
       await request.audit('datasource.connect', `datasource:${name}`, { type, tested });
