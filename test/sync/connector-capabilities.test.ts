@@ -3,6 +3,7 @@ import '../../src/register-all.js';
 import { SluiceError } from '../../src/core/errors.js';
 import { loadSinkConfig } from '../../src/pipeline/steps/connector-configs.js';
 import { compileRule, requireSyncCapabilities } from '../../src/sync/compile-rule.js';
+import { compileTopology } from '../../src/topology/compile.js';
 import { parseSyncRule, type SyncRule } from '../../src/sync/rule-schema.js';
 
 const DATASOURCES: Record<string, { type: string; config: Record<string, unknown> }> = {
@@ -58,5 +59,18 @@ describe('connector capabilities in sync rules and load steps', () => {
     const refused = await refusal(loadSinkConfig(DATASOURCES.files, { mode: 'upsert' } as never, 'body.steps[2].config'));
     expect(refused).toEqual({ code: 'SLUICE_CONFIG_INVALID', issues: [{ path: 'body.steps[2].config.mode', message: "connector 'file' cannot do upsert" }] });
     await expect(loadSinkConfig(DATASOURCES.table, { mode: 'upsert' } as never)).resolves.toMatchObject({ table: 'policies', write_mode: 'upsert' });
+  });
+});
+
+describe('the sync hash push-down source', () => {
+  it('is refused by compile, not by its constructor, when its config names no table', () => {
+    const spec = {
+      name: 'hash_without_table',
+      nodes: {
+        source: { type: 'sync_postgresql', config: { rule_id: 'r1', counters_key: 'c', source: { url: 'postgres://127.0.0.1/db', query: 'select 1' } } },
+        out: { type: 'file', inputs: ['source'], config: { path: '/tmp/out.ndjson' } },
+      },
+    };
+    expect(() => compileTopology(spec as never)).toThrow(expect.objectContaining({ code: 'SLUICE_TOPOLOGY_INVALID', issues: [{ path: 'nodes.source.config.source.table', message: 'a sync hash source reads a table' }] }));
   });
 });

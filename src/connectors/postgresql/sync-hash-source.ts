@@ -38,9 +38,9 @@ export interface SyncHashSourceOptions {
 export class SyncHashSource implements Source {
   private readonly table: string;
 
+  /** `config.table` is set: the definition's validate refuses a config without one. */
   constructor(private readonly config: PostgresConfig, private readonly options: SyncHashSourceOptions) {
-    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', 'sync of a postgresql source needs `table`');
-    this.table = config.table;
+    this.table = config.table!;
   }
 
   async partitions(): Promise<string[]> {
