@@ -14,6 +14,8 @@ export const TS_COLUMN = '__ts';
 export const UNCHANGED_COLUMN = '__unchanged';
 /** Before-image of an update or delete (a struct of the value columns), when the source has one. */
 export const BEFORE_COLUMN = '__before';
+/** A row hash computed by a source that detects changes itself; a sync target stores it and never writes it. */
+export const ROW_HASH_COLUMN = '__sync_hash';
 export const RESERVED_COLUMNS: ReadonlySet<string> = new Set([OP_COLUMN, TS_COLUMN, UNCHANGED_COLUMN, BEFORE_COLUMN]);
 
 /** Schema metadata naming a changelog's key columns, as a JSON array of names. */

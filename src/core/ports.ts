@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Batch, Position } from './batch.js';
 import type { DeadLetter } from './dead-letter.js';
 import type { ErrorIssue } from './errors.js';
+import type { RequestedField } from './request-fields.js';
 
 /**
  * Credits for batches in flight. A source awaits `acquire()` before it emits a batch; the runtime
@@ -98,7 +99,7 @@ export interface ConnectorContext {
 export type ConnectorRole = 'source' | 'sink';
 
 /** A connector type: one config schema, and a source and/or a sink built from it. */
-export interface ConnectorDefinition<S extends TSchema = TSchema> {
+export interface ConnectorDefinition<S extends TSchema = TSchema> extends ConnectorCapabilities {
   type: string;
   description: string;
   configSchema: S;
@@ -120,6 +121,77 @@ export interface ConnectorDefinition<S extends TSchema = TSchema> {
    * what the sink committed, not from the runtime's checkpoint.
    */
   commitsSourcePositions?(sinkConfig: Static<S>, source: { node: string; config: Static<S> }): boolean;
+}
+
+/**
+ * What a connector can do, named so that pipeline steps and sync rules ask for a capability
+ * instead of a connector type:
+ * - `bounded_read`: a source read that completes (extract steps, full and snapshot sync);
+ * - `incremental`: watermark reads resumed across runs; `cdc`: a change stream that runs until stopped;
+ * - `upsert_sink`: a sink that writes by key; `changelog_apply`: a sink that applies `__op` rows;
+ * - `atomic_replace`: a replace that publishes all or nothing;
+ * - `sync_hash_push_down`: a full sync whose change detection runs on the server;
+ * - `bidirectional_sync`: both ends of a bidirectional sync rule.
+ */
+export type ConnectorCapability =
+  | 'bounded_read'
+  | 'incremental'
+  | 'cdc'
+  | 'upsert_sink'
+  | 'changelog_apply'
+  | 'atomic_replace'
+  | 'sync_hash_push_down'
+  | 'bidirectional_sync';
+
+/** The modes a sync rule reads its source in. */
+export type SyncReadMode = 'full' | 'snapshot' | 'incremental' | 'cdc';
+
+/** What a sync rule asks of its source, in the source's own column names. */
+export interface SyncReadRequest {
+  mode: SyncReadMode;
+  /** The rule's key columns, when it names them. */
+  key?: string[];
+  /** The watermark column of an incremental rule. */
+  cursorColumn?: string;
+  /** A name owned by the rule, for server-side state it needs (a replication slot). */
+  slot: string;
+}
+
+/** The fields a load step gives a sink, each with where in the request it came from. */
+export interface LoadRequest {
+  /** The step's `options`, as connector fields of the same name. */
+  options: Record<string, RequestedField>;
+  /** The step's own fields: `table` (its table_name), `path`, `key`, `create_table`, `mode`. */
+  step: { mode: RequestedField } & Partial<Record<'table' | 'path' | 'key' | 'create_table', RequestedField>>;
+  /** Where the step is in the request. */
+  at: string;
+}
+
+/** Lays request fields over the datasource's stored config (see overlayRequest). */
+export type RequestOverlay = (fields: Record<string, RequestedField>) => Promise<Record<string, unknown>>;
+
+/**
+ * A connector's declared capabilities and the hooks pipeline steps and sync rules call. Every
+ * member is optional: a connector without hooks gets the request's fields laid over its config.
+ */
+export interface ConnectorCapabilities {
+  capabilities?: readonly ConnectorCapability[];
+  /** The source config an extract step reads with, from the datasource config with the step's fields on it. */
+  extractConfig?(config: Record<string, unknown>): Record<string, unknown>;
+  /** The sink config of a load step; unset, `options`, `table`, `path` and `key` are laid over the datasource config. */
+  loadConfig?(request: LoadRequest, overlay: RequestOverlay): Promise<Record<string, unknown>>;
+  /** The source config a sync rule reads with (`capabilities` has already admitted the mode). */
+  syncSourceConfig?(config: Record<string, unknown>, request: SyncReadRequest): Record<string, unknown>;
+  /**
+   * Drops what a deleted cdc rule kept on the source's server (a replication slot retaining WAL);
+   * `config` is the rule's source config, `slot` the name the rule used unless its config names one.
+   */
+  releaseSyncSource?(config: Record<string, unknown>, slot: string): Promise<void>;
+  /**
+   * With `sync_hash_push_down`: the connector type whose sources read this full-sync config with
+   * change detection on the server, or undefined when this config cannot be (a query, not a table).
+   */
+  syncHashSource?(config: Record<string, unknown>): string | undefined;
 }
 
 /** A transform type: one config schema and an operator factory. */

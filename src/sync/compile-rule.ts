@@ -1,4 +1,4 @@
-import { SluiceError } from '../core/errors.js';
+import { connectorDefinition, hasCapability, requireCapability } from '../core/capabilities.js';
 import { overlayRequest, requestedFields } from '../core/request-fields.js';
 import type { TopologySpec } from '../topology/schema.js';
 import type { SyncRule } from './rule-schema.js';
@@ -20,6 +20,18 @@ export function ruleSideConfig(
   env?: NodeJS.ProcessEnv,
 ): Promise<Record<string, unknown>> {
   return overlayRequest(datasource, requestedFields(rule[`${side}_config`], `${prefix}.${side}_config`), env);
+}
+
+/**
+ * Refuses a rule whose datasource on `side` lacks what the rule asks of it: its source must declare
+ * the rule's incremental or cdc mode, and both ends of a bidirectional rule `bidirectional_sync`
+ * (SLUICE_CONFIG_INVALID naming `<prefix>.mode` or `<prefix>.<side>`).
+ */
+export function requireSyncCapabilities(rule: SyncRule, side: 'source' | 'target', type: string, prefix = 'rule'): void {
+  const definition = connectorDefinition(type);
+  if (rule.bidirectional) requireCapability(definition, 'bidirectional_sync', 'bidirectional sync', `${prefix}.${side}`);
+  const mode = rule.mode ?? 'full';
+  if (side === 'source' && (mode === 'incremental' || mode === 'cdc')) requireCapability(definition, mode, mode, `${prefix}.mode`);
 }
 
 export interface CompileRuleOptions {
@@ -49,10 +61,13 @@ export function topologyName(ruleId: string): string {
  * `field_mapping` as a `map` node, and a `sync_target` sink that turns what it reads into a keyed
  * changelog against the rule's state and applies it to the target datasource.
  *
- * - full / snapshot: a complete bounded read; keys not seen are deleted at the end. From a
- *   PostgreSQL table, the server hashes the rows and only changed ones are fetched.
- * - incremental: PostgreSQL watermark pages by (timestamp column, key), resumed across runs.
- * - cdc: PostgreSQL logical replication; runs until stopped.
+ * - full / snapshot: a complete bounded read; keys not seen are deleted at the end. A source with
+ *   `sync_hash_push_down` (a PostgreSQL table) hashes the rows itself and only changed ones are fetched.
+ * - incremental: watermark pages by (timestamp column, key), resumed across runs.
+ * - cdc: the source's change stream; runs until stopped.
+ *
+ * The source connector's `syncSourceConfig` hook shapes its config for the mode; a mode it does
+ * not declare is refused (`connector 'file' cannot do cdc`).
  *
  * Positions are checkpointed by the engine (Redis for incremental and CDC), not by the spec.
  */
@@ -66,30 +81,23 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
   const sourceConfig = await ruleSideConfig(rule, 'source', source, 'rule', options.env);
   const mode = rule.mode ?? 'full';
 
-  if (mode === 'incremental' || mode === 'cdc') {
-    if (source.type !== 'postgresql') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `${mode} sync reads a postgresql source; '${rule.source}' is ${source.type}`, { issues: [{ path: 'rule.mode', message: `not available for ${source.type} sources` }] });
-    }
-  }
-  if (source.type === 'postgresql') {
-    sourceConfig.mode = mode === 'full' || mode === 'snapshot' ? 'query' : mode;
-    if (key) sourceConfig.key = key.map(toSource);
-    if (mode === 'incremental') sourceConfig.cursor_column = toSource(rule.filters!.timestamp_column!);
-    if (mode === 'cdc') {
-      const slot = cdcSlotName(rule.rule_id);
-      sourceConfig.slot ??= slot;
-      sourceConfig.publication ??= slot;
-      if (sourceConfig.table && !sourceConfig.tables) sourceConfig.tables = [sourceConfig.table];
-    }
-  }
+  requireSyncCapabilities(rule, 'source', source.type);
+  const definition = connectorDefinition(source.type);
+  const readConfig =
+    definition.syncSourceConfig?.(sourceConfig, {
+      mode,
+      slot: cdcSlotName(rule.rule_id),
+      ...(key ? { key: key.map(toSource) } : {}),
+      ...(mode === 'incremental' ? { cursorColumn: toSource(rule.filters!.timestamp_column!) } : {}),
+    }) ?? sourceConfig;
 
   const operations = (rule.filters?.operations ?? ['INSERT', 'UPDATE', 'DELETE']).map((o) => OPERATION_LETTERS[o]);
-  // A full read of a PostgreSQL table compares hashes computed by the server and fetches only changed rows.
-  const pushdown = source.type === 'postgresql' && (mode === 'full' || mode === 'snapshot') && typeof sourceConfig.table === 'string' && sourceConfig.query === undefined;
+  // A full read the source can hash on the server compares hashes and fetches only changed rows.
+  const pushdown = (mode === 'full' || mode === 'snapshot') && hasCapability(definition, 'sync_hash_push_down') ? definition.syncHashSource?.(readConfig) : undefined;
   const nodes: TopologySpec['nodes'] = {
     source: pushdown
-      ? { type: 'sync_postgresql', config: { rule_id: rule.rule_id, redis_url: options.redisUrl, key_prefix: options.keyPrefix, counters_key: options.countersKey, postgres: sourceConfig } }
-      : { type: source.type, config: sourceConfig },
+      ? { type: pushdown, config: { rule_id: rule.rule_id, redis_url: options.redisUrl, key_prefix: options.keyPrefix, counters_key: options.countersKey, source: readConfig } }
+      : { type: source.type, config: readConfig },
   };
   let last = 'source';
   if (Object.keys(mapping).length > 0) {
@@ -105,7 +113,7 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
       key_prefix: options.keyPrefix,
       counters_key: options.countersKey,
       ...(key ? { key } : {}),
-      track_deletes: (mode === 'full' || mode === 'snapshot') && !pushdown,
+      track_deletes: (mode === 'full' || mode === 'snapshot') && pushdown === undefined,
       operations,
       target: { type: target.type, config: await ruleSideConfig(rule, 'target', target, 'rule', options.env) },
     },

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import '../register-all.js';
 import './sync-target.js';
-import './sync-source.js';
 import { parseConfig } from '../core/config.js';
+import { connectorDefinition } from '../core/capabilities.js';
 import { SluiceError, errorMessage } from '../core/errors.js';
 import { logger as rootLogger, type Logger } from '../core/logger.js';
 import { postgresConfigSchema, type PostgresConfig } from '../connectors/postgresql/config.js';
@@ -14,7 +14,7 @@ import { RedisCheckpointStore } from '../state/redis-checkpoint-store.js';
 import { compileTopology } from '../topology/compile.js';
 import { runBidirectional } from './bidirectional.js';
 import { writeRecorded } from './recorded-writes.js';
-import { cdcSlotName, compileRule, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
+import { cdcSlotName, compileRule, requireSyncCapabilities, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
 import { KeyState, type StateSize } from './key-state.js';
 import { PgSide } from './pg-side.js';
 import { RetainedCheckpoints } from './retained-checkpoints.js';
@@ -229,15 +229,13 @@ export class SyncEngine {
     };
   }
 
-  private async postgresConfig(rule: SyncRule, side: 'source' | 'target', requireTable = true): Promise<PostgresConfig> {
+  private async postgresConfig(rule: SyncRule, side: 'source' | 'target'): Promise<PostgresConfig> {
     const name = rule[side];
     const path = `rule.${side}`;
     const datasource = await this.options.resolve(name);
-    if (datasource.type !== 'postgresql') {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `bidirectional sync runs between postgresql datasources; '${name}' is ${datasource.type}`, { issues: [{ path, message: 'not a postgresql datasource' }] });
-    }
+    requireSyncCapabilities({ ...rule, bidirectional: true }, side, datasource.type);
     const config = parseConfig(postgresConfigSchema, await ruleSideConfig(rule, side, datasource, 'rule', this.options.env), `${path}_config`);
-    if (requireTable && !config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
+    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
     return config;
   }
 
@@ -316,14 +314,9 @@ export class SyncEngine {
   }
 
   private async dropSlot(rule: SyncRule): Promise<void> {
-    const config = await this.postgresConfig(rule, 'source', false);
-    const slot = (rule.source_config?.slot as string | undefined) ?? cdcSlotName(rule.rule_id);
-    const client = await connect(config);
-    try {
-      await client.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active', [slot]);
-    } finally {
-      await closeQuietly(client);
-    }
+    const datasource = await this.options.resolve(rule.source);
+    const release = connectorDefinition(datasource.type).releaseSyncSource;
+    await release?.(await ruleSideConfig(rule, 'source', datasource, 'rule', this.options.env), cdcSlotName(rule.rule_id));
   }
 
   /** Waits for running syncs to end, then closes the Redis connection. */

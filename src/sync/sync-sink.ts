@@ -5,14 +5,13 @@ import { SluiceError } from '../core/errors.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
 import type { Logger } from '../core/logger.js';
 import { textFormatter, type TextFormatter } from '../connectors/postgresql/pg-text.js';
-import { OP_COLUMN, Op, isReservedColumn, keyColumnsOf, keyMetadata, opReader, opVector, type ChangeOp } from '../core/changelog.js';
+import { OP_COLUMN, Op, isReservedColumn, keyColumnsOf, keyMetadata, opReader, opVector, ROW_HASH_COLUMN, type ChangeOp } from '../core/changelog.js';
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
 import { KeyState, type KeyEntry } from './key-state.js';
 import { keyString } from './row-hash.js';
 import { KeyHashSet } from './key-hash-set.js';
 import { deleteBatch } from './delete-batch.js';
 import { rowHashes } from './batch-hash.js';
-import { HASH_COLUMN } from './pg-hash-source.js';
 
 export interface SyncSinkOptions {
   state: KeyState;
@@ -52,9 +51,9 @@ export class SyncSink implements Sink {
     if (data.numRows === 0) return;
     const key = this.keyOf(data);
     const keyFormatters = key.map((k) => formatterOf(data, k));
-    // A source that hashed its rows itself (PgHashSource) also counted them.
-    const given = data.getChild(HASH_COLUMN) as Vector | null;
-    const compared = data.schema.fields.map((f) => f.name).filter((n) => !isReservedColumn(n) && n !== HASH_COLUMN && !key.includes(n)).sort();
+    // A source that hashed its rows itself (a sync hash push-down source) also counted them.
+    const given = data.getChild(ROW_HASH_COLUMN) as Vector | null;
+    const compared = data.schema.fields.map((f) => f.name).filter((n) => !isReservedColumn(n) && n !== ROW_HASH_COLUMN && !key.includes(n)).sort();
     const hashes = given ? (given.toArray() as (string | null)[]) : rowHashes(data, compared);
     const opOf = opReader(data);
 
@@ -94,7 +93,7 @@ export class SyncSink implements Sink {
       else counts.updated++;
     });
     if (rows.length > 0) {
-      const picked = takeRows(given ? withoutColumn(data, HASH_COLUMN) : data, Int32Array.from(rows));
+      const picked = takeRows(given ? withoutColumn(data, ROW_HASH_COLUMN) : data, Int32Array.from(rows));
       const changelog = withColumns(withKey(picked, key), [{ name: OP_COLUMN, vector: opVector(opsOut) }]);
       await this.target.write({ data: changelog, meta: { ...batch.meta, kind: 'changelog' } }, signal);
     }

@@ -2,6 +2,7 @@ import { access, constants } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isDynamicPattern } from 'tinyglobby';
 import { SluiceError } from '../../core/errors.js';
+import { fileCapabilities } from './capabilities.js';
 import { registry } from '../../core/registry.js';
 import { FileConfigSchema, type FileConfig } from './config.js';
 import { FileSink } from './sink.js';
@@ -32,6 +33,7 @@ export const fileConnector = registry.connector({
   createSink: (config, ctx) => new FileSink(config, ctx),
   unbounded: () => false,
   check: checkPath,
+  ...fileCapabilities,
 });
 
 export { FileConfigSchema, type FileConfig } from './config.js';

@@ -20,6 +20,8 @@ export const kafkaConnector = registry.connector({
     const claimed = sink.exactly_once?.group_id;
     return sink.exactly_once !== undefined && (claimed === undefined || claimed === consumerGroupOf(source.config, source.node));
   },
+  // Keyed records make a compacted topic an upsert target; reads run until stopped.
+  capabilities: ['upsert_sink'],
 });
 
 export { KafkaSource, KafkaSink, KafkaConfigSchema };

@@ -5,6 +5,8 @@ import { CdcSource } from './cdc/cdc-source.js';
 import { IncrementalSource } from './incremental.js';
 import { PostgresSink } from './sink.js';
 import { checkServer } from './client.js';
+import { postgresqlCapabilities } from './capabilities.js';
+import './sync-hash-connector.js';
 import { postgresConfigRules } from './rules.js';
 
 /** The `postgresql` connector: query, incremental and CDC sources; append/replace/upsert sink. */
@@ -18,4 +20,5 @@ export const postgresqlConnector = registry.connector({
   createSink: (config) => new PostgresSink(config),
   check: (config) => checkServer(config),
   unbounded: (config) => config.mode === 'cdc' || (config.mode === 'incremental' && config.poll_interval_ms !== undefined),
+  ...postgresqlCapabilities,
 });

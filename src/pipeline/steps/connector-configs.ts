@@ -1,4 +1,6 @@
+import { connectorDefinition, requireCapability } from '../../core/capabilities.js';
 import { SluiceError } from '../../core/errors.js';
+import type { LoadRequest } from '../../core/ports.js';
 import { registry } from '../../core/registry.js';
 import { overlayRequest, requestedFields, screenRequestValue, type RequestedField } from '../../core/request-fields.js';
 import type { TransformationSpec } from '../../transforms/apply-transforms.js';
@@ -12,39 +14,32 @@ function selection(step: Record<string, unknown>, names: string[], at: string): 
 
 /**
  * Source config of an extract step (or of a data operation): the datasource's stored config with
- * the step's `query`, `table`, `path`, `params` and `options` on top. Only fields the connector
- * lets a request set are accepted (see overlayRequest); `at` locates the step's fields in the request.
+ * the step's `query`, `table`, `path`, `params` and `options` on top, shaped by the connector's
+ * `extractConfig` hook. Only fields the connector lets a request set are accepted (see
+ * overlayRequest); `at` locates the step's fields in the request.
  */
 export async function extractSourceConfig(ds: ResolvedDatasource, step: Omit<ExtractConfig, 'source'>, at = 'config'): Promise<Record<string, unknown>> {
   const config = await overlayRequest(ds, { ...requestedFields(step.options, `${at}.options`), ...selection(step, ['query', 'table', 'path', 'params'], at) });
-  return ds.type === 'postgresql' ? { ...config, mode: 'query' } : config;
+  return connectorDefinition(ds.type).extractConfig?.(config) ?? config;
 }
 
-/** Sink config of a load step: the target datasource's config with table and mode applied. */
+/**
+ * Sink config of a load step: the target datasource's config with table and mode applied by the
+ * connector's `loadConfig` hook (unset: options, table, path and key laid over it). Mode upsert
+ * needs a connector that declares `upsert_sink`.
+ */
 export async function loadSinkConfig(ds: ResolvedDatasource, step: Omit<LoadConfig, 'target'>, at = 'config'): Promise<Record<string, unknown>> {
-  const options = requestedFields(step.options, `${at}.options`);
-  const table: Record<string, RequestedField> = step.table_name === undefined ? {} : { table: { value: step.table_name, at: `${at}.table_name` } };
-  const mode = (value: unknown) => ({ value, at: `${at}.mode` });
-  switch (ds.type) {
-    case 'postgresql': {
-      const base = await overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key', 'create_table'], at), write_mode: mode(step.mode) });
-      if (!base.table) throw missingTable(at);
-      const { mode: _sourceMode, query: _query, ...connection } = base;
-      return connection;
-    }
-    case 'file':
-      if (step.mode === 'upsert') {
-        throw new SluiceError('SLUICE_CONFIG_INVALID', 'a file target supports mode append or replace', { issues: [{ path: `${at}.mode`, message: 'upsert needs a keyed target' }] });
-      }
-      // A file has no table: `table_name` (which the etl_basic template always sets) is ignored.
-      return overlayRequest(ds, { ...options, ...selection(step, ['path'], at), mode: mode(step.mode) });
-    default:
-      return overlayRequest(ds, { ...options, ...table, ...selection(step, ['path', 'key'], at) });
-  }
-}
-
-function missingTable(at: string): SluiceError {
-  return new SluiceError('SLUICE_CONFIG_INVALID', 'a load into postgresql needs table_name', { issues: [{ path: `${at}.table_name`, message: 'required for a postgresql target' }] });
+  const definition = connectorDefinition(ds.type);
+  if (step.mode === 'upsert') requireCapability(definition, 'upsert_sink', 'upsert', `${at}.mode`);
+  const request: LoadRequest = {
+    options: requestedFields(step.options, `${at}.options`),
+    step: { ...selection(step, ['path', 'key', 'create_table'], at), mode: { value: step.mode, at: `${at}.mode` }, ...(step.table_name === undefined ? {} : { table: { value: step.table_name, at: `${at}.table_name` } }) },
+    at,
+  };
+  const overlay = (fields: Record<string, RequestedField>) => overlayRequest(ds, fields);
+  if (definition.loadConfig) return definition.loadConfig(request, overlay);
+  const { table, path, key } = request.step;
+  return overlay({ ...request.options, ...(table ? { table } : {}), ...(path ? { path } : {}), ...(key ? { key } : {}) });
 }
 
 /** A lookup's reference to a connected datasource, as enrich accepts it from a request. */

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { SluiceError } from '../../../core/errors.js';
 import { logger as rootLogger } from '../../../core/logger.js';
 import { parseSyncRule, SyncRuleSchema, type SyncRule } from '../../../sync/rule-schema.js';
-import { ruleSideConfig } from '../../../sync/compile-rule.js';
+import { requireSyncCapabilities, ruleSideConfig } from '../../../sync/compile-rule.js';
 import { SyncEngine } from '../../../sync/sync-engine.js';
 import { SyncScheduler } from '../../../sync/sync-scheduler.js';
 import type { ControlPlane, TypedApp } from '../../control-plane.js';
@@ -39,7 +39,9 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       // Refused now what a run would refuse (datasources connected later are checked when it runs).
       for (const side of ['source', 'target'] as const) {
         const datasource = await findDatasource(cp, rule[side]);
-        if (datasource) await ruleSideConfig(rule, side, datasource, 'body');
+        if (!datasource) continue;
+        requireSyncCapabilities(rule, side, datasource.type, 'body');
+        await ruleSideConfig(rule, side, datasource, 'body');
       }
       if (await engine.store.getRule(rule.rule_id)) {
         throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' exists; delete it first`, { issues: [{ path: 'body.rule_id', message: 'already exists' }] });

@@ -1,29 +1,26 @@
 import { Observable } from 'rxjs';
 import type pg from 'pg';
 import { Field, Schema, Utf8, vectorFromArray } from 'apache-arrow';
-import type { Batch, Position } from '../core/batch.js';
-import { SluiceError } from '../core/errors.js';
-import type { ReadContext, Source } from '../core/ports.js';
-import type { PostgresConfig } from '../connectors/postgresql/config.js';
-import { ident, primaryKey, qualified } from '../connectors/postgresql/client.js';
-import { readWithClient } from '../connectors/postgresql/client-read.js';
-import { TEXT_TYPES, fieldsOf, readCursor } from '../connectors/postgresql/source.js';
-import { keyMetadata } from '../core/changelog.js';
-import { rowsToColumns, textBatch } from '../connectors/postgresql/text-batch.js';
-import { TypeResolver } from '../connectors/postgresql/types.js';
-import { recordBatchOf } from '../transforms/arrow-ops.js';
-import { deleteBatch } from './delete-batch.js';
-import type { KeyState } from './key-state.js';
-import { keyString } from './row-hash.js';
-import { KeyHashSet } from './key-hash-set.js';
-
-/** Column carrying a row hash computed by the source; SyncSink stores it and never writes it. */
-export const HASH_COLUMN = '__sync_hash';
+import type { Batch, Position } from '../../core/batch.js';
+import { SluiceError } from '../../core/errors.js';
+import type { ReadContext, Source } from '../../core/ports.js';
+import type { PostgresConfig } from './config.js';
+import { ident, primaryKey, qualified } from './client.js';
+import { readWithClient } from './client-read.js';
+import { TEXT_TYPES, fieldsOf, readCursor } from './source.js';
+import { ROW_HASH_COLUMN, keyMetadata } from '../../core/changelog.js';
+import { rowsToColumns, textBatch } from './text-batch.js';
+import { TypeResolver } from './types.js';
+import { recordBatchOf } from '../../transforms/arrow-ops.js';
+import { deleteBatch } from '../../sync/delete-batch.js';
+import type { KeyState } from '../../sync/key-state.js';
+import { keyString } from '../../sync/row-hash.js';
+import { KeyHashSet } from '../../sync/key-hash-set.js';
 
 /** Keys (with hashes) compared per page. */
 const HASH_PAGE = 50_000;
 
-export interface PgHashSourceOptions {
+export interface SyncHashSourceOptions {
   state: KeyState;
   countersKey: string;
   onClose?: () => Promise<void>;
@@ -36,14 +33,14 @@ export interface PgHashSourceOptions {
  * snapshot. Keys in the state the scan did not meet are emitted as deletes at the end. When the
  * state is empty every row is new, and the table is read whole in one pass.
  *
- * Its batches carry the row hash (`__sync_hash`) and its counters go straight to the run.
+ * Its batches carry the row hash (ROW_HASH_COLUMN) and its counters go straight to the run.
  */
-export class PgHashSource implements Source {
+export class SyncHashSource implements Source {
   private readonly table: string;
 
-  constructor(private readonly config: PostgresConfig, private readonly options: PgHashSourceOptions) {
-    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', 'sync of a postgresql source needs `table`');
-    this.table = config.table;
+  /** `config.table` is set: the definition's validate refuses a config without one. */
+  constructor(private readonly config: PostgresConfig, private readonly options: SyncHashSourceOptions) {
+    this.table = config.table!;
   }
 
   async partitions(): Promise<string[]> {
@@ -61,7 +58,7 @@ export class PgHashSource implements Source {
       if (missing.length > 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no column ${missing.join(', ')}`);
       const compared = [...types.keys()].filter((c) => !key.includes(c)).sort();
       // 64 bits of PostgreSQL's own string hash: cheaper to compute and to ship than md5.
-      const hash = `hashtextextended(row(${compared.map((c) => `t.${ident(c)}`).join(', ')})::text, 0)::text as ${ident(HASH_COLUMN)}`;
+      const hash = `hashtextextended(row(${compared.map((c) => `t.${ident(c)}`).join(', ')})::text, 0)::text as ${ident(ROW_HASH_COLUMN)}`;
       const metadata = keyMetadata(key);
       const batchSize = this.config.batch_size ?? ctx.batchSize;
       const count = (values: Record<string, number>) => this.options.state.apply([], [], { key: this.options.countersKey, values });
@@ -121,7 +118,7 @@ export class PgHashSource implements Source {
 
 /** Marks a delete batch as this source's own (its rows are counted here, not by the sink). */
 function withNullHash(data: Batch['data']): Batch['data'] {
-  const fields = [...data.schema.fields, new Field(HASH_COLUMN, new Utf8(), true)];
+  const fields = [...data.schema.fields, new Field(ROW_HASH_COLUMN, new Utf8(), true)];
   const columns = [...data.schema.fields.map((_, i) => data.getChildAt(i)!), vectorFromArray(new Array<string | null>(data.numRows).fill(null), new Utf8())];
   return recordBatchOf(new Schema(fields, data.schema.metadata), columns, data.numRows);
 }
