@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import { SluiceError } from '../core/errors.js';
-import type { KeyEntry, KeyState } from './key-state.js';
+import type { KeyEntry, KeyState } from '../state/key-state.js';
 import { recordApplied, recoverWrites, writeRecorded, type VersionOf } from './recorded-writes.js';
 import type { ConflictPolicy } from './rule-schema.js';
 import type { ParkedConflict, SyncStore } from './sync-store.js';

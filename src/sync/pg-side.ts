@@ -3,7 +3,7 @@ import type { PostgresConfig } from '../connectors/postgresql/config.js';
 import { closeQuietly, connect, ident, qualified } from '../connectors/postgresql/client.js';
 import { TEXT_TYPES } from '../connectors/postgresql/source.js';
 import { SluiceError } from '../core/errors.js';
-import { keyString, keyValues, rowHash } from './row-hash.js';
+import { keyString, keyValues, rowHash } from '../core/row-hash.js';
 
 /** A row as text values in the canonical column order (key columns first), or null when absent. */
 export type RowValues = (string | null)[];

@@ -1,7 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import type { Logger } from '../core/logger.js';
 import { SluiceError, isRetriable } from '../core/errors.js';
-import type { KeyEntry, KeyState, WriteIntent } from './key-state.js';
+import type { KeyEntry, KeyState, WriteIntent } from '../state/key-state.js';
 import type { AppliedChange, GuardedChange, PgSide } from './pg-side.js';
 
 /**

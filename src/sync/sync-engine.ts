@@ -15,7 +15,7 @@ import { compileTopology } from '../topology/compile.js';
 import { runBidirectional } from './bidirectional.js';
 import { writeRecorded } from './recorded-writes.js';
 import { cdcSlotName, compileRule, requireSyncCapabilities, ruleSideConfig, type DatasourceResolver } from './compile-rule.js';
-import { KeyState, type StateSize } from './key-state.js';
+import { KeyState, type StateSize } from '../state/key-state.js';
 import { PgSide } from './pg-side.js';
 import { RetainedCheckpoints } from './retained-checkpoints.js';
 import { RunLock } from './run-lock.js';

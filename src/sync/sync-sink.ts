@@ -7,10 +7,10 @@ import type { Logger } from '../core/logger.js';
 import { textFormatter, type TextFormatter } from '../connectors/postgresql/pg-text.js';
 import { OP_COLUMN, Op, isReservedColumn, keyColumnsOf, keyMetadata, opReader, opVector, ROW_HASH_COLUMN, type ChangeOp } from '../core/changelog.js';
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
-import { KeyState, type KeyEntry } from './key-state.js';
-import { keyString } from './row-hash.js';
-import { KeyHashSet } from './key-hash-set.js';
-import { deleteBatch } from './delete-batch.js';
+import { KeyState, type KeyEntry } from '../state/key-state.js';
+import { keyString } from '../core/row-hash.js';
+import { KeyHashSet } from '../state/key-hash-set.js';
+import { deleteBatch } from '../connectors/kit/delete-batch.js';
 import { rowHashes } from './batch-hash.js';
 
 export interface SyncSinkOptions {

@@ -4,7 +4,7 @@ import { parseConnectorConfig } from '../core/definition-config.js';
 import { SluiceError } from '../core/errors.js';
 import type { ConnectorContext } from '../core/ports.js';
 import { registry } from '../core/registry.js';
-import { KeyState } from './key-state.js';
+import { KeyState } from '../state/key-state.js';
 import { SyncSink } from './sync-sink.js';
 
 export const SyncTargetConfigSchema = Type.Object(

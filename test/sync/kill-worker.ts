@@ -2,7 +2,7 @@
 // `killAt` it kills itself at its first write to a side: `before_commit` once the write intent is
 // recorded (the transaction still open), `after_commit` once the write committed, before the sync
 // state records it.
-import { KeyState } from '../../src/sync/key-state.js';
+import { KeyState } from '../../src/state/key-state.js';
 import { PgSide } from '../../src/sync/pg-side.js';
 import { parseSyncRule } from '../../src/sync/rule-schema.js';
 import { datasources, engineFor } from './helpers.js';

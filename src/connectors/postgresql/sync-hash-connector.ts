@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../../core/config.js';
 import { registry } from '../../core/registry.js';
-import { KeyState } from '../../sync/key-state.js';
+import { KeyState } from '../../state/key-state.js';
 import { SYNC_HASH_SOURCE_TYPE } from './capabilities.js';
 import { postgresConfigSchema } from './config.js';
 import { SyncHashSource } from './sync-hash-source.js';

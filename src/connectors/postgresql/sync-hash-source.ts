@@ -12,10 +12,10 @@ import { ROW_HASH_COLUMN, keyMetadata } from '../../core/changelog.js';
 import { rowsToColumns, textBatch } from './text-batch.js';
 import { TypeResolver } from './types.js';
 import { recordBatchOf } from '../../transforms/arrow-ops.js';
-import { deleteBatch } from '../../sync/delete-batch.js';
-import type { KeyState } from '../../sync/key-state.js';
-import { keyString } from '../../sync/row-hash.js';
-import { KeyHashSet } from '../../sync/key-hash-set.js';
+import { deleteBatch } from '../kit/delete-batch.js';
+import type { KeyState } from '../../state/key-state.js';
+import { keyString } from '../../core/row-hash.js';
+import { KeyHashSet } from '../../state/key-hash-set.js';
 
 /** Keys (with hashes) compared per page. */
 const HASH_PAGE = 50_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KeyHashSet } from '../../src/sync/key-hash-set.js';
-import { keyString } from '../../src/sync/row-hash.js';
+import { KeyHashSet } from '../../src/state/key-hash-set.js';
+import { keyString } from '../../src/core/row-hash.js';
 
 describe('KeyHashSet', () => {
   it('remembers every key added across growth and nothing else', () => {

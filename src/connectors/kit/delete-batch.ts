@@ -1,7 +1,7 @@
 import { Field, Schema, Utf8, vectorFromArray, type RecordBatch } from 'apache-arrow';
-import { OP_COLUMN, Op, keyMetadata, opVector } from '../core/changelog.js';
-import { recordBatchOf } from '../transforms/arrow-ops.js';
-import { keyValues } from './row-hash.js';
+import { OP_COLUMN, Op, keyMetadata, opVector } from '../../core/changelog.js';
+import { recordBatchOf } from '../../transforms/arrow-ops.js';
+import { keyValues } from '../../core/row-hash.js';
 
 /**
  * Delete events (`__op` = d) for keys known only by their text values (key strings of the state).
