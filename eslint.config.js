@@ -7,7 +7,14 @@ export default tseslint.config(
     rules: {
       'no-console': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-properties': ['error', { object: 'Promise', property: 'race', message: 'A pending contender keeps every race result reachable: use race() from src/core/race.ts.' }],
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Promise',
+          property: 'race',
+          message: 'A pending contender keeps every race result reachable: use race() from src/core/race.ts.',
+        },
+      ],
     },
   },
   {

@@ -58,17 +58,32 @@ const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-cp-'));
 try {
   process.stderr.write(`generating ${ROWS} rows...\n`);
   await generate(join(dir, 'in.ndjson'), ROWS);
-  const app = await buildApp({ stateDir: join(dir, 'state'), apiKeys: `${KEY}:admin`, env: { SLUICE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') }, logger: pino({ level: 'warn' }), rateLimitPerMinute: 10_000_000 });
+  const app = await buildApp({
+    stateDir: join(dir, 'state'),
+    apiKeys: `${KEY}:admin`,
+    env: { SLUICE_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') },
+    logger: pino({ level: 'warn' }),
+    rateLimitPerMinute: 10_000_000,
+  });
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const call = (method: string, path: string, body?: unknown) =>
-    fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined }).then((r) => r.json() as Promise<Record<string, unknown>>);
+    fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    }).then((r) => r.json() as Promise<Record<string, unknown>>);
   await call('POST', '/api/v1/datasources/connect', { name: 'raw', type: 'file', config: { path: join(dir, 'in.ndjson') } });
   await call('POST', '/api/v1/datasources/connect', { name: 'out', type: 'file', config: { path: join(dir, 'out.ndjson') } });
   await call('POST', '/api/v1/pipelines', {
     pipeline_id: 'large',
     steps: [
       { id: 'extract', type: 'extract', config: { source: 'raw' } },
-      { id: 'filter', type: 'transform', depends_on: ['extract'], config: { transformations: [{ type: 'filter', config: { condition: "region = 'eastus' or cost > 700" } }] } },
+      {
+        id: 'filter',
+        type: 'transform',
+        depends_on: ['extract'],
+        config: { transformations: [{ type: 'filter', config: { condition: "region = 'eastus' or cost > 700" } }] },
+      },
       { id: 'load', type: 'load', depends_on: ['filter'], config: { target: 'out', mode: 'replace' } },
     ],
   });
@@ -93,7 +108,9 @@ try {
   process.stdout.write(report('loaded', loaded));
   const steps = (final.steps as Array<{ step_id: string; rows_out: number }>).map((s) => `${s.step_id}=${s.rows_out}`).join(' ');
   process.stdout.write(`pipeline run ${final.status}: ${steps} (${CONCURRENCY} concurrent clients, ${ROWS} rows)\n`);
-  process.stdout.write(`RESULT control-plane idle_p99_ms=${p99(idle.latencies).toFixed(2)} loaded_p99_ms=${p99(loaded.latencies).toFixed(2)}\n`);
+  process.stdout.write(
+    `RESULT control-plane idle_p99_ms=${p99(idle.latencies).toFixed(2)} loaded_p99_ms=${p99(loaded.latencies).toFixed(2)}\n`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -97,7 +97,8 @@ async function raw(admin: Admin, input: string): Promise<number> {
           const row = JSON.parse(m.value!.toString()) as { qty: number; price: number };
           return { key: m.key, value: JSON.stringify({ ...row, total: row.qty * row.price }) };
         });
-        for (const chunk of chunksOf(messages)) await producer.send({ topic: output, acks: -1, compression: CompressionTypes.GZIP, messages: chunk });
+        for (const chunk of chunksOf(messages))
+          await producer.send({ topic: output, acks: -1, compression: CompressionTypes.GZIP, messages: chunk });
       }
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(batch.lastOffset()) + 1) }]);
     },
@@ -154,14 +155,28 @@ async function cdc(admin: Admin): Promise<number> {
   const registry = await startSchemaRegistry({ brokers: BROKERS, port: 0, topic: schemasTopic, logger });
   await pgQuery(PGURL, `create database ${db}`);
   try {
-    await pgQuery(url.toString(), 'create table events (id bigint primary key, n int, t text, ts timestamptz); create publication bench for table events');
+    await pgQuery(
+      url.toString(),
+      'create table events (id bigint primary key, n int, t text, ts timestamptz); create publication bench for table events',
+    );
     await pgQuery(url.toString(), "select pg_create_logical_replication_slot('bench_kafka', 'pgoutput')");
     for (let from = 1; from <= CDC_ROWS; from += 10_000) {
-      await pgQuery(url.toString(), `insert into events select g, g % 1000, 'event ' || g, now() from generate_series(${from}, ${Math.min(CDC_ROWS, from + 9999)}) g`);
+      await pgQuery(
+        url.toString(),
+        `insert into events select g, g % 1000, 'event ' || g, now() from generate_series(${from}, ${Math.min(CDC_ROWS, from + 9999)}) g`,
+      );
     }
-    const source = new CdcSource(parseConfig(postgresConfigSchema, { url: url.toString(), mode: 'cdc', slot: 'bench_kafka', publication: 'bench', snapshot: 'never' }));
+    const source = new CdcSource(
+      parseConfig(postgresConfigSchema, { url: url.toString(), mode: 'cdc', slot: 'bench_kafka', publication: 'bench', snapshot: 'never' }),
+    );
     const sink = new KafkaSink(
-      parseConfig(KafkaConfigSchema, { brokers: BROKERS, topic: output, format: 'avro', schema_registry: { url: registry.url }, envelope: 'debezium' }),
+      parseConfig(KafkaConfigSchema, {
+        brokers: BROKERS,
+        topic: output,
+        format: 'avro',
+        schema_registry: { url: registry.url },
+        envelope: 'debezium',
+      }),
       { node: 'events', logger },
     );
     await sink.open({ resuming: false, logger });

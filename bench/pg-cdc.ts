@@ -40,8 +40,15 @@ const src = `sluice_bench_src_${process.pid}`;
 const dst = `sluice_bench_dst_${process.pid}`;
 
 /** Reads a CDC source until `done(rows)` says so; returns rows and seconds. */
-async function drain(slot: string, write: (b: Batch) => Promise<void>, done: (rows: number, batch: Batch) => boolean, snapshot: 'initial' | 'never'): Promise<{ rows: number; seconds: number }> {
-  const source = new CdcSource(parseConfig(postgresConfigSchema, { url: dbUrl(src), mode: 'cdc', slot, publication: 'bench', snapshot, batch_size: 5000 }));
+async function drain(
+  slot: string,
+  write: (b: Batch) => Promise<void>,
+  done: (rows: number, batch: Batch) => boolean,
+  snapshot: 'initial' | 'never',
+): Promise<{ rows: number; seconds: number }> {
+  const source = new CdcSource(
+    parseConfig(postgresConfigSchema, { url: dbUrl(src), mode: 'cdc', slot, publication: 'bench', snapshot, batch_size: 5000 }),
+  );
   const credits = new Credits(8);
   const controller = new AbortController();
   let rows = 0;
@@ -79,7 +86,9 @@ async function insertBacklog(): Promise<void> {
   await client.connect();
   await client.query('truncate events');
   for (let from = 1; from <= ROWS; from += 1000) {
-    await client.query(`insert into events select g, g % 1000, 'event ' || g, now() from generate_series(${from}, ${Math.min(ROWS, from + 999)}) g`);
+    await client.query(
+      `insert into events select g, g % 1000, 'event ' || g, now() from generate_series(${from}, ${Math.min(ROWS, from + 999)}) g`,
+    );
   }
   await client.end();
 }
@@ -99,19 +108,34 @@ try {
   let copyBytes = 0;
   await new Promise<void>((resolve, reject) => {
     const stream = copyClient.query(copyStreams.to('copy (select * from events) to stdout'));
-    stream.on('data', (chunk: Buffer) => (copyBytes += chunk.length)).on('end', resolve).on('error', reject);
+    stream
+      .on('data', (chunk: Buffer) => (copyBytes += chunk.length))
+      .on('end', resolve)
+      .on('error', reject);
   });
   const copyRate = ROWS / ((performance.now() - copyStart) / 1000);
   await copyClient.end();
-  const snap = await drain('bench_snapshot', async () => undefined, (_, b) => !(b.meta.position as { snapshot?: string }).snapshot, 'initial');
+  const snap = await drain(
+    'bench_snapshot',
+    async () => undefined,
+    (_, b) => !(b.meta.position as { snapshot?: string }).snapshot,
+    'initial',
+  );
   const snapshotRate = snap.rows / snap.seconds;
-  out(`snapshot: ${snap.rows} rows in ${snap.seconds.toFixed(2)}s = ${Math.round(snapshotRate)} rows/s; COPY TO STDOUT ${Math.round(copyRate)} rows/s (${copyBytes} bytes)`);
+  out(
+    `snapshot: ${snap.rows} rows in ${snap.seconds.toFixed(2)}s = ${Math.round(snapshotRate)} rows/s; COPY TO STDOUT ${Math.round(copyRate)} rows/s (${copyBytes} bytes)`,
+  );
   await query(dbUrl(src), "select pg_drop_replication_slot('bench_snapshot')");
 
   // Streaming: a backlog of inserts retained by the slot, drained to a no-op sink.
   await createSlot('bench_noop');
   await insertBacklog();
-  const noop = await drain('bench_noop', async () => undefined, (rows) => rows >= ROWS, 'never');
+  const noop = await drain(
+    'bench_noop',
+    async () => undefined,
+    (rows) => rows >= ROWS,
+    'never',
+  );
   const noopRate = noop.rows / noop.seconds;
   out(`cdc -> no-op sink: ${noop.rows} events in ${noop.seconds.toFixed(2)}s = ${Math.round(noopRate)} events/s`);
   await query(dbUrl(src), "select pg_drop_replication_slot('bench_noop')");
@@ -121,10 +145,17 @@ try {
   await insertBacklog();
   const sink = new PostgresSink(parseConfig(postgresConfigSchema, { url: dbUrl(dst), table: 'events' }));
   await sink.open({ resuming: false, logger });
-  const toPg = await drain('bench_pg', (b) => sink.write(b), (rows) => rows >= ROWS, 'never');
+  const toPg = await drain(
+    'bench_pg',
+    (b) => sink.write(b),
+    (rows) => rows >= ROWS,
+    'never',
+  );
   await sink.close();
   const [{ n }] = (await query(dbUrl(dst), 'select count(*)::int as n from events')).rows as { n: number }[];
-  out(`cdc -> postgresql sink: ${toPg.rows} events in ${toPg.seconds.toFixed(2)}s = ${Math.round(toPg.rows / toPg.seconds)} events/s (${n} rows in target)`);
+  out(
+    `cdc -> postgresql sink: ${toPg.rows} events in ${toPg.seconds.toFixed(2)}s = ${Math.round(toPg.rows / toPg.seconds)} events/s (${n} rows in target)`,
+  );
   await query(dbUrl(src), "select pg_drop_replication_slot('bench_pg')");
   out(`RESULT pg-cdc events_per_s=${Math.round(noopRate)} snapshot_vs_copy=${(snapshotRate / copyRate).toFixed(2)}`);
 } finally {

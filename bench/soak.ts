@@ -73,7 +73,9 @@ function dbUrl(name: string): string {
 /** Starts the load generator process: rows `from..to` inserted in chunks. */
 function insertLoad(url: string, from: number, to: number): Promise<void> {
   const script = fileURLToPath(new URL('soak/insert-load.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, url, String(from), String(to)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, url, String(from), String(to)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load generator exited with ${code}`))));
@@ -91,7 +93,10 @@ async function session(sink: string, srcUrl: string, dstUrl: string): Promise<{ 
     checkpoint: { store: 'redis', url: REDIS_URL, key_prefix: `sluice:bench:soak:${process.pid}:` },
     nodes: {
       changes: { type: 'postgresql', config: { url: srcUrl, mode: 'cdc', slot, publication: 'soak', snapshot: 'never', batch_size: 5000 } },
-      out: sink === 'noop' ? { type: 'soak_discard', inputs: ['changes'], config: {} } : { type: 'postgresql', inputs: ['changes'], config: { url: dstUrl, table: 'events' } },
+      out:
+        sink === 'noop'
+          ? { type: 'soak_discard', inputs: ['changes'], config: {} }
+          : { type: 'postgresql', inputs: ['changes'], config: { url: dstUrl, table: 'events' } },
     },
   });
   const stop = new AbortController();
@@ -108,7 +113,9 @@ async function session(sink: string, srcUrl: string, dstUrl: string): Promise<{ 
     if (warm) samples.push(rss);
     const rate = Math.round(((events - last.events) * 1000) / (Date.now() - last.at));
     last = { at: Date.now(), events };
-    out(`${sink}: t=${Math.round((Date.now() - started) / 1000)}s events=${events} events_per_s=${rate} rss_mb=${mb(rss)} heap_mb=${mb(heapUsed)}${warm ? '' : ' (warm-up)'}`);
+    out(
+      `${sink}: t=${Math.round((Date.now() - started) / 1000)}s events=${events} events_per_s=${rate} rss_mb=${mb(rss)} heap_mb=${mb(heapUsed)}${warm ? '' : ' (warm-up)'}`,
+    );
     if (metrics && metrics.recordsRead >= EVENTS) stop.abort();
   }, SAMPLE_MS);
   const load = insertLoad(srcUrl, 1, EVENTS);

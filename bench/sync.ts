@@ -45,25 +45,49 @@ await admin(`create database ${dbName}`);
 const url = new URL(pgUrl);
 url.pathname = `/${dbName}`;
 const dbUrl = url.toString();
-const engine = new SyncEngine({ resolve: async () => ({ type: 'postgresql', config: { url: dbUrl } }), redisUrl, keyPrefix: prefix, logger });
+const engine = new SyncEngine({
+  resolve: async () => ({ type: 'postgresql', config: { url: dbUrl } }),
+  redisUrl,
+  keyPrefix: prefix,
+  logger,
+});
 try {
   const columns = 'id bigint primary key, name text, amount numeric(12,2), category int, updated_at timestamptz';
-  await admin(`create table source (${columns}); create table target (${columns}); create table copy_target (${columns}); create table empty_target (${columns})`, dbUrl);
-  await admin(`insert into source select g, 'name ' || g, (g % 100000) / 100.0, g % 17, timestamptz '2026-01-01' + g * interval '1 second' from generate_series(1, ${rows}) g`, dbUrl);
+  await admin(
+    `create table source (${columns}); create table target (${columns}); create table copy_target (${columns}); create table empty_target (${columns})`,
+    dbUrl,
+  );
+  await admin(
+    `insert into source select g, 'name ' || g, (g % 100000) / 100.0, g % 17, timestamptz '2026-01-01' + g * interval '1 second' from generate_series(1, ${rows}) g`,
+    dbUrl,
+  );
   await admin('vacuum analyze source', dbUrl);
   out(`rows: ${rows}`);
 
-  const rule = parseSyncRule({ rule_id: 'bench', name: 'bench', source: 'db', target: 'db', mode: 'full', source_config: { table: 'source' }, target_config: { table: 'target' } });
+  const rule = parseSyncRule({
+    rule_id: 'bench',
+    name: 'bench',
+    source: 'db',
+    target: 'db',
+    mode: 'full',
+    source_config: { table: 'source' },
+    target_config: { table: 'target' },
+  });
   let started = Date.now();
   const initial = await engine.execute(rule);
-  out(`initial full sync (every row new): ${seconds(Date.now() - started)} s, inserted ${initial.rows_inserted}, state ${initial.state_keys} keys / ${((initial.state_bytes ?? 0) / 1e6).toFixed(1)} MB in Redis`);
+  out(
+    `initial full sync (every row new): ${seconds(Date.now() - started)} s, inserted ${initial.rows_inserted}, state ${initial.state_keys} keys / ${((initial.state_bytes ?? 0) / 1e6).toFixed(1)} MB in Redis`,
+  );
 
   await admin('update source set amount = amount + 1 where id % 100 = 0', dbUrl);
   started = Date.now();
   const changed = await engine.execute(rule);
   const syncMs = Date.now() - started;
-  out(`full sync, 1% changed: ${seconds(syncMs)} s, read ${changed.rows_read}, updated ${changed.rows_updated}, unchanged ${changed.rows_unchanged}`);
-  if (changed.status !== 'completed' || changed.rows_updated !== Math.floor(rows / 100)) throw new Error(`unexpected sync result: ${JSON.stringify(changed)}`);
+  out(
+    `full sync, 1% changed: ${seconds(syncMs)} s, read ${changed.rows_read}, updated ${changed.rows_updated}, unchanged ${changed.rows_unchanged}`,
+  );
+  if (changed.status !== 'completed' || changed.rows_updated !== Math.floor(rows / 100))
+    throw new Error(`unexpected sync result: ${JSON.stringify(changed)}`);
 
   const copyAll = async (table: string, writeMode: 'append' | 'replace'): Promise<number> => {
     const topology = compileTopology({

@@ -28,7 +28,14 @@ import { utf8Vector } from '../src/transforms/expression/columns.js';
 import '../src/transforms/index.js';
 import { prng } from '../scripts/prng.js';
 
-const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '5000000' }, batch: { type: 'string', default: '65536' }, seed: { type: 'string', default: '7' }, 'sluice-only': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '5000000' },
+    batch: { type: 'string', default: '65536' },
+    seed: { type: 'string', default: '7' },
+    'sluice-only': { type: 'boolean', default: false },
+  },
+});
 const ROWS = Number(args.rows);
 const BATCH = Number(args.batch);
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -40,22 +47,44 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
 const PIPELINE = [
-  { type: 'clean', config: { remove_duplicates: true, duplicate_columns: ['resource_id'], missing_values: { strategy: 'fill', fill_values: { compliance_status: 'unknown', monthly_cost: 0.0 } } } },
+  {
+    type: 'clean',
+    config: {
+      remove_duplicates: true,
+      duplicate_columns: ['resource_id'],
+      missing_values: { strategy: 'fill', fill_values: { compliance_status: 'unknown', monthly_cost: 0.0 } },
+    },
+  },
   { type: 'normalize', config: { min_max_columns: ['cpu_utilization'], zscore_columns: ['monthly_cost'] } },
   { type: 'filter', config: { condition: "compliance_status != 'exempt' and cpu_utilization >= 0.1" } },
-  { type: 'aggregate', config: { group_by: ['region', 'resource_type'], aggregations: { monthly_cost: ['sum', 'mean', 'max'], cpu_utilization: ['mean', 'std'], resource_id: ['count'] } } },
+  {
+    type: 'aggregate',
+    config: {
+      group_by: ['region', 'resource_type'],
+      aggregations: { monthly_cost: ['sum', 'mean', 'max'], cpu_utilization: ['mean', 'std'], resource_id: ['count'] },
+    },
+  },
 ];
 
 const REGIONS = ['eastus', 'eastus2', 'westus2', 'westeurope', 'northeurope', 'uksouth', 'southeastasia', 'japaneast'];
-const TYPES = ['Microsoft.Compute/virtualMachines', 'Microsoft.Storage/storageAccounts', 'Microsoft.Sql/servers/databases', 'Microsoft.Web/sites', 'Microsoft.KeyVault/vaults'];
+const TYPES = [
+  'Microsoft.Compute/virtualMachines',
+  'Microsoft.Storage/storageAccounts',
+  'Microsoft.Sql/servers/databases',
+  'Microsoft.Web/sites',
+  'Microsoft.KeyVault/vaults',
+];
 const STATUSES = ['compliant', 'compliant', 'compliant', 'non_compliant', 'exempt'];
-
 
 /** The dataset: ~3% duplicated resource ids, missing statuses and costs, a few cost outliers. */
 function generate(): RecordBatch[] {
   const random = prng(Number(args.seed));
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
-  const schema = new Schema(['resource_id', 'region', 'resource_type', 'compliance_status', 'monthly_cost', 'cpu_utilization'].map((name, i) => new Field(name, i < 4 ? utf8Vector([], null, 0).type : new Float64(), true)));
+  const schema = new Schema(
+    ['resource_id', 'region', 'resource_type', 'compliance_status', 'monthly_cost', 'cpu_utilization'].map(
+      (name, i) => new Field(name, i < 4 ? utf8Vector([], null, 0).type : new Float64(), true),
+    ),
+  );
   const batches: RecordBatch[] = [];
   for (let start = 0; start < ROWS; start += BATCH) {
     const n = Math.min(BATCH, ROWS - start);
@@ -80,7 +109,14 @@ function generate(): RecordBatch[] {
       costValid[i] = random() < 0.03 ? 0 : 1;
       cpu[i] = Math.round(random() * 10_000) / 100;
     }
-    const columns: Vector[] = [utf8Vector(ids, null, n), utf8Vector(regions, null, n), utf8Vector(types, null, n), utf8Vector(statuses, statusValid, n), float64Vector(cost, costValid), float64Vector(cpu, cpuValid)];
+    const columns: Vector[] = [
+      utf8Vector(ids, null, n),
+      utf8Vector(regions, null, n),
+      utf8Vector(types, null, n),
+      utf8Vector(statuses, statusValid, n),
+      float64Vector(cost, costValid),
+      float64Vector(cpu, cpuValid),
+    ];
     batches.push(recordBatchOf(schema, columns, n));
   }
   return batches;
@@ -94,12 +130,27 @@ async function runSluice(batches: RecordBatch[]): Promise<Result> {
     const definition = registry.getTransform(step.type)!;
     return definition.create(parseConfig(definition.configSchema, step.config) as never, { node: step.type, logger, unbounded: false });
   });
-  const input: Batch[] = batches.map((data, seq) => ({ data, meta: { stream: 'bench', partition: '0', position: seq, kind: 'records', seq } }));
+  const input: Batch[] = batches.map((data, seq) => ({
+    data,
+    meta: { stream: 'bench', partition: '0', position: seq, kind: 'records', seq },
+  }));
   let stream = from(input);
   for (const operator of operators) stream = stream.pipe(operator);
   const output = await firstValueFrom(stream.pipe(toArray()));
   const result: Result = new Map();
-  for (const b of output) for (const r of rowsOf(b.data)) result.set(`${String(r.region)}|${String(r.resource_type)}`, [r.monthly_cost_sum, r.monthly_cost_mean, r.monthly_cost_max, r.cpu_utilization_mean, r.cpu_utilization_std, r.resource_id_count].map(Number));
+  for (const b of output)
+    for (const r of rowsOf(b.data))
+      result.set(
+        `${String(r.region)}|${String(r.resource_type)}`,
+        [
+          r.monthly_cost_sum,
+          r.monthly_cost_mean,
+          r.monthly_cost_max,
+          r.cpu_utilization_mean,
+          r.cpu_utilization_std,
+          r.resource_id_count,
+        ].map(Number),
+      );
   return result;
 }
 
@@ -208,13 +259,17 @@ const rssBefore = process.memoryUsage().rss;
 
 const [ours, sluiceSeconds] = await time('sluice', () => runSluice(batches));
 const sluiceRss = process.resourceUsage().maxRSS * 1024;
-out(`sluice:      ${sluiceSeconds.toFixed(2)} s (cpu ${cpu.sluice.toFixed(2)} s)  ${Math.round(ROWS / sluiceSeconds).toLocaleString()} rows/s  peak RSS ${mb(sluiceRss)} MB (data ${mb(rssBefore)} MB before)`);
+out(
+  `sluice:      ${sluiceSeconds.toFixed(2)} s (cpu ${cpu.sluice.toFixed(2)} s)  ${Math.round(ROWS / sluiceSeconds).toLocaleString()} rows/s  peak RSS ${mb(sluiceRss)} MB (data ${mb(rssBefore)} MB before)`,
+);
 
 if (args['sluice-only']) process.exit(0);
 const rows = batches.flatMap((b) => rowsOf(b) as unknown as Row[]);
 const [plain, rowSeconds] = await time('row_objects', () => runRowObjects(rows));
 rows.length = 0;
-out(`row objects: ${rowSeconds.toFixed(2)} s (cpu ${cpu.row_objects.toFixed(2)} s)  ${Math.round(ROWS / rowSeconds).toLocaleString()} rows/s`);
+out(
+  `row objects: ${rowSeconds.toFixed(2)} s (cpu ${cpu.row_objects.toFixed(2)} s)  ${Math.round(ROWS / rowSeconds).toLocaleString()} rows/s`,
+);
 
 const dir = await mkdtemp(join(tmpdir(), 'sluice-bench-'));
 let duckSeconds: number;
@@ -228,12 +283,16 @@ try {
   threads = (await db.runAndReadAll("SELECT current_setting('threads') AS t")).getRowObjectsJS()[0].t;
   const [reader, seconds] = await time('duckdb', () => db.runAndReadAll(DUCK_SQL));
   duckSeconds = seconds;
-  duck = new Map(reader.getRowObjectsJS().map((r) => [`${String(r.region)}|${String(r.resource_type)}`, [r.a, r.b, r.c, r.d, r.e, r.f].map(Number)]));
+  duck = new Map(
+    reader.getRowObjectsJS().map((r) => [`${String(r.region)}|${String(r.resource_type)}`, [r.a, r.b, r.c, r.d, r.e, r.f].map(Number)]),
+  );
   db.closeSync();
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
-out(`duckdb:      ${duckSeconds.toFixed(2)} s (cpu ${cpu.duckdb.toFixed(2)} s)  ${Math.round(ROWS / duckSeconds).toLocaleString()} rows/s  (threads ${String(threads)})`);
+out(
+  `duckdb:      ${duckSeconds.toFixed(2)} s (cpu ${cpu.duckdb.toFixed(2)} s)  ${Math.round(ROWS / duckSeconds).toLocaleString()} rows/s  (threads ${String(threads)})`,
+);
 
 const results = {
   rows: ROWS,
@@ -254,4 +313,6 @@ out(`cpu-time ratios: vs row objects ${results.cpu_vs_row_objects.toFixed(2)}, v
 out(`results agree: row objects ${results.results_agree.row_objects}, duckdb ${results.results_agree.duckdb} (${ours.size} groups)`);
 await mkdir(new URL('./results/', import.meta.url), { recursive: true });
 await writeFile(new URL('./results/transforms.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
-out(`RESULT transforms rows_per_s=${results.sluice.rows_per_s} vs_row_objects=${results.vs_row_objects.toFixed(2)} vs_duckdb=${results.vs_duckdb.toFixed(2)}`);
+out(
+  `RESULT transforms rows_per_s=${results.sluice.rows_per_s} vs_row_objects=${results.vs_row_objects.toFixed(2)} vs_duckdb=${results.vs_duckdb.toFixed(2)}`,
+);

@@ -23,7 +23,6 @@ export interface DatasetManifest {
   outliers: number;
 }
 
-
 const REGIONS = ['eastus', 'eastus2', 'westus2', 'westeurope', 'northeurope', 'uksouth', 'southeastasia', 'japaneast'];
 const TYPES: Array<[string, number, boolean]> = [
   // type, typical monthly cost, reports CPU
@@ -66,7 +65,9 @@ export async function generateGovernanceData(out: string, rows: number, seed: nu
     }
     const [type, cost, hasCpu] = pick(TYPES);
     const group = `rg-${pick(['finance', 'platform', 'data', 'web', 'security', 'ml'])}-${Math.floor(random() * 40)}`;
-    const subscription = `sub-${Math.floor(random() * 12).toString().padStart(2, '0')}`;
+    const subscription = `sub-${Math.floor(random() * 12)
+      .toString()
+      .padStart(2, '0')}`;
     const name = `${type.split('/').at(-1)!.toLowerCase()}-${i.toString(36)}`;
     const resourceId = `/subscriptions/${subscription}/resourceGroups/${group}/providers/${type}/${name}`;
     const status = random() < 0.03 ? '' : pick(STATUSES);
@@ -112,5 +113,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     },
   });
   const manifest = await ensureGovernanceData(values.out!, Number(values.rows), Number(values.seed));
-  process.stderr.write(`dataset ${values.out}: ${manifest.lines} lines (${manifest.duplicates} duplicates, ${manifest.malformed} malformed, ${manifest.missingCost} missing costs, ${manifest.outliers} outliers)\n`);
+  process.stderr.write(
+    `dataset ${values.out}: ${manifest.lines} lines (${manifest.duplicates} duplicates, ${manifest.malformed} malformed, ${manifest.missingCost} missing costs, ${manifest.outliers} outliers)\n`,
+  );
 }

@@ -50,7 +50,10 @@ describe('layering', () => {
     const src = join(mkdtempSync(join(tmpdir(), 'sluice-layering-')), 'src');
     mkdirSync(join(src, 'connectors', 'pg'), { recursive: true });
     mkdirSync(join(src, 'sync'));
-    writeFileSync(join(src, 'connectors', 'pg', 'source.ts'), "import { KeyState } from '../../sync/key-state.js';\nimport { x } from '../../core/x.js';\n");
+    writeFileSync(
+      join(src, 'connectors', 'pg', 'source.ts'),
+      "import { KeyState } from '../../sync/key-state.js';\nimport { x } from '../../core/x.js';\n",
+    );
     writeFileSync(join(src, 'sync', 'engine.ts'), "import { source } from '../connectors/pg/source.js';\n");
     expect(upwardImports(src).map((line) => line.split(' -> ')[1])).toEqual(['../../sync/key-state.js']);
   });

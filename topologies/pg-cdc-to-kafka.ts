@@ -22,7 +22,13 @@ export default defineTopology({
     customers: {
       type: 'postgresql',
       description: 'Snapshot of the table, then its changes by logical replication.',
-      config: { url: '${env:PGURL}', mode: 'cdc', tables: ['public.customers'], slot: 'sluice_customers_kafka', publication: 'sluice_customers_kafka' },
+      config: {
+        url: '${env:PGURL}',
+        mode: 'cdc',
+        tables: ['public.customers'],
+        slot: 'sluice_customers_kafka',
+        publication: 'sluice_customers_kafka',
+      },
     },
     events: {
       type: 'kafka',

@@ -19,7 +19,13 @@ export default defineTopology({
     orders: {
       type: 'postgresql',
       description: 'Orders by (updated_at, id), after the last watermark; polls again once caught up.',
-      config: { url: '${env:PG_SOURCE_URL}', mode: 'incremental', table: 'public.orders', cursor_column: 'updated_at', poll_interval_ms: 5_000 },
+      config: {
+        url: '${env:PG_SOURCE_URL}',
+        mode: 'incremental',
+        table: 'public.orders',
+        cursor_column: 'updated_at',
+        poll_interval_ms: 5_000,
+      },
     },
     parquet: {
       type: 'file',

@@ -48,7 +48,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(args);
   } catch (error) {
-    if (error instanceof SluiceError && (error.code === 'SLUICE_TOPOLOGY_INVALID' || error.code === 'SLUICE_CONFIG_INVALID' || error.code === 'SLUICE_ENV_MISSING')) {
+    if (
+      error instanceof SluiceError &&
+      (error.code === 'SLUICE_TOPOLOGY_INVALID' || error.code === 'SLUICE_CONFIG_INVALID' || error.code === 'SLUICE_ENV_MISSING')
+    ) {
       writeErr(`${error.message}\n`);
       return EXIT.usage;
     }

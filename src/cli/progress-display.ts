@@ -16,7 +16,12 @@ export class ProgressDisplay {
   start(metrics: RunMetrics): void {
     if (!this.enabled) return;
     this.bar = new cliProgress.SingleBar(
-      { format: '{bar} {percentage}% | {records} records | {rate}/s | {nodes}', hideCursor: true, clearOnComplete: true, stream: process.stderr },
+      {
+        format: '{bar} {percentage}% | {records} records | {rate}/s | {nodes}',
+        hideCursor: true,
+        clearOnComplete: true,
+        stream: process.stderr,
+      },
       cliProgress.Presets.shades_classic,
     );
     this.bar.start(1000, 0, this.payload(metrics));

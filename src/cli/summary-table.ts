@@ -16,7 +16,11 @@ export function formatSummary(summary: RunSummary): string {
     number.format(n.batches),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   const seconds = (summary.durationMs / 1000).toFixed(2);
   const read = summary.nodes.filter((n) => n.kind === 'source').reduce((a, n) => a + n.rowsIn, 0);
   const rate = summary.durationMs > 0 ? Math.round((read / summary.durationMs) * 1000) : read;

@@ -66,7 +66,12 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   const keys = parseApiKeys(options.apiKeys ?? env.SLUICE_API_KEYS);
   const requestsPerMinute = options.rateLimitPerMinute ?? perMinute(env, 'SLUICE_RATE_LIMIT_PER_MINUTE', 1200);
   const authFailures = new AuthFailureLimiter(options.authFailuresPerMinute ?? perMinute(env, 'SLUICE_AUTH_FAILURES_PER_MINUTE', 30));
-  const state = await openStateStore({ databaseUrl: options.databaseUrl ?? env.SLUICE_DATABASE_URL, stateDir: options.stateDir, env, logger });
+  const state = await openStateStore({
+    databaseUrl: options.databaseUrl ?? env.SLUICE_DATABASE_URL,
+    stateDir: options.stateDir,
+    env,
+    logger,
+  });
   const metrics = new ControlPlaneMetrics();
   const scheduler = new Scheduler(logger);
   const runs = new RunManager({
@@ -88,7 +93,14 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
     },
     // Router-level rejections (bad URL encoding, overlong parameters) get the same error shape.
     frameworkErrors: (error, request, reply) => {
-      void (reply as FastifyReply).status(error.statusCode ?? 400).send({ error: { code: 'SLUICE_CONFIG_INVALID', message: error.message, issues: [{ path: 'url', message: error.message }], request_id: request.id } });
+      void (reply as FastifyReply).status(error.statusCode ?? 400).send({
+        error: {
+          code: 'SLUICE_CONFIG_INVALID',
+          message: error.message,
+          issues: [{ path: 'url', message: error.message }],
+          request_id: request.id,
+        },
+      });
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as TypedApp;
@@ -110,7 +122,11 @@ export async function buildApp(options: AppOptions = {}): Promise<SluiceApp> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Sluice control plane', version: '0.1.0', description: 'Datasources, data operations, transformations, pipelines and runs.' },
+      info: {
+        title: 'Sluice control plane',
+        version: '0.1.0',
+        description: 'Datasources, data operations, transformations, pipelines and runs.',
+      },
       components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiKey: [] }],
     },
@@ -151,7 +167,9 @@ function perMinute(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `${name} must be a positive integer; got '${text}'`, { issues: [{ path: `env.${name}`, message: 'expected a positive integer' }] });
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `${name} must be a positive integer; got '${text}'`, {
+      issues: [{ path: `env.${name}`, message: 'expected a positive integer' }],
+    });
   }
   return value;
 }

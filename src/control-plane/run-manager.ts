@@ -33,9 +33,18 @@ export interface RunManagerOptions {
 export class RunLimitReached extends SluiceError {
   constructor(pipelineId: string, limit: number, active: string[]) {
     const runs = active.length === 1 ? 'a run' : `${active.length} runs`;
-    super('SLUICE_CONFLICT', `pipeline '${pipelineId}' already has ${runs} in progress (${active.join(', ')}); wait for it to end or cancel it`, {
-      issues: [{ path: 'params.pipeline_id', message: `max_concurrent_runs is ${limit}; ${active.length} run${active.length === 1 ? '' : 's'} active` }],
-    });
+    super(
+      'SLUICE_CONFLICT',
+      `pipeline '${pipelineId}' already has ${runs} in progress (${active.join(', ')}); wait for it to end or cancel it`,
+      {
+        issues: [
+          {
+            path: 'params.pipeline_id',
+            message: `max_concurrent_runs is ${limit}; ${active.length} run${active.length === 1 ? '' : 's'} active`,
+          },
+        ],
+      },
+    );
   }
 }
 
@@ -66,10 +75,17 @@ export class RunManager {
     const plan = planPipeline(pipeline.document);
     const runId = randomUUID();
     const limit = plan.settings.max_concurrent_runs;
-    const recorded = await state.runs.createWithinLimit({ run_id: runId, pipeline_id: pipelineId, version: pipeline.version, trigger }, plan.order, limit);
+    const recorded = await state.runs.createWithinLimit(
+      { run_id: runId, pipeline_id: pipelineId, version: pipeline.version, trigger },
+      plan.order,
+      limit,
+    );
     if (!recorded.created) {
       const kind = trigger.split(':')[0];
-      logger.warn({ pipeline: pipelineId, trigger, active: recorded.active, limit }, kind === 'schedule' ? 'scheduled run skipped: the pipeline is at its run limit' : 'run refused: the pipeline is at its run limit');
+      logger.warn(
+        { pipeline: pipelineId, trigger, active: recorded.active, limit },
+        kind === 'schedule' ? 'scheduled run skipped: the pipeline is at its run limit' : 'run refused: the pipeline is at its run limit',
+      );
       this.options.onRefused?.(pipelineId, kind);
       throw new RunLimitReached(pipelineId, limit, recorded.active);
     }
@@ -102,7 +118,13 @@ export class RunManager {
             if (event.type === 'step') {
               const stepStatus = this.stopping && event.status === 'cancelled' ? 'interrupted' : event.status;
               persist(() =>
-                state.runs.setStep(runId, event.step, { status: stepStatus, attempts: event.attempt, rows_out: event.rows, result: event.result, error: redactSecrets(event.error) as string | undefined }),
+                state.runs.setStep(runId, event.step, {
+                  status: stepStatus,
+                  attempts: event.attempt,
+                  rows_out: event.rows,
+                  result: event.result,
+                  error: redactSecrets(event.error) as string | undefined,
+                }),
               );
             }
           },
@@ -142,7 +164,9 @@ export class RunManager {
     }
     const stored = await this.options.state.runs.get(runId);
     if (!stored) throw runNotFound(runId);
-    throw new SluiceError('SLUICE_CONFLICT', `run ${runId} is already ${stored.status}`, { issues: [{ path: 'params.run_id', message: `run is ${stored.status}` }] });
+    throw new SluiceError('SLUICE_CONFLICT', `run ${runId} is already ${stored.status}`, {
+      issues: [{ path: 'params.run_id', message: `run is ${stored.status}` }],
+    });
   }
 
   /** Listens to a run in progress; returns undefined when the run is not active. */

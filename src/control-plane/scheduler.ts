@@ -7,7 +7,9 @@ export function checkCron(expression: string, path: string): void {
   try {
     new Cron(expression, { paused: true }).stop();
   } catch (error) {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: ${(error as Error).message}`, { issues: [{ path, message: `invalid cron expression: ${(error as Error).message}` }] });
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: ${(error as Error).message}`, {
+      issues: [{ path, message: `invalid cron expression: ${(error as Error).message}` }],
+    });
   }
 }
 
@@ -24,10 +26,14 @@ export class Scheduler {
   set(key: string, expression: string | null | undefined, task: () => Promise<unknown>): void {
     this.remove(key);
     if (!expression) return;
-    const job = new Cron(expression, { protect: true, catch: (error) => this.logger.error({ err: error, schedule: key }, 'scheduled task failed') }, async () => {
-      this.logger.info({ schedule: key }, 'scheduled run');
-      await task();
-    });
+    const job = new Cron(
+      expression,
+      { protect: true, catch: (error) => this.logger.error({ err: error, schedule: key }, 'scheduled task failed') },
+      async () => {
+        this.logger.info({ schedule: key }, 'scheduled run');
+        await task();
+      },
+    );
     this.jobs.set(key, job);
   }
 

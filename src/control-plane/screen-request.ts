@@ -7,7 +7,9 @@ import type { ControlPlane } from './control-plane.js';
 
 /** A connected datasource, or undefined when none has that name. */
 export async function findDatasource(cp: ControlPlane, name: string): Promise<ResolvedDatasource | undefined> {
-  return cp.state.datasources.resolve(name).catch((error: unknown) => (isSluiceError(error) && error.code === 'SLUICE_NOT_FOUND' ? undefined : Promise.reject(error)));
+  return cp.state.datasources
+    .resolve(name)
+    .catch((error: unknown) => (isSluiceError(error) && error.code === 'SLUICE_NOT_FOUND' ? undefined : Promise.reject(error)));
 }
 
 /**
@@ -29,7 +31,9 @@ export async function screenPipeline(cp: ControlPlane, plan: PipelinePlan, prefi
       const ds = await findDatasource(cp, config.target);
       if (ds) await loadSinkConfig(ds, config, at);
     } else if (spec.type === 'transform') {
-      await requestTransformations((step.config as TransformConfig).transformations, `${at}.transformations`, (name) => findDatasource(cp, name));
+      await requestTransformations((step.config as TransformConfig).transformations, `${at}.transformations`, (name) =>
+        findDatasource(cp, name),
+      );
     }
   }
 }

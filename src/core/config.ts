@@ -4,7 +4,10 @@ import { SluiceError, type ErrorIssue } from './errors.js';
 
 /** `/outlier_columns/0` → `outlier_columns[0]`, prefixed with where the value sits. */
 export function pointerToPath(prefix: string, pointer: string): string {
-  const parts = pointer.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
   let path = prefix;
   for (const part of parts) path += /^\d+$/.test(part) ? `[${part}]` : path ? `.${part}` : part;
   return path;

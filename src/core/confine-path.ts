@@ -36,11 +36,13 @@ async function realTarget(path: string, hops = 0): Promise<string> {
  * Returns the real path (with the request's trailing separator), so what is opened is what was checked.
  */
 export async function confinePath(root: string, requested: string, at: string): Promise<string> {
-  if (isAbsolute(requested) || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(requested)) throw refused(at, 'must be a path relative to the datasource directory, not an absolute path or URL');
+  if (isAbsolute(requested) || /^[A-Za-z][A-Za-z0-9+.-]*:/.test(requested))
+    throw refused(at, 'must be a path relative to the datasource directory, not an absolute path or URL');
   if (requested.split(/[/\\]/).includes('..')) throw refused(at, "must not contain '..'");
   if (isDynamicPattern(requested)) throw refused(at, 'must name a file or directory, not a pattern');
   const realRoot = await realpath(resolve(root)).catch(() => undefined);
-  if (!realRoot || !(await stat(realRoot)).isDirectory()) throw refused(at, 'the datasource is not a directory: a request cannot choose another path in it');
+  if (!realRoot || !(await stat(realRoot)).isDirectory())
+    throw refused(at, 'the datasource is not a directory: a request cannot choose another path in it');
   const target = await realTarget(join(realRoot, requested)).catch(() => undefined);
   if (!target || !inside(realRoot, target)) throw refused(at, 'resolves outside the datasource directory');
   // A trailing separator means a directory (a parquet target): kept.

@@ -67,7 +67,11 @@ function unparsedUrl(text: string): MaskedCredentials | undefined {
   const queryStart = rest.indexOf('?');
   const query = queryStart < 0 ? undefined : maskQuery(rest.slice(queryStart + 1).split('#', 1)[0]);
   if (at < 0 && !query?.labels.length) return undefined;
-  return { text: undefined, labels: ['unparsed URL'], values: [...spellings(passwordOf(rest.slice(0, Math.max(0, at)))), ...(query?.values ?? [])] };
+  return {
+    text: undefined,
+    labels: ['unparsed URL'],
+    values: [...spellings(passwordOf(rest.slice(0, Math.max(0, at)))), ...(query?.values ?? [])],
+  };
 }
 
 function afterScheme(url: string): string {

@@ -19,7 +19,12 @@ export interface CheckedConfig<T> {
 }
 
 /** Schema first; the definition's rules across fields only run on a config that has the schema's shape. */
-function check<S extends TSchema>(schema: S, rules: ((config: Static<S>) => ErrorIssue[]) | undefined, value: unknown, prefix: string): CheckedConfig<Static<S>> {
+function check<S extends TSchema>(
+  schema: S,
+  rules: ((config: Static<S>) => ErrorIssue[]) | undefined,
+  value: unknown,
+  prefix: string,
+): CheckedConfig<Static<S>> {
   const config = Value.Default(schema, structuredClone(value ?? {})) as Static<S>;
   const issues = schemaIssues(schema, config, prefix);
   if (issues.length === 0 && rules) {
@@ -34,12 +39,22 @@ export function checkConfig<S extends TSchema>(schema: S, value: unknown, prefix
 }
 
 /** Checks a connector config for one role against its schema and the connector's rules across fields. */
-export function checkConnectorConfig<S extends TSchema>(definition: ConnectorDefinition<S>, value: unknown, role: ConnectorRole, prefix = 'config'): CheckedConfig<Static<S>> {
+export function checkConnectorConfig<S extends TSchema>(
+  definition: ConnectorDefinition<S>,
+  value: unknown,
+  role: ConnectorRole,
+  prefix = 'config',
+): CheckedConfig<Static<S>> {
   return check(definition.configSchema, definition.validate && ((config) => definition.validate!(config, role)), value, prefix);
 }
 
 /** Checks a transform config against its schema and the transform's rules across fields. */
-export function checkTransformConfig<S extends TSchema>(definition: TransformDefinition<S>, value: unknown, input: { unbounded: boolean }, prefix = 'config'): CheckedConfig<Static<S>> {
+export function checkTransformConfig<S extends TSchema>(
+  definition: TransformDefinition<S>,
+  value: unknown,
+  input: { unbounded: boolean },
+  prefix = 'config',
+): CheckedConfig<Static<S>> {
   return check(definition.configSchema, definition.validate && ((config) => definition.validate!(config, input)), value, prefix);
 }
 
@@ -49,7 +64,11 @@ export function checkTransformConfig<S extends TSchema>(definition: TransformDef
  * needs may still be missing. Its problems are the schema's and those the connector's rules report
  * in every role it has: what no use of the datasource can get past.
  */
-export function checkDatasourceConfig<S extends TSchema>(definition: ConnectorDefinition<S>, value: unknown, prefix = 'config'): CheckedConfig<Static<S>> {
+export function checkDatasourceConfig<S extends TSchema>(
+  definition: ConnectorDefinition<S>,
+  value: unknown,
+  prefix = 'config',
+): CheckedConfig<Static<S>> {
   const roles = (['source', 'sink'] as const).filter((role) => (role === 'source' ? definition.createSource : definition.createSink));
   const [first, ...others] = roles.map((role) => checkConnectorConfig(definition, value, role, prefix));
   const same = (a: ErrorIssue) => (b: ErrorIssue) => a.path === b.path && a.message === b.message;
@@ -70,11 +89,21 @@ function usable<T>({ config, issues }: CheckedConfig<T>): T {
  * The config a connector's `createSource` (role `source`) or `createSink` (role `sink`) takes,
  * defaults filled; throws SLUICE_CONFIG_INVALID naming every offending field otherwise.
  */
-export function parseConnectorConfig<S extends TSchema>(definition: ConnectorDefinition<S>, value: unknown, role: ConnectorRole, prefix = 'config'): Static<S> {
+export function parseConnectorConfig<S extends TSchema>(
+  definition: ConnectorDefinition<S>,
+  value: unknown,
+  role: ConnectorRole,
+  prefix = 'config',
+): Static<S> {
   return usable(checkConnectorConfig(definition, value, role, prefix));
 }
 
 /** The config a transform's `create` takes, defaults filled; throws SLUICE_CONFIG_INVALID naming every offending field otherwise. */
-export function parseTransformConfig<S extends TSchema>(definition: TransformDefinition<S>, value: unknown, input: { unbounded: boolean }, prefix = 'config'): Static<S> {
+export function parseTransformConfig<S extends TSchema>(
+  definition: TransformDefinition<S>,
+  value: unknown,
+  input: { unbounded: boolean },
+  prefix = 'config',
+): Static<S> {
   return usable(checkTransformConfig(definition, value, input, prefix));
 }

@@ -12,7 +12,11 @@ export const ERROR_CODES = {
   SLUICE_UNAUTHORIZED: { retriable: false, http: 401, summary: 'missing or invalid credentials' },
   SLUICE_FORBIDDEN: { retriable: false, http: 403, summary: 'role may not do this' },
   SLUICE_CONNECTION_FAILED: { retriable: true, http: 502, summary: 'could not reach an external system' },
-  SLUICE_CIRCUIT_OPEN: { retriable: true, http: 503, summary: 'calls to a datasource are held off after repeated failures (its circuit breaker is open)' },
+  SLUICE_CIRCUIT_OPEN: {
+    retriable: true,
+    http: 503,
+    summary: 'calls to a datasource are held off after repeated failures (its circuit breaker is open)',
+  },
   SLUICE_SOURCE_FAILED: { retriable: true, http: 500, summary: 'a source failed while reading' },
   SLUICE_SINK_FAILED: { retriable: true, http: 500, summary: 'a sink failed while writing' },
   SLUICE_TRANSFORM_FAILED: { retriable: false, http: 500, summary: 'a transform failed' },
@@ -28,7 +32,11 @@ export const ERROR_CODES = {
   SLUICE_UNSUPPORTED_MEDIA: { retriable: false, http: 415, summary: 'unsupported content type' },
   SLUICE_RATE_LIMITED: { retriable: true, http: 429, summary: 'too many requests' },
   SLUICE_CONNECTION_TEST_FAILED: { retriable: false, http: 422, summary: 'the connection test of a new datasource failed' },
-  SLUICE_SCHEMA_INCOMPATIBLE: { retriable: false, http: 409, summary: 'a schema is not compatible with the versions registered for its subject' },
+  SLUICE_SCHEMA_INCOMPATIBLE: {
+    retriable: false,
+    http: 409,
+    summary: 'a schema is not compatible with the versions registered for its subject',
+  },
   SLUICE_INTERNAL: { retriable: false, http: 500, summary: 'internal error' },
 } as const satisfies Record<string, { retriable: boolean; http: number; summary: string }>;
 

@@ -47,7 +47,11 @@ export function envRefRefused(path: string): SluiceError {
 
 /** The fields of an object a request gave, each located under `at`; undefined values are left out. */
 export function requestedFields(values: Record<string, unknown> | undefined, at: string): Record<string, RequestedField> {
-  return Object.fromEntries(Object.entries(values ?? {}).filter(([, v]) => v !== undefined).map(([k, value]) => [k, { value, at: `${at}.${k}` }]));
+  return Object.fromEntries(
+    Object.entries(values ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([k, value]) => [k, { value, at: `${at}.${k}` }]),
+  );
 }
 
 /** The fields of a connector config schema a request may set (`xlsx.sheet` for a nested one). */
@@ -63,7 +67,11 @@ export function requestFieldNames(schema: TSchema): string[] {
  * an admin chose for the workbook): the request's members are laid over the stored object.
  */
 function isPartlyRequestable(field: TSchema | undefined): field is TSchema {
-  return field?.request !== true && field?.properties !== undefined && Object.values(field.properties as Record<string, TSchema>).some((sub) => sub.request === true);
+  return (
+    field?.request !== true &&
+    field?.properties !== undefined &&
+    Object.values(field.properties as Record<string, TSchema>).some((sub) => sub.request === true)
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -91,11 +99,20 @@ export async function overlayRequest(
   for (const [name, { value, at }] of Object.entries(fields)) {
     if (properties[name]?.request !== true) {
       if (!isPartlyRequestable(properties[name]) || !isPlainObject(value)) {
-        throw forbidden(at, `a request may not set '${name}' of a ${datasource.type} datasource (it may set: ${requestFieldNames(connector.configSchema).join(', ') || 'nothing'})`);
+        throw forbidden(
+          at,
+          `a request may not set '${name}' of a ${datasource.type} datasource (it may set: ${requestFieldNames(connector.configSchema).join(', ') || 'nothing'})`,
+        );
       }
       const nested = properties[name].properties as Record<string, TSchema>;
       const refused = Object.keys(value).find((sub) => nested[sub]?.request !== true);
-      if (refused) throw forbidden(`${at}.${refused}`, `a request may not set '${name}.${refused}' of a ${datasource.type} datasource (it may set: ${requestFieldNames(properties[name]).map((n) => `${name}.${n}`).join(', ')})`);
+      if (refused)
+        throw forbidden(
+          `${at}.${refused}`,
+          `a request may not set '${name}.${refused}' of a ${datasource.type} datasource (it may set: ${requestFieldNames(properties[name])
+            .map((n) => `${name}.${n}`)
+            .join(', ')})`,
+        );
     }
     const envAt = envRefPath(value, at);
     if (envAt) throw envRefRefused(envAt);
@@ -103,7 +120,8 @@ export async function overlayRequest(
   const stored = resolveEnvRefs(datasource.config, env);
   const config = { ...stored };
   for (const [name, { value, at }] of Object.entries(fields)) {
-    if (properties[name].request !== true) config[name] = { ...(isPlainObject(stored[name]) ? stored[name] : {}), ...(value as Record<string, unknown>) };
+    if (properties[name].request !== true)
+      config[name] = { ...(isPlainObject(stored[name]) ? stored[name] : {}), ...(value as Record<string, unknown>) };
     else if (properties[name].confined !== true) config[name] = value;
     else if (typeof value === 'string') config[name] = await confinePath(String(stored[name]), value, at);
     else throw new SluiceError('SLUICE_CONFIG_INVALID', `${at}: must be a string`, { issues: [{ path: at, message: 'must be a string' }] });
@@ -117,9 +135,15 @@ export async function overlayRequest(
  * to a connected datasource) is replaced by what `open` makes of it. Unions are followed into
  * the branch the value fits.
  */
-export async function screenRequestValue(schema: TSchema, value: unknown, at: string, open?: (reference: unknown, at: string) => Promise<unknown>): Promise<unknown> {
+export async function screenRequestValue(
+  schema: TSchema,
+  value: unknown,
+  at: string,
+  open?: (reference: unknown, at: string) => Promise<unknown>,
+): Promise<unknown> {
   if (value === undefined) return value;
-  if (schema.request === false) throw forbidden(at, 'a request names a connected datasource here; inline connector configs are accepted only in topology files');
+  if (schema.request === false)
+    throw forbidden(at, 'a request names a connected datasource here; inline connector configs are accepted only in topology files');
   if (schema.datasource === true) return open ? open(value, at) : value;
   if (schema.anyOf) {
     const branch = (schema.anyOf as TSchema[]).find((s) => Value.Check(s, Value.Default(s, structuredClone(value))));

@@ -66,14 +66,18 @@ function propertySchemas(schemas: TSchema[], key: string): TSchema[] {
   return schemas.flatMap((s) => {
     const declared = (s.properties as Record<string, TSchema> | undefined)?.[key];
     if (declared) return [declared];
-    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, TSchema>).filter(([pattern]) => new RegExp(pattern).test(key));
+    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, TSchema>).filter(([pattern]) =>
+      new RegExp(pattern).test(key),
+    );
     if (patterns.length > 0) return patterns.map(([, schema]) => schema);
     return typeof s.additionalProperties === 'object' ? [s.additionalProperties as TSchema] : [];
   });
 }
 
 function itemSchemas(schemas: TSchema[]): TSchema[] {
-  return schemas.flatMap((s) => [s.items, s.prefixItems, s.additionalItems].flat().filter((x): x is TSchema => !!x && typeof x === 'object'));
+  return schemas.flatMap((s) =>
+    [s.items, s.prefixItems, s.additionalItems].flat().filter((x): x is TSchema => !!x && typeof x === 'object'),
+  );
 }
 
 function stringsIn(value: unknown): string[] {

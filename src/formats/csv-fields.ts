@@ -80,7 +80,8 @@ export function splitCsvRecord(text: string, delimiter: string, quote: string): 
         break;
       }
       // A carriage return before the line feed was already stripped; anything else is broken.
-      if (i < n && text[i] !== delimiter) return `unexpected character ${JSON.stringify(text[i])} after closing quote in field ${fields.length + 1}`;
+      if (i < n && text[i] !== delimiter)
+        return `unexpected character ${JSON.stringify(text[i])} after closing quote in field ${fields.length + 1}`;
       fields.push(value);
     } else {
       const end = text.indexOf(delimiter, i);

@@ -8,7 +8,10 @@ import type { CsvReadOptions, ReadChunk, ReadOptions } from './types.js';
 
 function singleAscii(name: string, value: string): string {
   if (value.length !== 1 || value.charCodeAt(0) > 0x7f || value === '\n' || value === '\r') {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `csv ${name} must be one ASCII character other than CR/LF, got ${JSON.stringify(value)}`);
+    throw new SluiceError(
+      'SLUICE_CONFIG_INVALID',
+      `csv ${name} must be one ASCII character other than CR/LF, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -28,8 +31,15 @@ export function csvFormat(options: CsvReadOptions = {}): TextFormat<CsvFields> {
         if (text.trim() === '') return undefined;
         const fields = splitCsvRecord(text, delimiter, quote);
         if (typeof fields === 'string') {
-          if (headerPending) throw new SluiceError('SLUICE_SOURCE_FAILED', `CSV header on line ${raw.line}: ${fields}`, { retriable: false });
-          return { kind: 'bad', raw, reason: raw.terminated ? fields : `${fields} (file ends inside a quoted field)`, text, line: raw.line };
+          if (headerPending)
+            throw new SluiceError('SLUICE_SOURCE_FAILED', `CSV header on line ${raw.line}: ${fields}`, { retriable: false });
+          return {
+            kind: 'bad',
+            raw,
+            reason: raw.terminated ? fields : `${fields} (file ends inside a quoted field)`,
+            text,
+            line: raw.line,
+          };
         }
         if (headerPending) {
           headerPending = false;

@@ -21,7 +21,8 @@ export function encodeCsv(batch: RecordBatch, options: CsvWriteOptions = {}): st
   const delimiter = options.delimiter ?? ',';
   const quote = options.quote ?? '"';
   const eol = options.lineEnding ?? '\n';
-  const needsQuotes = (text: string) => text === '' || text.includes(delimiter) || text.includes(quote) || text.includes('\n') || text.includes('\r');
+  const needsQuotes = (text: string) =>
+    text === '' || text.includes(delimiter) || text.includes(quote) || text.includes('\n') || text.includes('\r');
   const field = (text: string) => (needsQuotes(text) ? `${quote}${text.split(quote).join(quote + quote)}${quote}` : text);
   const cell = (value: unknown): string => {
     if (value === null || value === undefined) return '';

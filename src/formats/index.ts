@@ -14,7 +14,16 @@ export { encodeCsv, type CsvWriteOptions } from './encode-csv.js';
 export { encodeJsonArray } from './encode-json.js';
 export { encodeNdjson } from './encode-ndjson.js';
 export { encodeParquet, type ParquetCompression } from './encode-parquet.js';
-export { FORMATS, type CsvReadOptions, type FormatName, type ReadChunk, type ReadOptions, type TextPosition, type XlsxReadOptions, type XmlReadOptions } from './types.js';
+export {
+  FORMATS,
+  type CsvReadOptions,
+  type FormatName,
+  type ReadChunk,
+  type ReadOptions,
+  type TextPosition,
+  type XlsxReadOptions,
+  type XmlReadOptions,
+} from './types.js';
 export type { ParquetPosition } from './parquet-reader.js';
 export type { BoundaryScanner } from './raw-records.js';
 export type { XlsxPosition } from './xlsx-reader.js';

@@ -29,7 +29,8 @@ export function inferJsonLayout(sample: JsonObject[], sampleSize: number): Layou
         if (c === undefined) return `field ${JSON.stringify(key)} is not in the schema inferred from the first ${sampleSize} records`;
         if (value === null || value === undefined) continue;
         const type = expected[c];
-        if (type !== undefined && typeof value !== type) return `field ${JSON.stringify(key)}: expected a ${type}, got ${Array.isArray(value) ? 'array' : typeof value}`;
+        if (type !== undefined && typeof value !== type)
+          return `field ${JSON.stringify(key)}: expected a ${type}, got ${Array.isArray(value) ? 'array' : typeof value}`;
         row[c] = value;
       }
       return row;

@@ -16,7 +16,8 @@ function parseObject(raw: RawRecord, text: string, line: number, maxDepth: numbe
   } catch (error) {
     return { kind: 'bad', raw, reason: `invalid JSON: ${errorMessage(error)}`, text, line };
   }
-  const reason = notAnObject(value) ?? (nestsDeeperThan(value, maxDepth) ? `record nests deeper than max_depth (${maxDepth} levels)` : undefined);
+  const reason =
+    notAnObject(value) ?? (nestsDeeperThan(value, maxDepth) ? `record nests deeper than max_depth (${maxDepth} levels)` : undefined);
   return reason ? { kind: 'bad', raw, reason, text, line } : { kind: 'row', raw, value: value as JsonObject, text, line };
 }
 
@@ -62,7 +63,11 @@ function arrayScanner(fromStart: boolean): BoundaryScanner {
             phase = Phase.InArray;
             depth = 1;
           } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
-            throw new SluiceError('SLUICE_SOURCE_FAILED', 'JSON file does not hold a top-level array (use format ndjson for one object per line)', { retriable: false });
+            throw new SluiceError(
+              'SLUICE_SOURCE_FAILED',
+              'JSON file does not hold a top-level array (use format ndjson for one object per line)',
+              { retriable: false },
+            );
           }
           continue;
         }
@@ -101,7 +106,9 @@ export function jsonArrayFormat(sampleSize = DEFAULT_SAMPLE_SIZE, maxDepth = DEF
         const atStart = first;
         first = false;
         if (closed) {
-          return text.trim() === '' ? undefined : { kind: 'bad', raw, reason: 'content after the closing ] of the array', text: text.trim(), line: raw.line };
+          return text.trim() === ''
+            ? undefined
+            : { kind: 'bad', raw, reason: 'content after the closing ] of the array', text: text.trim(), line: raw.line };
         }
         // Strip the array punctuation around the element: `[` before the first, `,` or `]` after each.
         let start = 0;

@@ -60,11 +60,19 @@ export class ParquetRanges {
     try {
       const bytes = await this.source.readRange(offset, length);
       if (bytes.length === length) return ownBuffer(bytes);
-      error = new SluiceError('SLUICE_SOURCE_FAILED', `${this.source.name} ends at byte ${offset + bytes.length}, before the ${length} bytes at ${offset} that its footer points to: it changed while being read?`, {
-        retriable: false,
-      });
+      error = new SluiceError(
+        'SLUICE_SOURCE_FAILED',
+        `${this.source.name} ends at byte ${offset + bytes.length}, before the ${length} bytes at ${offset} that its footer points to: it changed while being read?`,
+        {
+          retriable: false,
+        },
+      );
     } catch (cause) {
-      error = isSluiceError(cause) ? cause : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${length} bytes at ${offset} of ${this.source.name}: ${errorMessage(cause)}`, { cause });
+      error = isSluiceError(cause)
+        ? cause
+        : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${length} bytes at ${offset} of ${this.source.name}: ${errorMessage(cause)}`, {
+            cause,
+          });
     }
     this.hasFailed = true;
     this.fail(error);

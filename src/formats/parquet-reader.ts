@@ -15,7 +15,9 @@ function parquetPosition(position: unknown): ParquetPosition {
   if (position === undefined || position === null) return { row_group: 0, row: 0 };
   const p = position as Partial<ParquetPosition>;
   if (typeof p !== 'object' || !Number.isSafeInteger(p.row_group) || p.row_group! < 0 || !Number.isSafeInteger(p.row ?? 0)) {
-    throw new SluiceError('SLUICE_SOURCE_FAILED', `not a parquet position: ${JSON.stringify(position)} (expected { row_group, row })`, { retriable: false });
+    throw new SluiceError('SLUICE_SOURCE_FAILED', `not a parquet position: ${JSON.stringify(position)} (expected { row_group, row })`, {
+      retriable: false,
+    });
   }
   return { row_group: p.row_group!, row: p.row ?? 0 };
 }
@@ -40,7 +42,7 @@ export async function* readParquet(source: ByteSource, options: ReadOptions = {}
       const total = table.numRows;
       let done = 0; // rows of this group emitted or skipped
       for (const batch of table.batches) {
-        for (let start = 0; start < batch.numRows; ) {
+        for (let start = 0; start < batch.numRows;) {
           if (skip > 0) {
             const n = Math.min(skip, batch.numRows - start);
             skip -= n;

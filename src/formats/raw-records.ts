@@ -67,7 +67,12 @@ function countLines(bytes: Buffer): number {
  * flagged `tooLong` in the first case) and scanning starts over on the next line. A single line
  * longer than the limit is skipped up to its line feed, keeping only its start.
  */
-export async function* rawRecords(source: ByteSource, scanner: BoundaryScanner, from: TextPosition, options: RawRecordOptions = {}): AsyncGenerator<RawRecord> {
+export async function* rawRecords(
+  source: ByteSource,
+  scanner: BoundaryScanner,
+  from: TextPosition,
+  options: RawRecordOptions = {},
+): AsyncGenerator<RawRecord> {
   const { signal } = options;
   const maxBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   let offset = from.offset;
@@ -87,7 +92,14 @@ export async function* rawRecords(source: ByteSource, scanner: BoundaryScanner, 
     return raw;
   };
   const tooLong = ({ excerpt, blankLines, length }: TooLong, terminated: boolean): RawRecord => {
-    const raw: RawRecord = { bytes: excerpt, line: line + 1 + blankLines, end: offset + length, endLine: line + blankLines + (terminated ? 1 : 0), terminated, tooLong: true };
+    const raw: RawRecord = {
+      bytes: excerpt,
+      line: line + 1 + blankLines,
+      end: offset + length,
+      endLine: line + blankLines + (terminated ? 1 : 0),
+      terminated,
+      tooLong: true,
+    };
     offset = raw.end;
     line = raw.endLine;
     return raw;

@@ -4,7 +4,14 @@ import { SluiceError } from '../core/errors.js';
 import { BatchBuilder } from './batch-builder.js';
 import type { ByteSource } from './byte-source.js';
 import { rawRecords, recordText, type BoundaryScanner, type RawRecord } from './raw-records.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_MAX_RECORD_BYTES, DEFAULT_SAMPLE_SIZE, type ReadChunk, type ReadOptions, type TextPosition } from './types.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_MAX_RECORD_BYTES,
+  DEFAULT_SAMPLE_SIZE,
+  type ReadChunk,
+  type ReadOptions,
+  type TextPosition,
+} from './types.js';
 
 /** A record after parsing: the header (CSV), a value to convert into a row, or a reason it is bad. */
 export type Parsed<P> =
@@ -35,12 +42,19 @@ export function textPosition(position: unknown): TextPosition {
   if (position === undefined || position === null) return START;
   const p = position as Partial<TextPosition>;
   if (typeof p !== 'object' || !Number.isSafeInteger(p.offset) || !Number.isSafeInteger(p.line) || p.offset! < 0 || p.line! < 0) {
-    throw new SluiceError('SLUICE_SOURCE_FAILED', `not a text file position: ${JSON.stringify(position)} (expected { offset, line })`, { retriable: false });
+    throw new SluiceError('SLUICE_SOURCE_FAILED', `not a text file position: ${JSON.stringify(position)} (expected { offset, line })`, {
+      retriable: false,
+    });
   }
   return { offset: p.offset!, line: p.line! };
 }
 
-async function* parsedRecords<P>(source: ByteSource, format: TextFormat<P>, from: TextPosition, options: ReadOptions): AsyncGenerator<Parsed<P>> {
+async function* parsedRecords<P>(
+  source: ByteSource,
+  format: TextFormat<P>,
+  from: TextPosition,
+  options: ReadOptions,
+): AsyncGenerator<Parsed<P>> {
   const fromStart = from.offset === 0;
   const parse = format.parser(fromStart);
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
@@ -111,7 +125,8 @@ export async function* readTextFile<P>(source: ByteSource, format: TextFormat<P>
     const builder = new BatchBuilder(layout.schema);
     let deadLetters: DeadLetter[] = [];
     let position: TextPosition = from;
-    const reject = (reason: string, text: string, line: number) => deadLetters.push({ node, reason, record: text, origin: { file: source.name, line } });
+    const reject = (reason: string, text: string, line: number) =>
+      deadLetters.push({ node, reason, record: text, origin: { file: source.name, line } });
     for await (const parsed of replayThen(sample.pulled, main)) {
       position = { offset: parsed.raw.end, line: parsed.raw.endLine };
       if (parsed.kind === 'bad') {

@@ -5,7 +5,8 @@ export type CellReader = (row: number) => unknown;
 
 function plain(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) && BigInt(Number(value)) === value ? Number(value) : value.toString();
+  if (typeof value === 'bigint')
+    return Number.isSafeInteger(Number(value)) && BigInt(Number(value)) === value ? Number(value) : value.toString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (typeof value === 'object' && 'toJSON' in value && typeof value.toJSON === 'function') return plain(value.toJSON());
   if (Array.isArray(value)) return value.map(plain);

@@ -22,9 +22,13 @@ interface ReaderInternals {
 }
 
 function tooLarge(path: string, part: string, field: string, limit: number): SluiceError {
-  return new SluiceError('SLUICE_SOURCE_FAILED', `${path}: ${part} inflate past xlsx.${field} (${limit} bytes); a workbook this large (or a zip bomb) is refused, raise the limit for a file you trust`, {
-    retriable: false,
-  });
+  return new SluiceError(
+    'SLUICE_SOURCE_FAILED',
+    `${path}: ${part} inflate past xlsx.${field} (${limit} bytes); a workbook this large (or a zip bomb) is refused, raise the limit for a file you trust`,
+    {
+      retriable: false,
+    },
+  );
 }
 
 /**
@@ -66,7 +70,8 @@ export function limitInflation(reader: object, path: string, limits: XlsxLimits)
     parseSharedStrings(
       counting(entry, (bytes) => {
         sharedStrings += bytes;
-        if (sharedStrings > limits.maxSharedStringsBytes) throw tooLarge(path, 'its shared strings', 'max_shared_strings_bytes', limits.maxSharedStringsBytes);
+        if (sharedStrings > limits.maxSharedStringsBytes)
+          throw tooLarge(path, 'its shared strings', 'max_shared_strings_bytes', limits.maxSharedStringsBytes);
         countInflated(bytes);
       }),
     );

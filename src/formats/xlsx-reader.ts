@@ -5,7 +5,14 @@ import { SluiceError, errorMessage, isSluiceError } from '../core/errors.js';
 import type { ByteSource } from './byte-source.js';
 import { columnNames } from './csv-types.js';
 import { RowChunker } from './row-chunker.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_SAMPLE_SIZE, DEFAULT_XLSX_MAX_INFLATED_BYTES, DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES, type ReadChunk, type ReadOptions } from './types.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_SAMPLE_SIZE,
+  DEFAULT_XLSX_MAX_INFLATED_BYTES,
+  DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
+  type ReadChunk,
+  type ReadOptions,
+} from './types.js';
 import { limitInflation } from './xlsx-limits.js';
 
 /** Where an xlsx reader is: the sheet row number (1-based, as Excel shows it) of the last row read. */
@@ -33,7 +40,14 @@ function cellOf(value: unknown): Cell {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' || value instanceof Date) return value;
   if (typeof value !== 'object') return String(value);
-  const v = value as { result?: unknown; formula?: unknown; sharedFormula?: unknown; richText?: { text: string }[]; text?: unknown; error?: unknown };
+  const v = value as {
+    result?: unknown;
+    formula?: unknown;
+    sharedFormula?: unknown;
+    richText?: { text: string }[];
+    text?: unknown;
+    error?: unknown;
+  };
   if ('formula' in v || 'sharedFormula' in v) return cellOf(v.result);
   if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join('');
   if ('error' in v) return new CellError(String(v.error));
@@ -117,7 +131,9 @@ function xlsxPosition(position: unknown): XlsxPosition {
   if (position === undefined || position === null) return { row: 0 };
   const p = position as Partial<XlsxPosition>;
   if (typeof p !== 'object' || !Number.isSafeInteger(p.row) || p.row! < 0) {
-    throw new SluiceError('SLUICE_SOURCE_FAILED', `not an xlsx position: ${JSON.stringify(position)} (expected { row })`, { retriable: false });
+    throw new SluiceError('SLUICE_SOURCE_FAILED', `not an xlsx position: ${JSON.stringify(position)} (expected { row })`, {
+      retriable: false,
+    });
   }
   return { row: p.row! };
 }
@@ -135,7 +151,13 @@ function xlsxPosition(position: unknown): XlsxPosition {
  */
 export async function* readXlsx(source: ByteSource, options: ReadOptions = {}): AsyncGenerator<ReadChunk> {
   const input = workbookInput(source);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'emit' });
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input.stream, {
+    sharedStrings: 'cache',
+    styles: 'cache',
+    hyperlinks: 'ignore',
+    worksheets: 'emit',
+    entries: 'emit',
+  });
   const release = limitInflation(reader, source.name, {
     maxInflatedBytes: options.xlsx?.maxInflatedBytes ?? DEFAULT_XLSX_MAX_INFLATED_BYTES,
     maxSharedStringsBytes: options.xlsx?.maxSharedStringsBytes ?? DEFAULT_XLSX_MAX_SHARED_STRINGS_BYTES,
@@ -162,7 +184,9 @@ function workbookInput(source: ByteSource): { stream: Readable; failure: () => S
     try {
       yield* source.open();
     } catch (error) {
-      failure = isSluiceError(error) ? error : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${source.name}: ${errorMessage(error)}`, { cause: error });
+      failure = isSluiceError(error)
+        ? error
+        : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${source.name}: ${errorMessage(error)}`, { cause: error });
     }
   }
   return { stream: Readable.from(untilFailure()), failure: () => failure };
@@ -193,7 +217,10 @@ async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, name: stri
       return chunker!.add({ node, reason: values, record, origin: { file: name, sheet, row } }, { row });
     };
     const startRows = function* (): Generator<ReadChunk> {
-      layout = inferSheetLayout(header!, pending.map((p) => p.cells));
+      layout = inferSheetLayout(
+        header!,
+        pending.map((p) => p.cells),
+      );
       chunker = new RowChunker(layout.schema, batchSize);
       for (const p of pending.splice(0)) {
         const chunk = take(p.row, p.cells);
@@ -220,5 +247,9 @@ async function* readSheet(reader: ExcelJS.stream.xlsx.WorkbookReader, name: stri
     if (last && !options.signal?.aborted) yield last;
     return;
   }
-  throw new SluiceError('SLUICE_SOURCE_FAILED', `${name} has no sheet ${JSON.stringify(wanted)} (sheets: ${seen.map((s) => JSON.stringify(s)).join(', ') || 'none'})`, { retriable: false });
+  throw new SluiceError(
+    'SLUICE_SOURCE_FAILED',
+    `${name} has no sheet ${JSON.stringify(wanted)} (sheets: ${seen.map((s) => JSON.stringify(s)).join(', ') || 'none'})`,
+    { retriable: false },
+  );
 }

@@ -19,7 +19,9 @@ function xmlPosition(position: unknown): XmlPosition {
   if (position === undefined || position === null) return { record: 0 };
   const p = position as Partial<XmlPosition>;
   if (typeof p !== 'object' || !Number.isSafeInteger(p.record) || p.record! < 0) {
-    throw new SluiceError('SLUICE_SOURCE_FAILED', `not an xml position: ${JSON.stringify(position)} (expected { record })`, { retriable: false });
+    throw new SluiceError('SLUICE_SOURCE_FAILED', `not an xml position: ${JSON.stringify(position)} (expected { record })`, {
+      retriable: false,
+    });
   }
   return { record: p.record! };
 }
@@ -54,7 +56,9 @@ function recordsOf(doc: Record<string, Node>, name: string, recordTag: string | 
   if (repeated.length === 1) return root[repeated[0]] as Node[];
   if (repeated.length === 0 && children.length === 1) return [root[children[0]]];
   if (children.length === 0) return [];
-  throw failed(`${name}: cannot tell which child of <${rootName}> is the record element (${children.map((c) => `<${c}>`).join(', ')}); set record_tag`);
+  throw failed(
+    `${name}: cannot tell which child of <${rootName}> is the record element (${children.map((c) => `<${c}>`).join(', ')}); set record_tag`,
+  );
 }
 
 /**
@@ -106,7 +110,10 @@ export async function* readXml(source: ByteSource, options: ReadOptions = {}): A
 
   const { name } = source;
   const { size } = await source.stat();
-  if (size > maxBytes) throw failed(`${name} is ${size} bytes; XML documents are parsed whole and may be at most ${maxBytes} bytes (raise xml.max_bytes, or convert to ndjson)`);
+  if (size > maxBytes)
+    throw failed(
+      `${name} is ${size} bytes; XML documents are parsed whole and may be at most ${maxBytes} bytes (raise xml.max_bytes, or convert to ndjson)`,
+    );
   const text = (await readWhole(source)).toString('utf8');
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw failed(`${name} is not well-formed XML: ${valid.err.msg} (line ${valid.err.line}, column ${valid.err.col})`);
@@ -143,7 +150,12 @@ export async function* readXml(source: ByteSource, options: ReadOptions = {}): A
     const position = { record: i + 1 };
     const entry = Array.isArray(values)
       ? values
-      : { node, reason: values, record: Object.fromEntries([...flat[i]].map(([key, value]) => [names.get(key)!, value])), origin: { file: name, record: i + 1 } };
+      : {
+          node,
+          reason: values,
+          record: Object.fromEntries([...flat[i]].map(([key, value]) => [names.get(key)!, value])),
+          origin: { file: name, record: i + 1 },
+        };
     const chunk = chunker.add(entry, position);
     if (chunk) yield chunk;
   }

@@ -120,7 +120,11 @@ export async function executePipeline(plan: PipelinePlan, options: ExecuteOption
     emit({ type: 'step', step: id, status: state.status });
   }
   if (!options.keepRunDir) await rm(options.runDir, { recursive: true, force: true });
-  return { status, ...(failure !== undefined ? { error: failure.message } : status === 'cancelled' ? { error: 'the run was cancelled' } : {}), steps };
+  return {
+    status,
+    ...(failure !== undefined ? { error: failure.message } : status === 'cancelled' ? { error: 'the run was cancelled' } : {}),
+    steps,
+  };
 }
 
 /**
@@ -157,7 +161,11 @@ async function runStep(
   });
   const abandoned = (reason: unknown) => {
     logger.warn({ graceMs, reason: errorMessage(reason) }, 'step attempt did not stop within the grace period; abandoned');
-    return new SluiceError(codeOf(reason) ?? 'SLUICE_CANCELLED', `${errorMessage(reason)}; it did not stop within ${graceMs} ms and was abandoned`, { retriable: false });
+    return new SluiceError(
+      codeOf(reason) ?? 'SLUICE_CANCELLED',
+      `${errorMessage(reason)}; it did not stop within ${graceMs} ms and was abandoned`,
+      { retriable: false },
+    );
   };
 
   const attempts = retryPolicy.execute(async () => {
@@ -165,7 +173,10 @@ async function runStep(
     stop.throwIfAborted();
     onAttempt(++attempt);
     const limit = new AbortController();
-    const timer = setTimeout(() => limit.abort(new SluiceError('SLUICE_STEP_TIMEOUT', `step '${id}' attempt ${attempt} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => limit.abort(new SluiceError('SLUICE_STEP_TIMEOUT', `step '${id}' attempt ${attempt} timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const attemptSignal = AbortSignal.any([stop, limit.signal]);
     try {
       const work = RUNNERS[step.spec.type]({
@@ -178,7 +189,8 @@ async function runStep(
         outputDir: join(options.runDir, id),
         outputOf: (other) => {
           const dir = outputs.get(other);
-          if (!dir) throw new SluiceError('SLUICE_STEP_FAILED', `step '${other}' produced no output for '${id}' to read`, { retriable: false });
+          if (!dir)
+            throw new SluiceError('SLUICE_STEP_FAILED', `step '${other}' produced no output for '${id}' to read`, { retriable: false });
           return dir;
         },
         resolveDatasource: options.resolveDatasource,

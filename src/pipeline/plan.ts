@@ -1,7 +1,13 @@
 import { Value } from '@sinclair/typebox/value';
 import { parseConfig, schemaIssues } from '../core/config.js';
 import { SluiceError, type ErrorIssue } from '../core/errors.js';
-import { PipelineDocumentSchema, PipelineSettingsSchema, type PipelineDocument, type PipelineSettings, type StepSpec } from './pipeline-schema.js';
+import {
+  PipelineDocumentSchema,
+  PipelineSettingsSchema,
+  type PipelineDocument,
+  type PipelineSettings,
+  type StepSpec,
+} from './pipeline-schema.js';
 import { STEP_CONFIG_SCHEMAS } from './step-configs.js';
 
 export interface PlannedStep {
@@ -50,7 +56,10 @@ export function planPipeline(input: unknown, prefix = 'body'): PipelinePlan {
     if (declaredInput && !deps.includes(declaredInput)) deps.push(declaredInput);
     const input = READS_INPUT.has(spec.type) ? (declaredInput ?? (deps.length === 1 ? deps[0] : undefined)) : undefined;
     if (READS_INPUT.has(spec.type) && spec.type !== 'custom' && !input) {
-      issues.push({ path: `${at}.config.input_step`, message: `a ${spec.type} step needs an input: set input_step (it has ${deps.length} dependencies)` });
+      issues.push({
+        path: `${at}.config.input_step`,
+        message: `a ${spec.type} step needs an input: set input_step (it has ${deps.length} dependencies)`,
+      });
     }
     steps.set(spec.id, { spec, config, deps, input });
   });
@@ -89,5 +98,7 @@ function topologicalOrder(steps: Map<string, PlannedStep>, document: PipelineDoc
 }
 
 function invalid(issues: ErrorIssue[]): SluiceError {
-  return new SluiceError('SLUICE_CONFIG_INVALID', `pipeline is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, { issues });
+  return new SluiceError('SLUICE_CONFIG_INVALID', `pipeline is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+    issues,
+  });
 }

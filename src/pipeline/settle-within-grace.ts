@@ -7,7 +7,12 @@
  * @example
  * await settleWithinGrace(runStep(signal), signal, 5_000, (reason) => new Error(`${reason}; abandoned`));
  */
-export function settleWithinGrace<T>(work: Promise<T>, signal: AbortSignal, graceMs: number, abandoned: (reason: unknown) => Error): Promise<T> {
+export function settleWithinGrace<T>(
+  work: Promise<T>,
+  signal: AbortSignal,
+  graceMs: number,
+  abandoned: (reason: unknown) => Error,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {

@@ -55,7 +55,14 @@ export const LoadConfigSchema = Type.Object(
 export const ValidationRuleSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
-    type: Type.Union([Type.Literal('not_null'), Type.Literal('unique'), Type.Literal('range'), Type.Literal('pattern'), Type.Literal('allowed_values'), Type.Literal('row_count')]),
+    type: Type.Union([
+      Type.Literal('not_null'),
+      Type.Literal('unique'),
+      Type.Literal('range'),
+      Type.Literal('pattern'),
+      Type.Literal('allowed_values'),
+      Type.Literal('row_count'),
+    ]),
     columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
     column: Type.Optional(Type.String({ minLength: 1 })),
     min_value: Type.Optional(Type.Number()),
@@ -70,7 +77,10 @@ export const ValidateConfigSchema = Type.Object(
   {
     input_step: Type.Optional(StepRef),
     validation_rules: Type.Array(ValidationRuleSchema, { minItems: 1 }),
-    fail_on_violation: Type.Boolean({ default: false, description: 'Fail the step (and the run) when a rule is violated; by default the report is the result.' }),
+    fail_on_violation: Type.Boolean({
+      default: false,
+      description: 'Fail the step (and the run) when a rule is violated; by default the report is the result.',
+    }),
   },
   { additionalProperties: false },
 );

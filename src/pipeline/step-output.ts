@@ -18,7 +18,10 @@ const PART = /^part-\d{6}\.arrow$/;
 
 /** Part files of a finished step output, in order. */
 export async function outputParts(dir: string): Promise<string[]> {
-  return (await readdir(dir)).filter((f) => PART.test(f)).sort().map((f) => join(dir, f));
+  return (await readdir(dir))
+    .filter((f) => PART.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /**
@@ -72,13 +75,19 @@ class StepOutputSource implements Source {
           await ctx.flow.acquire();
           if (stopped || ctx.signal.aborted) return;
           for (const data of tableFromIPC(await readFile(file)).batches) {
-            subscriber.next({ data, meta: { stream: 'output', partition, position: index, kind: 'records', progress: { done: index + 1, total: parts.length } } });
+            subscriber.next({
+              data,
+              meta: { stream: 'output', partition, position: index, kind: 'records', progress: { done: index + 1, total: parts.length } },
+            });
           }
         }
       };
       run().then(
         () => subscriber.complete(),
-        (error: unknown) => subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `reading step output ${this.config.path}: ${errorMessage(error)}`, { cause: error })),
+        (error: unknown) =>
+          subscriber.error(
+            new SluiceError('SLUICE_SOURCE_FAILED', `reading step output ${this.config.path}: ${errorMessage(error)}`, { cause: error }),
+          ),
       );
       return () => {
         stopped = true;

@@ -37,11 +37,21 @@ const QualitySchema = Type.Object(
 );
 
 function extractConfig(p: { source: string; query?: string; table?: string; path?: string }) {
-  return { source: p.source, ...(p.query ? { query: p.query } : {}), ...(p.table ? { table: p.table } : {}), ...(p.path ? { path: p.path } : {}) };
+  return {
+    source: p.source,
+    ...(p.query ? { query: p.query } : {}),
+    ...(p.table ? { table: p.table } : {}),
+    ...(p.path ? { path: p.path } : {}),
+  };
 }
 
 function meta(p: Static<typeof EtlBasicSchema> | Static<typeof QualitySchema>, name: string) {
-  return { pipeline_id: p.pipeline_id, name: p.name ?? name, ...(p.description ? { description: p.description } : {}), ...(p.schedule ? { schedule: p.schedule } : {}) };
+  return {
+    pipeline_id: p.pipeline_id,
+    name: p.name ?? name,
+    ...(p.description ? { description: p.description } : {}),
+    ...(p.schedule ? { schedule: p.schedule } : {}),
+  };
 }
 
 interface Template<S extends TSchema> {
@@ -65,13 +75,28 @@ export const TEMPLATES: Record<string, Template<TSchema>> = {
         ...meta(p, 'Basic ETL'),
         steps: [
           { id: 'extract', name: `Extract from ${p.source}`, type: 'extract', config: extractConfig(p) },
-          ...(transform ? [{ id: 'transform', name: 'Transform', type: 'transform' as const, depends_on: ['extract'], config: { input_step: 'extract', transformations: p.transformations } }] : []),
+          ...(transform
+            ? [
+                {
+                  id: 'transform',
+                  name: 'Transform',
+                  type: 'transform' as const,
+                  depends_on: ['extract'],
+                  config: { input_step: 'extract', transformations: p.transformations },
+                },
+              ]
+            : []),
           {
             id: 'load',
             name: `Load to ${p.target}`,
             type: 'load',
             depends_on: [transform ? 'transform' : 'extract'],
-            config: { input_step: transform ? 'transform' : 'extract', target: p.target, table_name: p.table_name ?? p.pipeline_id, mode: p.mode },
+            config: {
+              input_step: transform ? 'transform' : 'extract',
+              target: p.target,
+              table_name: p.table_name ?? p.pipeline_id,
+              mode: p.mode,
+            },
           },
         ],
       };
@@ -100,7 +125,9 @@ export const TEMPLATES: Record<string, Template<TSchema>> = {
 export function fromTemplate(name: string, params: unknown): PipelineDocument {
   const t = TEMPLATES[name];
   if (!t) {
-    throw new SluiceError('SLUICE_NOT_FOUND', `no template '${name}'`, { issues: [{ path: 'params.name', message: `unknown template (known: ${Object.keys(TEMPLATES).join(', ')})` }] });
+    throw new SluiceError('SLUICE_NOT_FOUND', `no template '${name}'`, {
+      issues: [{ path: 'params.name', message: `unknown template (known: ${Object.keys(TEMPLATES).join(', ')})` }],
+    });
   }
   return t.build(parseConfig(t.schema, params, 'body'));
 }

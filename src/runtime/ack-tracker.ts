@@ -55,7 +55,9 @@ export class AckTracker {
     if (seq !== undefined && seq > this.acked[route]) this.acked[route] = seq;
     this.retainedFrom[route] = retainedFrom;
     const progress = Math.min(...this.acked);
-    const durable = Math.min(...this.acked.map((a, i) => (this.retainedFrom[i] === undefined ? a : Math.min(a, this.retainedFrom[i]! - 1))));
+    const durable = Math.min(
+      ...this.acked.map((a, i) => (this.retainedFrom[i] === undefined ? a : Math.min(a, this.retainedFrom[i]! - 1))),
+    );
     this.advance(durable, progress);
   }
 
@@ -85,7 +87,8 @@ export class AckTracker {
     this.pumping ??= this.pump().finally(() => {
       this.pumping = undefined;
       // A target raised after the loop's last check, before this ran, would otherwise wait for the next ack.
-      if (this.failure === undefined && (this.targetDurable > this.stored || this.targetProgress > this.released)) this.advance(this.targetDurable, this.targetProgress);
+      if (this.failure === undefined && (this.targetDurable > this.stored || this.targetProgress > this.released))
+        this.advance(this.targetDurable, this.targetProgress);
     });
   }
 

@@ -1,4 +1,22 @@
-import { concat, concatMap, connectable, defer, EMPTY, finalize, fromEvent, ignoreElements, map, merge, type Observable, race, share, Subject, type Subscription, takeUntil, tap } from 'rxjs';
+import {
+  concat,
+  concatMap,
+  connectable,
+  defer,
+  EMPTY,
+  finalize,
+  fromEvent,
+  ignoreElements,
+  map,
+  merge,
+  type Observable,
+  race,
+  share,
+  Subject,
+  type Subscription,
+  takeUntil,
+  tap,
+} from 'rxjs';
 import type { Batch, Position } from '../core/batch.js';
 import { Credits } from '../core/flow-control.js';
 import type { CheckpointStore, Source } from '../core/ports.js';
@@ -58,19 +76,21 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
     let stopped = false;
 
     const sourceCounts = run.metrics.of(sourceNode.name);
-    const read$ = source.read(partition, run.from, { flow: credits, signal: run.signal, logger, batchSize: topology.settings.batch_size }).pipe(
-      takeUntil(stop$),
-      tap({ complete: () => (stopped = run.signal.aborted) }),
-      map((batch): Batch => {
-        const deadCount = batch.meta.deadLetters?.length ?? 0;
-        sourceCounts.rowsIn += batch.data.numRows + deadCount;
-        sourceCounts.rowsOut += batch.data.numRows;
-        sourceCounts.batches++;
-        if (batch.meta.progress) run.metrics.progress.set(key, batch.meta.progress);
-        return { data: batch.data, meta: { ...batch.meta, seq: tracker.register(batch.meta.position) } };
-      }),
-      concatMap((batch) => settleDeadLetters(run, sourceNode.name, batch)),
-    );
+    const read$ = source
+      .read(partition, run.from, { flow: credits, signal: run.signal, logger, batchSize: topology.settings.batch_size })
+      .pipe(
+        takeUntil(stop$),
+        tap({ complete: () => (stopped = run.signal.aborted) }),
+        map((batch): Batch => {
+          const deadCount = batch.meta.deadLetters?.length ?? 0;
+          sourceCounts.rowsIn += batch.data.numRows + deadCount;
+          sourceCounts.rowsOut += batch.data.numRows;
+          sourceCounts.batches++;
+          if (batch.meta.progress) run.metrics.progress.set(key, batch.meta.progress);
+          return { data: batch.data, meta: { ...batch.meta, seq: tracker.register(batch.meta.position) } };
+        }),
+        concatMap((batch) => settleDeadLetters(run, sourceNode.name, batch)),
+      );
     const shared = connectable(read$, { connector: () => new Subject<Batch>(), resetOnDisconnect: false });
 
     const streams = new Map<string, Observable<Batch>>([[sourceNode.name, shared]]);
@@ -83,7 +103,11 @@ export function partitionPipeline(run: PartitionRun): Observable<never> {
       const input$ = inputs.length === 1 ? inputs[0] : merge(...inputs);
       const counts = run.metrics.of(name);
       if (node.kind === 'transform') {
-        const operator = node.transform.create(node.config as never, { node: name, logger: logger.child({ node: name }), unbounded: sourceNode.unbounded });
+        const operator = node.transform.create(node.config as never, {
+          node: name,
+          logger: logger.child({ node: name }),
+          unbounded: sourceNode.unbounded,
+        });
         const output$ = input$.pipe(
           tap((b) => {
             counts.rowsIn += b.data.numRows;

@@ -49,7 +49,9 @@ export class ReliableSink {
           return this.deadInWrite;
         }, this.writeSignal)
         .catch((error: unknown) => {
-          throw error instanceof SluiceError ? error : new SluiceError('SLUICE_SINK_FAILED', `sink '${this.node}': ${(error as Error).message}`, { cause: error, retriable: false });
+          throw error instanceof SluiceError
+            ? error
+            : new SluiceError('SLUICE_SINK_FAILED', `sink '${this.node}': ${(error as Error).message}`, { cause: error, retriable: false });
         }),
     );
     this.queue = result.catch(() => undefined);

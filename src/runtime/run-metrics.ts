@@ -34,7 +34,16 @@ export class RunMetrics {
   constructor(topology: CompiledTopology) {
     for (const name of topology.order) {
       const node = topology.nodes.get(name)!;
-      this.nodes.set(name, { node: name, kind: node.kind, type: node.type, rowsIn: 0, rowsOut: 0, filtered: 0, deadLettered: 0, batches: 0 });
+      this.nodes.set(name, {
+        node: name,
+        kind: node.kind,
+        type: node.type,
+        rowsIn: 0,
+        rowsOut: 0,
+        filtered: 0,
+        deadLettered: 0,
+        batches: 0,
+      });
     }
   }
 

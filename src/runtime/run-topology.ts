@@ -48,7 +48,12 @@ export async function runTopology(topology: CompiledTopology, options: RunOption
     }
     for (const node of [...topology.nodes.values(), topology.deadLetter]) {
       if (node.kind !== 'sink') continue;
-      const sink = new ReliableSink(node.name, node.connector.createSink!(node.config, { node: node.name, logger: logger.child({ node: node.name }) }), topology.settings.sink_retries, options.writeSignal);
+      const sink = new ReliableSink(
+        node.name,
+        node.connector.createSink!(node.config, { node: node.name, logger: logger.child({ node: node.name }) }),
+        topology.settings.sink_retries,
+        options.writeSignal,
+      );
       const name = node.name;
       const deadLetter = async (batch: Batch, letters: DeadLetter[]): Promise<void> => {
         await deadLetters!.write(batch, letters);

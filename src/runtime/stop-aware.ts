@@ -14,7 +14,11 @@ export function stopAware<T, R>(operator: OperatorFunction<T, R>, stopped: () =>
       const inner = input
         .asObservable()
         .pipe(operator)
-        .subscribe({ next: (value) => subscriber.next(value), error: (error: unknown) => subscriber.error(error), complete: () => subscriber.complete() });
+        .subscribe({
+          next: (value) => subscriber.next(value),
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => subscriber.complete(),
+        });
       const outer = source.subscribe({
         next: (value) => input.next(value),
         error: (error: unknown) => input.error(error),

@@ -18,7 +18,9 @@ export const CheckpointConfigSchema = Type.Union(
     Type.Object(
       {
         store: Type.Literal('redis'),
-        url: Type.Optional(Type.String({ description: `Redis URL (default \`${DEFAULT_REDIS_URL}\`); use \${env:REDIS_URL} for credentials.` })),
+        url: Type.Optional(
+          Type.String({ description: `Redis URL (default \`${DEFAULT_REDIS_URL}\`); use \${env:REDIS_URL} for credentials.` }),
+        ),
         key_prefix: Type.Optional(Type.String({ description: `Prefix of the Redis hash keys (default \`${DEFAULT_KEY_PREFIX}\`).` })),
       },
       { additionalProperties: false },
@@ -32,6 +34,7 @@ type Filled<T> = T extends unknown ? Required<T> : never;
 export type CheckpointConfig = Filled<Static<typeof CheckpointConfigSchema>>;
 
 export function withCheckpointDefaults(config: Static<typeof CheckpointConfigSchema> | undefined): CheckpointConfig {
-  if (config?.store === 'redis') return { store: 'redis', url: config.url ?? DEFAULT_REDIS_URL, key_prefix: config.key_prefix ?? DEFAULT_KEY_PREFIX };
+  if (config?.store === 'redis')
+    return { store: 'redis', url: config.url ?? DEFAULT_REDIS_URL, key_prefix: config.key_prefix ?? DEFAULT_KEY_PREFIX };
   return { store: 'file', path: config?.path ?? DEFAULT_PATH };
 }

@@ -4,7 +4,5 @@ import { FileCheckpointStore } from './file-checkpoint-store.js';
 import { RedisCheckpointStore } from './redis-checkpoint-store.js';
 
 export function createCheckpointStore(config: CheckpointConfig): CheckpointStore {
-  return config.store === 'redis'
-    ? new RedisCheckpointStore(config.url, config.key_prefix)
-    : new FileCheckpointStore(config.path);
+  return config.store === 'redis' ? new RedisCheckpointStore(config.url, config.key_prefix) : new FileCheckpointStore(config.path);
 }

@@ -51,7 +51,10 @@ export class FileCheckpointStore implements CheckpointStore {
       all = JSON.parse(await readFile(this.fileOf(topology), 'utf8')) as Record<string, Position>;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new SluiceError('SLUICE_CHECKPOINT_FAILED', `cannot read checkpoint file ${this.fileOf(topology)}`, { cause: error, retriable: false });
+        throw new SluiceError('SLUICE_CHECKPOINT_FAILED', `cannot read checkpoint file ${this.fileOf(topology)}`, {
+          cause: error,
+          retriable: false,
+        });
       }
     }
     this.cache.set(topology, all);
@@ -65,7 +68,10 @@ export class FileCheckpointStore implements CheckpointStore {
       change(all);
       await this.writeAtomically(this.fileOf(topology), JSON.stringify(all));
     });
-    this.chains.set(topology, next.catch(() => undefined));
+    this.chains.set(
+      topology,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

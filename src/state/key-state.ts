@@ -33,7 +33,11 @@ export interface StateSize {
  * one MULTI so counters and state move together.
  */
 export class KeyState {
-  constructor(private readonly redis: Redis, private readonly rule: string, private readonly prefix = 'sluice:sync:') {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly rule: string,
+    private readonly prefix = 'sluice:sync:',
+  ) {}
 
   get stateKey(): string {
     return `${this.prefix}${this.rule}:state`;
@@ -56,7 +60,11 @@ export class KeyState {
   /**
    * Sets and deletes entries and adds `counters` to the run's counters hash, atomically.
    */
-  async apply(sets: Array<[string, KeyEntry]>, deletes: string[], counters?: { key: string; values: Record<string, number> }): Promise<void> {
+  async apply(
+    sets: Array<[string, KeyEntry]>,
+    deletes: string[],
+    counters?: { key: string; values: Record<string, number> },
+  ): Promise<void> {
     if (sets.length + deletes.length === 0 && !counters) return;
     const tx = this.changes(sets, deletes);
     if (counters) for (const [name, n] of Object.entries(counters.values)) if (n !== 0) tx.hincrby(counters.key, name, n);

@@ -12,8 +12,17 @@ export class RedisCheckpointStore implements CheckpointStore {
   /** One connection attempt shared by every call, so commands are issued in call order. */
   private ready: Promise<void> | undefined;
 
-  constructor(url: string, private readonly prefix = 'sluice:checkpoint:', options: { commandTimeoutMs?: number } = {}) {
-    this.redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true, commandTimeout: options.commandTimeoutMs ?? 10_000 });
+  constructor(
+    url: string,
+    private readonly prefix = 'sluice:checkpoint:',
+    options: { commandTimeoutMs?: number } = {},
+  ) {
+    this.redis = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 3,
+      enableOfflineQueue: true,
+      commandTimeout: options.commandTimeoutMs ?? 10_000,
+    });
     // Connection errors reach the caller through the command that fails; the event needs no listener of its own.
     this.redis.on('error', () => undefined);
   }

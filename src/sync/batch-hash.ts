@@ -14,7 +14,6 @@ function mix(h: number, word: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-
 /**
  * A 64-bit hash of each row's values in `columns` (two murmur3 lanes with different seeds),
  * computed column by column from the Arrow buffers: fixed-width values by their bytes, strings
@@ -77,7 +76,14 @@ function hashChunk(data: Data, base: number, a: Int32Array, b: Int32Array, colum
     return;
   }
   const values = data.values as ArrayLike<number | bigint> & ArrayBufferView & { BYTES_PER_ELEMENT: number };
-  const fixed = DataType.isInt(type) || DataType.isFloat(type) || DataType.isDate(type) || DataType.isTimestamp(type) || DataType.isTime(type) || DataType.isDecimal(type) || DataType.isDuration(type);
+  const fixed =
+    DataType.isInt(type) ||
+    DataType.isFloat(type) ||
+    DataType.isDate(type) ||
+    DataType.isTimestamp(type) ||
+    DataType.isTime(type) ||
+    DataType.isDecimal(type) ||
+    DataType.isDuration(type);
   if (fixed && values && values.byteOffset % 4 === 0) {
     const stride = data.stride;
     const width = values.BYTES_PER_ELEMENT * stride;

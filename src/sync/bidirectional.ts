@@ -52,7 +52,17 @@ interface Planned {
  * `writeRecorded`), so a change made after it is no conflict.
  */
 export async function runBidirectional(ctx: BidirectionalContext): Promise<BidirectionalCounts> {
-  const counts: BidirectionalCounts = { rows_read: 0, rows_inserted: 0, rows_updated: 0, rows_deleted: 0, rows_unchanged: 0, conflicts: 0, writes_to_source: 0, writes_to_target: 0, deferred: 0 };
+  const counts: BidirectionalCounts = {
+    rows_read: 0,
+    rows_inserted: 0,
+    rows_updated: 0,
+    rows_deleted: 0,
+    rows_unchanged: 0,
+    conflicts: 0,
+    writes_to_source: 0,
+    writes_to_target: 0,
+    deferred: 0,
+  };
   await recoverWrites(ctx.state, { source: ctx.source, target: ctx.target }, ctx.logger);
   const a = new Map<string, string>();
   const b = new Map<string, string>();
@@ -103,7 +113,14 @@ export async function runBidirectional(ctx: BidirectionalContext): Promise<Bidir
 }
 
 /** Copies the current row (or absence) of each key from one side to the other, guarded by the planned hash. */
-async function copyRows(ctx: BidirectionalContext, from: PgSide, to: PgSide, planned: Planned[], counts: BidirectionalCounts, versionOf: VersionOf): Promise<void> {
+async function copyRows(
+  ctx: BidirectionalContext,
+  from: PgSide,
+  to: PgSide,
+  planned: Planned[],
+  counts: BidirectionalCounts,
+  versionOf: VersionOf,
+): Promise<void> {
   const toTarget = to === ctx.target;
   for (let i = 0; i < planned.length; i += 2000) {
     const chunk = planned.slice(i, i + 2000);
@@ -135,20 +152,36 @@ async function settleConflicts(ctx: BidirectionalContext, conflicts: Planned[]):
   const resolver = strategy === 'custom' ? conflictResolver(ctx.policy.function!) : undefined;
   const tsIndex = strategy === 'latest_timestamp' ? ctx.target.canonical.indexOf(ctx.policy.timestampColumn!) : -1;
   if (strategy === 'latest_timestamp' && tsIndex < 0) {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `latest_timestamp: no column '${ctx.policy.timestampColumn}' is synced`, { issues: [{ path: 'rule.conflict_resolution.timestamp_column', message: 'not a synced column' }] });
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `latest_timestamp: no column '${ctx.policy.timestampColumn}' is synced`, {
+      issues: [{ path: 'rule.conflict_resolution.timestamp_column', message: 'not a synced column' }],
+    });
   }
   for (const planned of conflicts) {
     const sourceRow = sourceRows.get(planned.key) ?? null;
     const targetRow = targetRows.get(planned.key) ?? null;
     if (strategy === 'manual') {
-      parked.push({ key: planned.key, source: sourceRow && ctx.source.toObject(sourceRow), target: targetRow && ctx.target.toObject(targetRow), detected_at: new Date().toISOString() });
+      parked.push({
+        key: planned.key,
+        source: sourceRow && ctx.source.toObject(sourceRow),
+        target: targetRow && ctx.target.toObject(targetRow),
+        detected_at: new Date().toISOString(),
+      });
     } else if (strategy === 'latest_timestamp') {
       (laterOrEqual(sourceRow?.[tsIndex], targetRow?.[tsIndex]) ? settled.toTarget : settled.toSource).push(planned);
     } else {
-      const choice = await resolver!({ rule_id: ctx.ruleId, key: planned.key, source: sourceRow && ctx.source.toObject(sourceRow), target: targetRow && ctx.target.toObject(targetRow) });
+      const choice = await resolver!({
+        rule_id: ctx.ruleId,
+        key: planned.key,
+        source: sourceRow && ctx.source.toObject(sourceRow),
+        target: targetRow && ctx.target.toObject(targetRow),
+      });
       if (choice === 'source') settled.toTarget.push(planned);
       else if (choice === 'target') settled.toSource.push(planned);
-      else settled.merged.push({ planned, values: choice === null ? null : ctx.source.fromObject({ ...choice, ...keyObject(ctx, planned.key) }) });
+      else
+        settled.merged.push({
+          planned,
+          values: choice === null ? null : ctx.source.fromObject({ ...choice, ...keyObject(ctx, planned.key) }),
+        });
     }
   }
   await ctx.store.parkConflicts(ctx.ruleId, parked);
@@ -159,7 +192,12 @@ async function settleConflicts(ctx: BidirectionalContext, conflicts: Planned[]):
  * A custom resolver's row goes to both sides; the state moves only when both took it. (A crash
  * between the two writes leaves the key a conflict, resolved again by the next run.)
  */
-async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'], counts: BidirectionalCounts, versionOf: VersionOf): Promise<void> {
+async function writeMerged(
+  ctx: BidirectionalContext,
+  merged: Settled['merged'],
+  counts: BidirectionalCounts,
+  versionOf: VersionOf,
+): Promise<void> {
   if (merged.length === 0) return;
   const toSource = await ctx.source.apply(merged.map((m) => ({ key: m.planned.key, values: m.values, expect: m.planned.a })));
   const toTarget = await ctx.target.apply(merged.map((m) => ({ key: m.planned.key, values: m.values, expect: m.planned.b })));
@@ -167,7 +205,11 @@ async function writeMerged(ctx: BidirectionalContext, merged: Settled['merged'],
   counts.deferred += merged.length * 2 - toSource.length - toTarget.length;
   tally(toSource, counts, 'writes_to_source');
   tally(toTarget, counts, 'writes_to_target');
-  await recordApplied(ctx.state, toTarget.filter((c) => onSource.has(c.key)), versionOf);
+  await recordApplied(
+    ctx.state,
+    toTarget.filter((c) => onSource.has(c.key)),
+    versionOf,
+  );
 }
 
 function tally(applied: AppliedChange[], counts: BidirectionalCounts, side: 'writes_to_source' | 'writes_to_target'): void {

@@ -93,10 +93,22 @@ export async function compileRule(rule: SyncRule, options: CompileRuleOptions): 
 
   const operations = (rule.filters?.operations ?? ['INSERT', 'UPDATE', 'DELETE']).map((o) => OPERATION_LETTERS[o]);
   // A full read the source can hash on the server compares hashes and fetches only changed rows.
-  const pushdown = (mode === 'full' || mode === 'snapshot') && hasCapability(definition, 'sync_hash_push_down') ? definition.syncHashSource?.(readConfig) : undefined;
+  const pushdown =
+    (mode === 'full' || mode === 'snapshot') && hasCapability(definition, 'sync_hash_push_down')
+      ? definition.syncHashSource?.(readConfig)
+      : undefined;
   const nodes: TopologySpec['nodes'] = {
     source: pushdown
-      ? { type: pushdown, config: { rule_id: rule.rule_id, redis_url: options.redisUrl, key_prefix: options.keyPrefix, counters_key: options.countersKey, source: readConfig } }
+      ? {
+          type: pushdown,
+          config: {
+            rule_id: rule.rule_id,
+            redis_url: options.redisUrl,
+            key_prefix: options.keyPrefix,
+            counters_key: options.countersKey,
+            source: readConfig,
+          },
+        }
       : { type: source.type, config: readConfig },
   };
   let last = 'source';

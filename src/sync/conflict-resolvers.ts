@@ -12,7 +12,9 @@ export interface ConflictInput {
 }
 
 /** Picks a side, or returns the row both sides should hold (null: delete on both). */
-export type ConflictResolver = (conflict: ConflictInput) => 'source' | 'target' | SyncRow | null | Promise<'source' | 'target' | SyncRow | null>;
+export type ConflictResolver = (
+  conflict: ConflictInput,
+) => 'source' | 'target' | SyncRow | null | Promise<'source' | 'target' | SyncRow | null>;
 
 const resolvers = new Map<string, ConflictResolver>();
 
@@ -27,7 +29,9 @@ export function registerConflictResolver(name: string, resolver: ConflictResolve
 export function conflictResolver(name: string): ConflictResolver {
   const resolver = resolvers.get(name);
   if (!resolver) {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `no conflict resolver registered as '${name}'`, { issues: [{ path: 'rule.conflict_resolution.function', message: `known: ${[...resolvers.keys()].join(', ') || 'none'}` }] });
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `no conflict resolver registered as '${name}'`, {
+      issues: [{ path: 'rule.conflict_resolution.function', message: `known: ${[...resolvers.keys()].join(', ') || 'none'}` }],
+    });
   }
   return resolver;
 }

@@ -59,7 +59,10 @@ export class PgSide {
     );
     this.types = new Map(rows.map((r) => [r.attname, r.type]));
     const missing = this.columns.filter((c) => !this.types.has(c));
-    if (missing.length > 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no column ${missing.join(', ')}`, { issues: [{ path: 'rule.field_mapping', message: `missing in ${this.table}: ${missing.join(', ')}` }] });
+    if (missing.length > 0)
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no column ${missing.join(', ')}`, {
+        issues: [{ path: 'rule.field_mapping', message: `missing in ${this.table}: ${missing.join(', ')}` }],
+      });
   }
 
   async close(): Promise<void> {
@@ -81,7 +84,9 @@ export class PgSide {
     let count = 0;
     await client.query('begin isolation level repeatable read read only');
     try {
-      await client.query(`declare sluice_side no scroll cursor for select ${this.columns.map(ident).join(', ')} from ${qualified(this.table)}`);
+      await client.query(
+        `declare sluice_side no scroll cursor for select ${this.columns.map(ident).join(', ')} from ${qualified(this.table)}`,
+      );
       for (;;) {
         const { rows } = await client.query<RowValues>({ text: 'fetch 10000 from sluice_side', rowMode: 'array', types: TEXT_TYPES });
         if (rows.length === 0) break;
@@ -127,7 +132,10 @@ export class PgSide {
 
   /** Whether a transaction of this database committed; undefined once too old to tell. */
   async transactionStatus(transaction: string): Promise<'committed' | 'aborted' | 'in progress' | undefined> {
-    const { rows } = await this.client!.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>('select pg_xact_status($1::xid8) as status', [transaction]);
+    const { rows } = await this.client!.query<{ status: 'committed' | 'aborted' | 'in progress' | null }>(
+      'select pg_xact_status($1::xid8) as status',
+      [transaction],
+    );
     return rows[0].status ?? undefined;
   }
 
@@ -135,7 +143,10 @@ export class PgSide {
     const client = this.client!;
     await client.query('begin');
     try {
-      const current = await this.fetch(changes.map((c) => c.key), true);
+      const current = await this.fetch(
+        changes.map((c) => c.key),
+        true,
+      );
       const deletes: RowValues[] = [];
       const inserts: RowValues[] = [];
       const updates: RowValues[] = [];
@@ -159,11 +170,20 @@ export class PgSide {
       const keyCols = this.columns.slice(0, this.keyCount);
       const match = keyCols.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' and ');
       if (deletes.length > 0) {
-        await client.query({ text: `delete from ${qualified(this.table)} t using (${this.unnest(keyCols, 1)}) s where ${match}`, values: this.columnArrays(deletes, this.keyCount) });
+        await client.query({
+          text: `delete from ${qualified(this.table)} t using (${this.unnest(keyCols, 1)}) s where ${match}`,
+          values: this.columnArrays(deletes, this.keyCount),
+        });
       }
       if (updates.length > 0) {
-        const set = this.columns.slice(this.keyCount).map((c) => `${ident(c)} = s.${ident(c)}`).join(', ');
-        await client.query({ text: `update ${qualified(this.table)} t set ${set} from (${this.unnest(this.columns, 1)}) s where ${match}`, values: this.columnArrays(updates, this.columns.length) });
+        const set = this.columns
+          .slice(this.keyCount)
+          .map((c) => `${ident(c)} = s.${ident(c)}`)
+          .join(', ');
+        await client.query({
+          text: `update ${qualified(this.table)} t set ${set} from (${this.unnest(this.columns, 1)}) s where ${match}`,
+          values: this.columnArrays(updates, this.columns.length),
+        });
       }
       if (inserts.length > 0) {
         const { rows } = await client.query<RowValues>({
@@ -202,7 +222,10 @@ export class PgSide {
   }
 
   private keyColumns(alias: string): string {
-    return this.columns.slice(0, this.keyCount).map((k) => `${alias}.${ident(k)}`).join(', ');
+    return this.columns
+      .slice(0, this.keyCount)
+      .map((k) => `${alias}.${ident(k)}`)
+      .join(', ');
   }
 
   /** `select $1::text[]` columns cast to their types: text travels through each type's input function. */

@@ -8,7 +8,10 @@ import type { AppliedChange, GuardedChange, PgSide } from './pg-side.js';
  * A run that died mid-transaction leaves it in progress until its backend notices the lost
  * client, which takes moments: asked again for a few seconds.
  */
-const untilEnded = retry(handleWhen(isRetriable), { maxAttempts: 8, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 2_000 }) });
+const untilEnded = retry(handleWhen(isRetriable), {
+  maxAttempts: 8,
+  backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 2_000 }),
+});
 
 /** The version a key's state entry had when the run read it (0 when it had none). */
 export type VersionOf = (key: string) => number;
@@ -20,20 +23,37 @@ export type VersionOf = (key: string) => number;
  * a write intent names it and the hashes it leaves; the state update drops the intent in the
  * same step, and `recoverWrites` settles the intents of a run that died.
  */
-export async function writeRecorded(state: KeyState, side: PgSide, name: WriteIntent['side'], changes: GuardedChange[], versionOf: VersionOf): Promise<AppliedChange[]> {
+export async function writeRecorded(
+  state: KeyState,
+  side: PgSide,
+  name: WriteIntent['side'],
+  changes: GuardedChange[],
+  versionOf: VersionOf,
+): Promise<AppliedChange[]> {
   const intents: WriteIntent[] = [];
   const applied = await side.apply(changes, async (transaction, written) => {
     const intent: WriteIntent = { side: name, transaction, changes: written.map((c) => [c.key, c.hash ?? null]) };
     await state.recordIntent(intent);
     intents.push(intent);
   });
-  await state.settle(intents, ...stateChanges(applied.map((c) => [c.key, c.hash ?? null]), versionOf));
+  await state.settle(
+    intents,
+    ...stateChanges(
+      applied.map((c) => [c.key, c.hash ?? null]),
+      versionOf,
+    ),
+  );
   return applied;
 }
 
 /** The state follows what was written: the hash both sides now hold, one version further. */
 export async function recordApplied(state: KeyState, applied: AppliedChange[], versionOf: VersionOf): Promise<void> {
-  await state.apply(...stateChanges(applied.map((c) => [c.key, c.hash ?? null]), versionOf));
+  await state.apply(
+    ...stateChanges(
+      applied.map((c) => [c.key, c.hash ?? null]),
+      versionOf,
+    ),
+  );
 }
 
 /**
@@ -45,11 +65,19 @@ export async function recoverWrites(state: KeyState, sides: Record<WriteIntent['
     const status = await untilEnded.execute(async () => {
       const found = await sides[intent.side].transactionStatus(intent.transaction);
       if (found === 'in progress') {
-        throw new SluiceError('SLUICE_SINK_FAILED', `a write of an earlier run (transaction ${intent.transaction} on the ${intent.side}) is still in progress`, { retriable: true });
+        throw new SluiceError(
+          'SLUICE_SINK_FAILED',
+          `a write of an earlier run (transaction ${intent.transaction} on the ${intent.side}) is still in progress`,
+          { retriable: true },
+        );
       }
       return found;
     });
-    if (status === undefined) logger.warn({ side: intent.side, transaction: intent.transaction }, 'write of an earlier run too old to tell whether it committed: its keys may show as conflicts');
+    if (status === undefined)
+      logger.warn(
+        { side: intent.side, transaction: intent.transaction },
+        'write of an earlier run too old to tell whether it committed: its keys may show as conflicts',
+      );
     const changes = status === 'committed' ? intent.changes : [];
     const entries = await state.getMany(changes.map(([key]) => key));
     const versions = new Map(changes.map(([key], i) => [key, entries[i]?.version ?? 0]));

@@ -7,7 +7,8 @@ const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 /** Extends the lock only while this owner still holds it. */
 const RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 /** Takes over a lock whose holder is known to be gone. */
-const STEAL = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return false end";
+const STEAL =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) else return false end";
 
 /**
  * A rule's run lock in Redis, so two processes (two control planes, a CLI and a server) never run
@@ -18,7 +19,11 @@ export class RunLock {
   private readonly owner = `${hostname()}|${process.pid}|${randomUUID()}`;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly redis: Redis, private readonly key: string, private readonly ttlMs = 30_000) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly ttlMs = 30_000,
+  ) {}
 
   /** True when this process now holds the lock. */
   async acquire(): Promise<boolean> {
@@ -28,7 +33,10 @@ export class RunLock {
       if (holder && holderIsGone(holder)) taken = (await this.redis.eval(STEAL, 1, this.key, holder, this.owner, this.ttlMs)) === 'OK';
     }
     if (taken) {
-      this.timer = setInterval(() => void this.redis.eval(RENEW, 1, this.key, this.owner, this.ttlMs).catch(() => undefined), this.ttlMs / 3);
+      this.timer = setInterval(
+        () => void this.redis.eval(RENEW, 1, this.key, this.owner, this.ttlMs).catch(() => undefined),
+        this.ttlMs / 3,
+      );
       this.timer.unref();
     }
     return taken;

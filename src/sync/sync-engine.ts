@@ -85,7 +85,10 @@ export class SyncEngine {
 
   async rule(ruleId: string): Promise<SyncRule> {
     const rule = await this.store.getRule(ruleId);
-    if (!rule) throw new SluiceError('SLUICE_NOT_FOUND', `no sync rule '${ruleId}'`, { issues: [{ path: 'params.rule_id', message: 'sync rule not found' }] });
+    if (!rule)
+      throw new SluiceError('SLUICE_NOT_FOUND', `no sync rule '${ruleId}'`, {
+        issues: [{ path: 'params.rule_id', message: 'sync rule not found' }],
+      });
     return rule;
   }
 
@@ -100,7 +103,9 @@ export class SyncEngine {
    */
   async start(rule: SyncRule, options: ExecuteOptions = {}): Promise<{ runId: string; done: Promise<SyncRun> }> {
     if (this.running.has(rule.rule_id)) {
-      throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is already running`, { issues: [{ path: 'params.rule_id', message: 'a run is in progress' }] });
+      throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is already running`, {
+        issues: [{ path: 'params.rule_id', message: 'a run is in progress' }],
+      });
     }
     // Claimed before the lock is awaited, so a second start in this process is refused at once.
     let ended!: () => void;
@@ -116,7 +121,9 @@ export class SyncEngine {
     });
     if (!locked) {
       end();
-      throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is running in another process`, { issues: [{ path: 'params.rule_id', message: 'a run is in progress elsewhere' }] });
+      throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is running in another process`, {
+        issues: [{ path: 'params.rule_id', message: 'a run is in progress elsewhere' }],
+      });
     }
     const runId = randomUUID();
     const done = this.run(rule, runId, options).finally(async () => {
@@ -135,9 +142,20 @@ export class SyncEngine {
     const logger = this.logger.child({ rule: rule.rule_id, run: runId });
     const started = Date.now();
     const run: SyncRun = {
-      run_id: runId, rule_id: rule.rule_id, mode: rule.mode ?? 'full', bidirectional: rule.bidirectional ?? false, status: 'running',
-      trigger: options.trigger ?? 'manual', started_at: new Date(started).toISOString(),
-      rows_read: 0, rows_inserted: 0, rows_updated: 0, rows_deleted: 0, rows_unchanged: 0, conflicts: 0, errors: 0,
+      run_id: runId,
+      rule_id: rule.rule_id,
+      mode: rule.mode ?? 'full',
+      bidirectional: rule.bidirectional ?? false,
+      status: 'running',
+      trigger: options.trigger ?? 'manual',
+      started_at: new Date(started).toISOString(),
+      rows_read: 0,
+      rows_inserted: 0,
+      rows_updated: 0,
+      rows_deleted: 0,
+      rows_unchanged: 0,
+      conflicts: 0,
+      errors: 0,
     };
     try {
       if (rule.bidirectional) await this.runBidirectional(rule, run, logger);
@@ -167,14 +185,21 @@ export class SyncEngine {
 
   private async runOneWay(rule: SyncRule, run: SyncRun, logger: Logger, signal?: AbortSignal): Promise<void> {
     const countersKey = `${this.keyPrefix}${rule.rule_id}:run:${run.run_id}`;
-    const spec = await compileRule(rule, { resolve: this.options.resolve, redisUrl: this.redisUrl, keyPrefix: this.keyPrefix, countersKey, env: this.options.env });
+    const spec = await compileRule(rule, {
+      resolve: this.options.resolve,
+      redisUrl: this.redisUrl,
+      keyPrefix: this.keyPrefix,
+      countersKey,
+      env: this.options.env,
+    });
     const topology = compileTopology(spec, { envRefs: 'refuse' });
     // Incremental and CDC resume at their checkpointed position, across runs. A full or snapshot
     // read always starts over: delete detection needs every key seen in one complete read, and
     // the keyed state already makes a repeated read write only what changed.
-    const checkpoints = rule.mode === 'incremental' || rule.mode === 'cdc'
-      ? new RetainedCheckpoints(new RedisCheckpointStore(this.redisUrl, `${this.keyPrefix}checkpoint:`))
-      : new MemoryCheckpointStore();
+    const checkpoints =
+      rule.mode === 'incremental' || rule.mode === 'cdc'
+        ? new RetainedCheckpoints(new RedisCheckpointStore(this.redisUrl, `${this.keyPrefix}checkpoint:`))
+        : new MemoryCheckpointStore();
     try {
       const summary = await runTopology(topology, { checkpoints, logger, signal });
       const counters = await this.store.takeCounters(countersKey);
@@ -200,7 +225,15 @@ export class SyncEngine {
     try {
       await source.open();
       await target.open();
-      const counts = await runBidirectional({ ruleId: rule.rule_id, source, target, state: this.state(rule.rule_id), store: this.store, policy: conflictPolicy(rule), logger });
+      const counts = await runBidirectional({
+        ruleId: rule.rule_id,
+        source,
+        target,
+        state: this.state(rule.rule_id),
+        store: this.store,
+        policy: conflictPolicy(rule),
+        logger,
+      });
       Object.assign(run, counts);
       run.status = 'completed';
     } finally {
@@ -220,11 +253,21 @@ export class SyncEngine {
     const byTarget = new Map(sourceColumns.filter((c) => targetColumns.has(toTarget(c))).map((c) => [toTarget(c), c]));
     const key = rule.filters?.primary_key ?? (await sidePrimaryKey(sourceConfig)).map(toTarget);
     if (key.length === 0 || key.some((k) => !byTarget.has(k))) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `bidirectional sync needs key columns present on both sides (got ${key.join(', ') || 'none'})`, { issues: [{ path: 'rule.filters.primary_key', message: 'set it, or give the source table a primary key' }] });
+      throw new SluiceError(
+        'SLUICE_CONFIG_INVALID',
+        `bidirectional sync needs key columns present on both sides (got ${key.join(', ') || 'none'})`,
+        { issues: [{ path: 'rule.filters.primary_key', message: 'set it, or give the source table a primary key' }] },
+      );
     }
     const canonical = [...key, ...[...byTarget.keys()].filter((c) => !key.includes(c)).sort()];
     return {
-      source: new PgSide(sourceConfig, sourceConfig.table!, canonical, canonical.map((c) => byTarget.get(c)!), key.length),
+      source: new PgSide(
+        sourceConfig,
+        sourceConfig.table!,
+        canonical,
+        canonical.map((c) => byTarget.get(c)!),
+        key.length,
+      ),
       target: new PgSide(targetConfig, targetConfig.table!, canonical, canonical, key.length),
     };
   }
@@ -234,8 +277,15 @@ export class SyncEngine {
     const path = `rule.${side}`;
     const datasource = await this.options.resolve(name);
     requireSyncCapabilities({ ...rule, bidirectional: true }, side, datasource.type);
-    const config = parseConfig(postgresConfigSchema, await ruleSideConfig(rule, side, datasource, 'rule', this.options.env), `${path}_config`);
-    if (!config.table) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, { issues: [{ path: `${path}_config.table`, message: 'required' }] });
+    const config = parseConfig(
+      postgresConfigSchema,
+      await ruleSideConfig(rule, side, datasource, 'rule', this.options.env),
+      `${path}_config`,
+    );
+    if (!config.table)
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: no table (set ${path}_config.table)`, {
+        issues: [{ path: `${path}_config.table`, message: 'required' }],
+      });
     return config;
   }
 
@@ -272,11 +322,19 @@ export class SyncEngine {
    * other side, and the state records it. A key whose row changed while resolving stays parked
    * (SLUICE_CONFLICT when it is the only one). Refused while the rule runs.
    */
-  async resolveConflicts(rule: SyncRule, keys: string[], resolution: 'source' | 'target'): Promise<{ resolved: string[]; written_to: 'source' | 'target' }> {
+  async resolveConflicts(
+    rule: SyncRule,
+    keys: string[],
+    resolution: 'source' | 'target',
+  ): Promise<{ resolved: string[]; written_to: 'source' | 'target' }> {
     const parked = await this.store.parkedKeys(rule.rule_id);
     const unknown = keys.find((k) => !parked.has(k));
-    if (unknown !== undefined) throw new SluiceError('SLUICE_NOT_FOUND', `no open conflict for key ${unknown}`, { issues: [{ path: 'body.key', message: 'no open conflict with this key' }] });
-    if (this.running.has(rule.rule_id)) throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is running; resolve after it ends`);
+    if (unknown !== undefined)
+      throw new SluiceError('SLUICE_NOT_FOUND', `no open conflict for key ${unknown}`, {
+        issues: [{ path: 'body.key', message: 'no open conflict with this key' }],
+      });
+    if (this.running.has(rule.rule_id))
+      throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' is running; resolve after it ends`);
     const { source, target } = await this.sides(rule);
     try {
       await source.open();
@@ -291,8 +349,15 @@ export class SyncEngine {
         const loser = losers.get(key);
         return { key, values: winners.get(key) ?? null, expect: loser ? to.hash(loser) : undefined };
       });
-      const applied = await writeRecorded(state, to, resolution === 'source' ? 'target' : 'source', changes, (key) => versions.get(key) ?? 0);
-      if (applied.length === 0 && keys.length === 1) throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
+      const applied = await writeRecorded(
+        state,
+        to,
+        resolution === 'source' ? 'target' : 'source',
+        changes,
+        (key) => versions.get(key) ?? 0,
+      );
+      if (applied.length === 0 && keys.length === 1)
+        throw new SluiceError('SLUICE_CONFLICT', `key ${keys[0]} changed while resolving; try again`);
       const resolved = applied.map((c) => c.key);
       await this.store.unpark(rule.rule_id, resolved);
       return { resolved, written_to: resolution === 'source' ? 'target' : 'source' };
@@ -309,7 +374,8 @@ export class SyncEngine {
   async deleteRule(ruleId: string): Promise<boolean> {
     if (this.running.has(ruleId)) throw new SluiceError('SLUICE_CONFLICT', `sync rule '${ruleId}' is running`);
     const rule = await this.store.getRule(ruleId);
-    if (rule?.mode === 'cdc') await this.dropSlot(rule).catch((error: unknown) => this.logger.warn({ err: error, rule: ruleId }, 'replication slot not dropped'));
+    if (rule?.mode === 'cdc')
+      await this.dropSlot(rule).catch((error: unknown) => this.logger.warn({ err: error, rule: ruleId }, 'replication slot not dropped'));
     return this.store.deleteRule(ruleId);
   }
 
@@ -329,7 +395,10 @@ export class SyncEngine {
 async function tableColumns(config: PostgresConfig, table: string): Promise<string[]> {
   const client = await connect(config);
   try {
-    const { rows } = await client.query<{ attname: string }>('select attname from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped order by attnum', [qualified(table)]);
+    const { rows } = await client.query<{ attname: string }>(
+      'select attname from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped order by attnum',
+      [qualified(table)],
+    );
     return rows.map((r) => r.attname);
   } finally {
     await closeQuietly(client);

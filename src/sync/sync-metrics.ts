@@ -42,7 +42,8 @@ const stateKeys = new Gauge({
 export function observeSyncRun(run: SyncRun): void {
   const rule = run.rule_id;
   runs.inc({ rule, status: run.status });
-  for (const outcome of ['read', 'inserted', 'updated', 'deleted', 'unchanged'] as const) rows.inc({ rule, outcome }, run[`rows_${outcome}`]);
+  for (const outcome of ['read', 'inserted', 'updated', 'deleted', 'unchanged'] as const)
+    rows.inc({ rule, outcome }, run[`rows_${outcome}`]);
   conflicts.inc({ rule }, run.conflicts);
   duration.observe({ rule }, (run.duration_ms ?? 0) / 1000);
   if (run.state_keys !== undefined) stateKeys.set({ rule }, run.state_keys);

@@ -13,7 +13,10 @@ export class SyncScheduler {
   private readonly jobs = new Map<string, Cron>();
   private readonly skips = new Map<string, number>();
 
-  constructor(private readonly engine: SyncEngine, private readonly logger: Logger) {}
+  constructor(
+    private readonly engine: SyncEngine,
+    private readonly logger: Logger,
+  ) {}
 
   /** (Re)schedules a rule; a rule without a schedule, or disabled, is unscheduled. */
   schedule(rule: SyncRule): void {
@@ -23,16 +26,24 @@ export class SyncScheduler {
       this.skips.set(rule.rule_id, (this.skips.get(rule.rule_id) ?? 0) + 1);
       this.logger.info({ rule: rule.rule_id }, 'scheduled sync skipped: the previous run is still going');
     };
-    const job = new Cron(rule.schedule, { name: `sync:${rule.rule_id}`, protect: skip, catch: (error) => this.logger.error({ err: error, rule: rule.rule_id }, 'scheduled sync failed') }, async () => {
-      if (this.engine.isRunning(rule.rule_id)) return skip();
-      try {
-        await this.engine.execute(rule, { trigger: 'schedule' });
-      } catch (error) {
-        // Running in another process: this tick is skipped like an overlapping one.
-        if (isSluiceError(error) && error.code === 'SLUICE_CONFLICT') return skip();
-        throw error;
-      }
-    });
+    const job = new Cron(
+      rule.schedule,
+      {
+        name: `sync:${rule.rule_id}`,
+        protect: skip,
+        catch: (error) => this.logger.error({ err: error, rule: rule.rule_id }, 'scheduled sync failed'),
+      },
+      async () => {
+        if (this.engine.isRunning(rule.rule_id)) return skip();
+        try {
+          await this.engine.execute(rule, { trigger: 'schedule' });
+        } catch (error) {
+          // Running in another process: this tick is skipped like an overlapping one.
+          if (isSluiceError(error) && error.code === 'SLUICE_CONFLICT') return skip();
+          throw error;
+        }
+      },
+    );
     this.jobs.set(rule.rule_id, job);
   }
 

@@ -5,7 +5,17 @@ import { SluiceError } from '../core/errors.js';
 import type { Sink, SinkOpenContext } from '../core/ports.js';
 import type { Logger } from '../core/logger.js';
 import { textFormatter, type TextFormatter } from '../connectors/postgresql/pg-text.js';
-import { OP_COLUMN, Op, isReservedColumn, keyColumnsOf, keyMetadata, opReader, opVector, ROW_HASH_COLUMN, type ChangeOp } from '../core/changelog.js';
+import {
+  OP_COLUMN,
+  Op,
+  isReservedColumn,
+  keyColumnsOf,
+  keyMetadata,
+  opReader,
+  opVector,
+  ROW_HASH_COLUMN,
+  type ChangeOp,
+} from '../core/changelog.js';
 import { recordBatchOf, takeRows, withColumns } from '../transforms/arrow-ops.js';
 import { KeyState, type KeyEntry } from '../state/key-state.js';
 import { keyString } from '../core/row-hash.js';
@@ -39,7 +49,10 @@ export class SyncSink implements Sink {
   private key: string[] | undefined;
   private logger: Logger | undefined;
 
-  constructor(private readonly target: Sink, private readonly options: SyncSinkOptions) {}
+  constructor(
+    private readonly target: Sink,
+    private readonly options: SyncSinkOptions,
+  ) {}
 
   async open(ctx: SinkOpenContext): Promise<void> {
     this.logger = ctx.logger;
@@ -53,7 +66,10 @@ export class SyncSink implements Sink {
     const keyFormatters = key.map((k) => formatterOf(data, k));
     // A source that hashed its rows itself (a sync hash push-down source) also counted them.
     const given = data.getChild(ROW_HASH_COLUMN) as Vector | null;
-    const compared = data.schema.fields.map((f) => f.name).filter((n) => !isReservedColumn(n) && n !== ROW_HASH_COLUMN && !key.includes(n)).sort();
+    const compared = data.schema.fields
+      .map((f) => f.name)
+      .filter((n) => !isReservedColumn(n) && n !== ROW_HASH_COLUMN && !key.includes(n))
+      .sort();
     const hashes = given ? (given.toArray() as (string | null)[]) : rowHashes(data, compared);
     const opOf = opReader(data);
 
@@ -114,7 +130,10 @@ export class SyncSink implements Sink {
           await this.options.state.apply([], [], { key: this.options.countersKey, values: { filtered: gone.length } });
           continue;
         }
-        await this.target.write({ data: deleteBatch(key, gone), meta: { stream: 'sync', partition: 'deletes', position: undefined, kind: 'changelog' } });
+        await this.target.write({
+          data: deleteBatch(key, gone),
+          meta: { stream: 'sync', partition: 'deletes', position: undefined, kind: 'changelog' },
+        });
         await this.options.state.apply([], gone, { key: this.options.countersKey, values: { deleted: gone.length } });
       }
     } else if (this.options.trackDeletes) {
@@ -144,16 +163,32 @@ export class SyncSink implements Sink {
 
 function formatterOf(data: RecordBatch, column: string): TextFormatter {
   const vector = data.getChild(column);
-  if (!vector) throw new SluiceError('SLUICE_RECORD_INVALID', `sync: batch has no column '${column}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`, { retriable: false });
+  if (!vector)
+    throw new SluiceError(
+      'SLUICE_RECORD_INVALID',
+      `sync: batch has no column '${column}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`,
+      { retriable: false },
+    );
   return textFormatter(vector);
 }
 
 function withoutColumn(data: RecordBatch, name: string): RecordBatch {
   const keep = data.schema.fields.map((f, i) => [f, i] as const).filter(([f]) => f.name !== name);
-  return recordBatchOf(new Schema(keep.map(([f]) => f), data.schema.metadata), keep.map(([, i]) => data.getChildAt(i)!), data.numRows);
+  return recordBatchOf(
+    new Schema(
+      keep.map(([f]) => f),
+      data.schema.metadata,
+    ),
+    keep.map(([, i]) => data.getChildAt(i)!),
+    data.numRows,
+  );
 }
 
 /** The batch declaring `key` as its key columns (the target applies changes by it). */
 function withKey(data: RecordBatch, key: string[]): RecordBatch {
-  return recordBatchOf(new Schema(data.schema.fields, keyMetadata(key, data.schema.metadata)), data.schema.fields.map((_, i) => data.getChildAt(i)!), data.numRows);
+  return recordBatchOf(
+    new Schema(data.schema.fields, keyMetadata(key, data.schema.metadata)),
+    data.schema.fields.map((_, i) => data.getChildAt(i)!),
+    data.numRows,
+  );
 }

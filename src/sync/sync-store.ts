@@ -19,7 +19,10 @@ const HISTORY_LIMIT = 100;
  * so the engine runs the same with or without the control plane.
  */
 export class SyncStore {
-  constructor(private readonly redis: Redis, private readonly prefix = 'sluice:sync:') {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'sluice:sync:',
+  ) {}
 
   async putRule(rule: SyncRule): Promise<void> {
     await this.call(() => this.redis.hset(`${this.prefix}rules`, rule.rule_id, JSON.stringify(rule)));
@@ -32,7 +35,9 @@ export class SyncStore {
 
   async listRules(): Promise<SyncRule[]> {
     const all = await this.call(() => this.redis.hgetall(`${this.prefix}rules`));
-    return Object.values(all).map((v) => JSON.parse(v) as SyncRule).sort((a, b) => a.rule_id.localeCompare(b.rule_id));
+    return Object.values(all)
+      .map((v) => JSON.parse(v) as SyncRule)
+      .sort((a, b) => a.rule_id.localeCompare(b.rule_id));
   }
 
   /** Removes a rule with its state, checkpoints, history and conflicts; false when unknown. */
@@ -45,7 +50,13 @@ export class SyncStore {
 
   async addRun(run: SyncRun): Promise<void> {
     const key = `${this.prefix}${run.rule_id}:history`;
-    await this.call(() => this.redis.multi().lpush(key, JSON.stringify(run)).ltrim(key, 0, HISTORY_LIMIT - 1).exec());
+    await this.call(() =>
+      this.redis
+        .multi()
+        .lpush(key, JSON.stringify(run))
+        .ltrim(key, 0, HISTORY_LIMIT - 1)
+        .exec(),
+    );
   }
 
   /** Runs of a rule, newest first. */
@@ -61,7 +72,9 @@ export class SyncStore {
 
   async conflicts(ruleId: string): Promise<ParkedConflict[]> {
     const all = await this.call(() => this.redis.hgetall(`${this.prefix}${ruleId}:conflicts`));
-    return Object.values(all).map((v) => JSON.parse(v) as ParkedConflict).sort((a, b) => a.key.localeCompare(b.key));
+    return Object.values(all)
+      .map((v) => JSON.parse(v) as ParkedConflict)
+      .sort((a, b) => a.key.localeCompare(b.key));
   }
 
   async parkedKeys(ruleId: string): Promise<Set<string>> {

@@ -14,9 +14,15 @@ export const SyncTargetConfigSchema = Type.Object(
     key_prefix: Type.String({ default: 'sluice:sync:' }),
     counters_key: Type.String({ description: 'Redis hash receiving the run counters.' }),
     key: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'Key columns; default: the key batches declare.' })),
-    track_deletes: Type.Boolean({ default: false, description: 'Delete at the target the keys a complete read did not see (full and snapshot sync).' }),
+    track_deletes: Type.Boolean({
+      default: false,
+      description: 'Delete at the target the keys a complete read did not see (full and snapshot sync).',
+    }),
     operations: Type.Array(Type.Union([Type.Literal('c'), Type.Literal('u'), Type.Literal('d')]), { default: ['c', 'u', 'd'] }),
-    target: Type.Object({ type: Type.String(), config: Type.Record(Type.String(), Type.Unknown()) }, { description: 'The connector the changes are written to.' }),
+    target: Type.Object(
+      { type: Type.String(), config: Type.Record(Type.String(), Type.Unknown()) },
+      { description: 'The connector the changes are written to.' },
+    ),
   },
   { additionalProperties: false },
 );
@@ -33,7 +39,9 @@ export const syncTargetConnector = registry.connector({
   createSink(config: SyncTargetConfig, ctx: ConnectorContext) {
     const connector = registry.getConnector(config.target.type);
     if (!connector?.createSink) {
-      throw new SluiceError('SLUICE_UNKNOWN_TYPE', `sync target type '${config.target.type}' has no sink`, { issues: [{ path: 'rule.target', message: 'not a writable datasource type' }] });
+      throw new SluiceError('SLUICE_UNKNOWN_TYPE', `sync target type '${config.target.type}' has no sink`, {
+        issues: [{ path: 'rule.target', message: 'not a writable datasource type' }],
+      });
     }
     const inner = connector.createSink(parseConnectorConfig(connector, config.target.config, 'sink', 'rule.target_config'), ctx);
     const redis = new Redis(config.redis_url, { maxRetriesPerRequest: 3 });

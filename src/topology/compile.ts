@@ -89,7 +89,8 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
     const compiled = compileNode(name, node, `nodes.${name}`, issues);
     if (compiled) nodes.set(name, compiled);
   }
-  if (Object.keys(resolved.nodes).length === 0) issues.push({ path: 'nodes', message: 'a topology needs at least one source and one sink' });
+  if (Object.keys(resolved.nodes).length === 0)
+    issues.push({ path: 'nodes', message: 'a topology needs at least one source and one sink' });
 
   linkInputs(resolved, nodes, issues);
   const order = topologicalOrder(resolved, issues);
@@ -102,7 +103,8 @@ export function compileTopology(input: unknown, options: CompileOptions = {}): C
     type: 'file',
     config: { path: `.sluice/dead-letter/${resolved.name}.ndjson`, format: 'ndjson' },
   };
-  const deadLetter = compileNode('dead_letter', { ...deadLetterSpec, inputs: ['*'] }, 'dead_letter', issues) as CompiledSinkNode | undefined;
+  const deadLetter = compileNode('dead_letter', { ...deadLetterSpec, inputs: ['*'] }, 'dead_letter', issues) as
+    CompiledSinkNode | undefined;
 
   if (issues.length > 0 || !deadLetter) throw invalid(issues);
   return {
@@ -225,7 +227,8 @@ function topologicalOrder(spec: TopologySpec, issues: ErrorIssue[]): string[] {
 function checkReachability(nodes: Map<string, CompiledNode>, issues: ErrorIssue[]): void {
   const sources = [...nodes.values()].filter((n) => n.kind === 'source');
   const sinks = [...nodes.values()].filter((n) => n.kind === 'sink');
-  if (nodes.size > 0 && sources.length === 0) issues.push({ path: 'nodes', message: 'no source: a source is a connector node without inputs' });
+  if (nodes.size > 0 && sources.length === 0)
+    issues.push({ path: 'nodes', message: 'no source: a source is a connector node without inputs' });
   if (nodes.size > 0 && sinks.length === 0) issues.push({ path: 'nodes', message: 'no sink: a sink is a connector node with inputs' });
   const fed = new Set<string>();
   for (const source of sources) {
@@ -241,7 +244,10 @@ function checkReachability(nodes: Map<string, CompiledNode>, issues: ErrorIssue[
     for (const [name, count] of routes) {
       fed.add(name);
       if (count > 1) {
-        issues.push({ path: `nodes.${name}.inputs`, message: `reached from source '${source.name}' by ${count} routes; fan out to separate branches instead` });
+        issues.push({
+          path: `nodes.${name}.inputs`,
+          message: `reached from source '${source.name}' by ${count} routes; fan out to separate branches instead`,
+        });
       }
     }
   }

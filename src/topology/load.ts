@@ -16,7 +16,8 @@ export async function loadTopologyFile(path: string): Promise<unknown> {
     if (['.ts', '.mts', '.js', '.mjs'].includes(extension)) {
       const module = (await import(pathToFileURL(absolute).href)) as { default?: unknown; topology?: unknown };
       const spec = module.default ?? module.topology;
-      if (spec === undefined) throw new SluiceError('SLUICE_TOPOLOGY_INVALID', `${path}: no default export (export default defineTopology({...}))`);
+      if (spec === undefined)
+        throw new SluiceError('SLUICE_TOPOLOGY_INVALID', `${path}: no default export (export default defineTopology({...}))`);
       return spec;
     }
     const text = await readFile(absolute, 'utf8');

@@ -69,7 +69,10 @@ export function referenceFields(schema: TSchema, prefix = ''): ReferenceField[] 
   return Object.entries(properties).flatMap(([key, field]) => {
     const name = `${prefix}${key}`;
     const items = field.type === 'array' ? (field.items as TSchema) : undefined;
-    return [{ name, schema: field, required: required.has(key) }, ...(items ? objectFields(items, `${name}[].`) : objectFields(field, `${name}.`))];
+    return [
+      { name, schema: field, required: required.has(key) },
+      ...(items ? objectFields(items, `${name}[].`) : objectFields(field, `${name}.`)),
+    ];
   });
 }
 
@@ -99,7 +102,9 @@ function fieldTable(schema: TSchema): string[] {
 /** Which fields a control-plane request may lay over a connected datasource of this type. */
 function requestFieldsLine(schema: TSchema): string {
   const properties = (schema.properties ?? {}) as Record<string, TSchema>;
-  const names = requestFieldNames(schema).map((name) => `\`${name}\`${properties[name]?.confined ? ' (inside the datasource directory)' : ''}`);
+  const names = requestFieldNames(schema).map(
+    (name) => `\`${name}\`${properties[name]?.confined ? ' (inside the datasource directory)' : ''}`,
+  );
   return `A control-plane request may set: ${names.length > 0 ? names.join(', ') : 'no field'}.`;
 }
 

@@ -22,11 +22,21 @@ export const DeadLetterSpecSchema = Type.Object(
 export const SettingsSchema = Type.Object(
   {
     batch_size: Type.Optional(Type.Integer({ minimum: 1, default: 10_000, description: 'Rows per batch sources emit.' })),
-    max_in_flight: Type.Optional(Type.Integer({ minimum: 1, default: 8, description: 'Batches of one partition in flight before the source waits.' })),
-    partition_concurrency: Type.Optional(Type.Integer({ minimum: 1, default: 4, description: 'Partitions of a bounded source read at once (unbounded sources read all).' })),
-    sink_retries: Type.Optional(Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable sink write before the run fails.' })),
+    max_in_flight: Type.Optional(
+      Type.Integer({ minimum: 1, default: 8, description: 'Batches of one partition in flight before the source waits.' }),
+    ),
+    partition_concurrency: Type.Optional(
+      Type.Integer({ minimum: 1, default: 4, description: 'Partitions of a bounded source read at once (unbounded sources read all).' }),
+    ),
+    sink_retries: Type.Optional(
+      Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable sink write before the run fails.' }),
+    ),
     checkpoint_retries: Type.Optional(
-      Type.Integer({ minimum: 0, default: 3, description: 'Retries of a failed retriable checkpoint write or source commit before the run fails.' }),
+      Type.Integer({
+        minimum: 0,
+        default: 3,
+        description: 'Retries of a failed retriable checkpoint write or source commit before the run fails.',
+      }),
     ),
   },
   { additionalProperties: false },

@@ -26,8 +26,14 @@ export const WindowConfig = Type.Object(
     size: Type.Optional({ ...Duration, description: 'Window length (tumbling, hopping).' }),
     slide: Type.Optional({ ...Duration, description: 'Distance between window starts (hopping).' }),
     gap: Type.Optional({ ...Duration, description: 'Inactivity that ends a session (session).' }),
-    watermark_delay: Type.Optional({ ...Duration, description: 'The watermark trails the highest event time seen by this much (expected out-of-orderness). Default 0.' }),
-    allowed_lateness: Type.Optional({ ...Duration, description: 'How long after the watermark passes its end a window still accepts rows. Default 0.' }),
+    watermark_delay: Type.Optional({
+      ...Duration,
+      description: 'The watermark trails the highest event time seen by this much (expected out-of-orderness). Default 0.',
+    }),
+    allowed_lateness: Type.Optional({
+      ...Duration,
+      description: 'How long after the watermark passes its end a window still accepts rows. Default 0.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -47,7 +53,9 @@ export type AggregateConfig = Static<typeof AggregateConfig>;
 
 /** The output columns a config asks for, in config order. */
 export function aggregationSpecs(aggregations: Record<string, AggFunc | AggFunc[]>): AggSpec[] {
-  return Object.entries(aggregations).flatMap(([column, funcs]) => (Array.isArray(funcs) ? funcs : [funcs]).map((func) => ({ column, func, output: `${column}_${func}` })));
+  return Object.entries(aggregations).flatMap(([column, funcs]) =>
+    (Array.isArray(funcs) ? funcs : [funcs]).map((func) => ({ column, func, output: `${column}_${func}` })),
+  );
 }
 
 /**
@@ -174,7 +182,8 @@ function windowedAggregate(window: Window, groupBy: string[], specs: AggSpec[], 
             let batchMax = -Infinity;
             for (let i = 0; i < data.numRows; i++) {
               if (!times.valid[i]) rejected.push({ row: i, reason: `no event time in '${window.time_column}'` });
-              else if (state.isLate(times.values[i], watermark)) rejected.push({ row: i, reason: `late event: its window closed at watermark ${new Date(watermark).toISOString()}` });
+              else if (state.isLate(times.values[i], watermark))
+                rejected.push({ row: i, reason: `late event: its window closed at watermark ${new Date(watermark).toISOString()}` });
               else {
                 onTime.push(i);
                 if (times.values[i] > batchMax) batchMax = times.values[i];
@@ -185,7 +194,10 @@ function windowedAggregate(window: Window, groupBy: string[], specs: AggSpec[], 
             const results = state.close(maxTime - delay);
             const deadLetters = [...(batch.meta.deadLetters ?? []), ...lateLetters(data, rejected, ctx.node)];
             const emitted = results.length === 0 ? (empty ??= emptyOutput(data, groupBy, specs, true)) : concatResults(results);
-            out = withData(batch, emitted, { retainedFrom: retention.mark(state.retainedFrom()), deadLetters: deadLetters.length > 0 ? deadLetters : undefined });
+            out = withData(batch, emitted, {
+              retainedFrom: retention.mark(state.retainedFrom()),
+              deadLetters: deadLetters.length > 0 ? deadLetters : undefined,
+            });
           } catch (error) {
             subscriber.error(error);
             return;
@@ -196,7 +208,8 @@ function windowedAggregate(window: Window, groupBy: string[], specs: AggSpec[], 
         error: (error: unknown) => subscriber.error(error),
         complete() {
           const results = state.close(Infinity, true);
-          if (last && results.length > 0) subscriber.next(withData(last, concatResults(results), { retainedFrom: retention.mark(undefined), deadLetters: undefined }));
+          if (last && results.length > 0)
+            subscriber.next(withData(last, concatResults(results), { retainedFrom: retention.mark(undefined), deadLetters: undefined }));
           subscriber.complete();
         },
       });
@@ -205,7 +218,12 @@ function windowedAggregate(window: Window, groupBy: string[], specs: AggSpec[], 
 
 function lateLetters(data: RecordBatch, rejected: { row: number; reason: string }[], node: string): DeadLetter[] {
   if (rejected.length === 0) return [];
-  const rows = rowsOf(takeRows(data, Int32Array.from(rejected, (r) => r.row)));
+  const rows = rowsOf(
+    takeRows(
+      data,
+      Int32Array.from(rejected, (r) => r.row),
+    ),
+  );
   return rejected.map((r, k) => ({ node, reason: r.reason, record: rows[k] }));
 }
 

@@ -65,14 +65,21 @@ export function orderByPriority(transformations: TransformationSpec[]): Transfor
  * const { batches, stats } = await applyTransforms(table, [{ type: 'clean', priority: 1, config: { remove_duplicates: true } }]);
  * @throws SluiceError `SLUICE_UNKNOWN_TYPE` or `SLUICE_CONFIG_INVALID` before anything runs.
  */
-export async function applyTransforms(input: Table | RecordBatch[], transformations: TransformationSpec[], options: { logger?: Logger } = {}): Promise<ApplyResult> {
+export async function applyTransforms(
+  input: Table | RecordBatch[],
+  transformations: TransformationSpec[],
+  options: { logger?: Logger } = {},
+): Promise<ApplyResult> {
   const logger = options.logger ?? rootLogger;
   const ordered = orderByPriority(transformations);
   const steps = ordered.map((spec, i) => {
     const definition = registry.getTransform(spec.type);
     const label = spec.rule_id ?? spec.name ?? `${spec.type}_${i}`;
     if (!definition) {
-      throw new SluiceError('SLUICE_UNKNOWN_TYPE', `transformation '${label}': no transform of type '${spec.type}' (types: ${registry.transformTypes().join(', ')})`);
+      throw new SluiceError(
+        'SLUICE_UNKNOWN_TYPE',
+        `transformation '${label}': no transform of type '${spec.type}' (types: ${registry.transformTypes().join(', ')})`,
+      );
     }
     const config = parseTransformConfig(definition, spec.config, { unbounded: false }, `transformations.${label}.config`);
     const ctx = { node: label, logger: logger.child({ node: label }), unbounded: false };
@@ -108,7 +115,9 @@ export async function applyTransforms(input: Table | RecordBatch[], transformati
     const letters = out.flatMap((b) => b.meta.deadLetters ?? []);
     deadLetters.push(...letters);
     // Dead letters are settled here, as the runtime does, so the next step does not see them again.
-    batches = out.filter((b) => b.data.numRows > 0 || b === out.at(-1)).map((b) => ({ data: b.data, meta: { ...b.meta, deadLetters: undefined, retainedFrom: undefined } }));
+    batches = out
+      .filter((b) => b.data.numRows > 0 || b === out.at(-1))
+      .map((b) => ({ data: b.data, meta: { ...b.meta, deadLetters: undefined, retainedFrom: undefined } }));
     stats.push({
       rule_id: spec.rule_id,
       name: spec.name,

@@ -1,6 +1,4 @@
-import {
-  DataType, Field, makeData, makeVector, RecordBatch, Schema, Struct, vectorFromArray, type Data, type Vector,
-} from 'apache-arrow';
+import { DataType, Field, makeData, makeVector, RecordBatch, Schema, Struct, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 
 /** Row indices where a mask is non-zero, in order. */
 export function indicesOfMask(mask: Uint8Array): Int32Array {
@@ -48,7 +46,11 @@ export function withColumns(batch: RecordBatch, updates: { name: string; vector:
 /** Rows of a batch at the given indices, in that order (filters, sorts, samples). */
 export function takeRows(batch: RecordBatch, indices: Int32Array): RecordBatch {
   if (indices.length === batch.numRows && indices.every((v, i) => v === i)) return batch;
-  return recordBatchOf(batch.schema, columnsOf(batch).map((column) => takeVector(column, indices)), indices.length);
+  return recordBatchOf(
+    batch.schema,
+    columnsOf(batch).map((column) => takeVector(column, indices)),
+    indices.length,
+  );
 }
 
 /** Values of a vector at the given indices: buffers are copied directly for flat types. */
@@ -90,7 +92,7 @@ function takeData(data: Data, indices: Int32Array): Data {
     const out = new Uint8Array(bytes);
     // Runs of consecutive rows are one copy; short single values are a byte loop (cheaper
     // than a subarray per row).
-    for (let i = 0, p = 0; i < n; ) {
+    for (let i = 0, p = 0; i < n;) {
       let last = i;
       while (last + 1 < n && indices[last + 1] === indices[last] + 1) last++;
       const from = offsets[indices[i]];
@@ -128,7 +130,8 @@ function takeData(data: Data, indices: Int32Array): Data {
     for (let i = 0; i < n; i++) for (let k = 0; k < size; k++) childIndices[i * size + k] = indices[i] * size + k;
     return makeData({ type, length: n, nullCount, nullBitmap, child: takeData(data.children[0], childIndices) });
   }
-  const isFlat = data.children.length === 0 && data.valueOffsets === undefined && ArrayBuffer.isView(data.values) && !DataType.isUnion(type);
+  const isFlat =
+    data.children.length === 0 && data.valueOffsets === undefined && ArrayBuffer.isView(data.values) && !DataType.isUnion(type);
   if (isFlat) {
     // Fixed-width values (ints, floats, dates, timestamps, decimals): `stride` elements per row.
     const values = gatherFixed(data.values, data.stride, indices);
@@ -136,7 +139,10 @@ function takeData(data: Data, indices: Int32Array): Data {
   }
   // Unions, large strings and binaries: correct but row by row.
   const vector = makeVector(data);
-  return vectorFromArray(Array.from(indices, (i) => vector.get(i)), type).data[0];
+  return vectorFromArray(
+    Array.from(indices, (i) => vector.get(i)),
+    type,
+  ).data[0];
 }
 
 type Indexed = ArrayBufferView & { [i: number]: unknown; length: number };

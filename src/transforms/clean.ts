@@ -16,22 +16,36 @@ const FillValue = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type
 export const CleanConfig = Type.Object(
   {
     remove_duplicates: Type.Optional(Type.Boolean({ default: false, description: 'Remove rows whose key repeats an earlier row.' })),
-    duplicate_columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Key columns for duplicates; all columns when omitted.' })),
-    keep: Type.Optional(Type.Union([Type.Literal('first'), Type.Literal('last')], { default: 'first', description: 'Which duplicate survives.' })),
+    duplicate_columns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'Key columns for duplicates; all columns when omitted.' }),
+    ),
+    keep: Type.Optional(
+      Type.Union([Type.Literal('first'), Type.Literal('last')], { default: 'first', description: 'Which duplicate survives.' }),
+    ),
     missing_values: Type.Optional(
       Type.Object(
         {
           strategy: Type.Union(['drop', 'fill', 'mean', 'median', 'mode', 'forward_fill'].map((s) => Type.Literal(s))),
-          fill_values: Type.Optional(Type.Record(Type.String({ minLength: 1 }), FillValue, { description: 'Per-column constants (strategy fill).' })),
-          columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Columns considered; all (numeric ones for mean and median) when omitted.' })),
+          fill_values: Type.Optional(
+            Type.Record(Type.String({ minLength: 1 }), FillValue, { description: 'Per-column constants (strategy fill).' }),
+          ),
+          columns: Type.Optional(
+            Type.Array(Type.String({ minLength: 1 }), {
+              description: 'Columns considered; all (numeric ones for mean and median) when omitted.',
+            }),
+          ),
         },
         { additionalProperties: false },
       ),
     ),
     remove_outliers: Type.Optional(Type.Boolean({ default: false })),
-    outlier_columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Numeric columns checked for outliers; all numeric when omitted.' })),
+    outlier_columns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'Numeric columns checked for outliers; all numeric when omitted.' }),
+    ),
     outlier_method: Type.Optional(Type.Union([Type.Literal('iqr'), Type.Literal('zscore')], { default: 'iqr' })),
-    outlier_threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'IQR multiplier (default 1.5) or z-score limit (default 3).' })),
+    outlier_threshold: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: 'IQR multiplier (default 1.5) or z-score limit (default 3).' }),
+    ),
     outlier_action: Type.Optional(Type.Union([Type.Literal('remove'), Type.Literal('clip')], { default: 'remove' })),
   },
   { additionalProperties: false },
@@ -66,9 +80,13 @@ export const cleanTransform = registry.transform({
   holdsRows: (config) => wholeInputOptions(config).length > 0,
   validate(config, input) {
     const issues: ErrorIssue[] = input.unbounded
-      ? wholeInputOptions(config).map(({ path, option }) => ({ path, message: `${option} needs the whole input, which an unbounded input never completes` }))
+      ? wholeInputOptions(config).map(({ path, option }) => ({
+          path,
+          message: `${option} needs the whole input, which an unbounded input never completes`,
+        }))
       : [];
-    if (config.missing_values?.strategy === 'fill' && !config.missing_values.fill_values) issues.push({ path: 'missing_values.fill_values', message: 'strategy fill needs fill_values' });
+    if (config.missing_values?.strategy === 'fill' && !config.missing_values.fill_values)
+      issues.push({ path: 'missing_values.fill_values', message: 'strategy fill needs fill_values' });
     return issues;
   },
   create: (config) => (wholeInputOptions(config).length === 0 ? streamingClean(config) : boundedClean(config)),
@@ -79,7 +97,8 @@ function wholeInputOptions(config: CleanConfig): { path: string; option: string 
   const strategy = config.missing_values?.strategy;
   const whole: { path: string; option: string }[] = [];
   if (config.remove_duplicates && config.keep === 'last') whole.push({ path: 'keep', option: 'keep last' });
-  if (strategy === 'mean' || strategy === 'median' || strategy === 'mode') whole.push({ path: 'missing_values.strategy', option: `strategy ${strategy}` });
+  if (strategy === 'mean' || strategy === 'median' || strategy === 'mode')
+    whole.push({ path: 'missing_values.strategy', option: `strategy ${strategy}` });
   if (config.remove_outliers) whole.push({ path: 'remove_outliers', option: 'remove_outliers' });
   return whole;
 }
@@ -128,7 +147,8 @@ function perBatchMissing(missing: NonNullable<CleanConfig['missing_values']>): C
 function boundedClean(config: CleanConfig): OperatorFunction<Batch, Batch> {
   return holdAll((input) => {
     let batches = input;
-    if (config.remove_duplicates) batches = config.keep === 'last' ? keepLast(batches, config.duplicate_columns) : batches.map(keepFirst(config.duplicate_columns));
+    if (config.remove_duplicates)
+      batches = config.keep === 'last' ? keepLast(batches, config.duplicate_columns) : batches.map(keepFirst(config.duplicate_columns));
     const missing = config.missing_values;
     if (missing?.strategy === 'mean' || missing?.strategy === 'median' || missing?.strategy === 'mode') {
       const fills = statisticFills(batches, missing.strategy, missing.columns);
@@ -207,7 +227,11 @@ function fillConstants(data: RecordBatch, values: Record<string, unknown>): Reco
 }
 
 /** Per column, the mean, median or mode over every held batch. */
-function statisticFills(batches: RecordBatch[], strategy: 'mean' | 'median' | 'mode', names: string[] | undefined): Record<string, unknown> {
+function statisticFills(
+  batches: RecordBatch[],
+  strategy: 'mean' | 'median' | 'mode',
+  names: string[] | undefined,
+): Record<string, unknown> {
   if (batches.length === 0) return {};
   const schema = batches[0].schema;
   const candidates = names ?? schema.fields.filter((f) => strategy === 'mode' || isNumericType(f.type)).map((f) => f.name);
@@ -218,7 +242,8 @@ function statisticFills(batches: RecordBatch[], strategy: 'mean' | 'median' | 'm
     const value = strategy === 'mean' ? stats.mean() : strategy === 'median' ? stats.quantile(0.5) : stats.mode();
     // A mean of integers fills an integer column rounded, as the column cannot hold a fraction.
     const kind = columnKind(column(batches[0], name));
-    fills[name] = value === undefined ? null : (kind === 'int' || kind === 'bigint') && typeof value === 'number' ? Math.round(value) : value;
+    fills[name] =
+      value === undefined ? null : (kind === 'int' || kind === 'bigint') && typeof value === 'number' ? Math.round(value) : value;
   }
   return fills;
 }
@@ -247,12 +272,15 @@ function removeOutliers(batches: RecordBatch[], config: CleanConfig): RecordBatc
   }
   return batches.map((data) => {
     if (config.outlier_action === 'clip') {
-      return withColumns(data, [...bounds].map(([name, [low, high]]) => {
-        const { values, valid } = readNumbers(column(data, name), `outlier column '${name}'`);
-        const out = new Float64Array(values.length);
-        for (let i = 0; i < values.length; i++) out[i] = valid[i] ? Math.min(high, Math.max(low, values[i])) : 0;
-        return { name, vector: float64Vector(out, valid) };
-      }));
+      return withColumns(
+        data,
+        [...bounds].map(([name, [low, high]]) => {
+          const { values, valid } = readNumbers(column(data, name), `outlier column '${name}'`);
+          const out = new Float64Array(values.length);
+          for (let i = 0; i < values.length; i++) out[i] = valid[i] ? Math.min(high, Math.max(low, values[i])) : 0;
+          return { name, vector: float64Vector(out, valid) };
+        }),
+      );
     }
     const keep = new Uint8Array(data.numRows).fill(1);
     for (const [name, [low, high]] of bounds) {

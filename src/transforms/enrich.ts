@@ -27,7 +27,11 @@ const DatasourceSource = Type.Object(
     path: Type.Optional(Type.String({ minLength: 1, description: 'A path inside a file datasource directory.' })),
     params: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]))),
   },
-  { additionalProperties: false, datasource: true, description: 'A connected datasource read to completion once, with what a request may choose of it (control plane requests).' },
+  {
+    additionalProperties: false,
+    datasource: true,
+    description: 'A connected datasource read to completion once, with what a request may choose of it (control plane requests).',
+  },
 );
 
 export const LookupConfig = Type.Object(
@@ -37,10 +41,15 @@ export const LookupConfig = Type.Object(
     rows: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'Inline reference rows.' })),
     key: { ...Names, description: 'Column(s) of the batch to match.' },
     lookup_key: Type.Optional({ ...Names, description: 'Column(s) of the reference matched against `key`; same names by default.' }),
-    columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Reference columns to add; all but the lookup key by default.' })),
+    columns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: 'Reference columns to add; all but the lookup key by default.' }),
+    ),
     prefix: Type.Optional(Type.String({ default: '', description: 'Prefix for the added column names.' })),
     on_missing: Type.Optional(
-      Type.Union([Type.Literal('null'), Type.Literal('drop'), Type.Literal('dead_letter')], { default: 'null', description: 'A row without a match: nulls in the added columns, dropped, or dead-lettered.' }),
+      Type.Union([Type.Literal('null'), Type.Literal('drop'), Type.Literal('dead_letter')], {
+        default: 'null',
+        description: 'A row without a match: nulls in the added columns, dropped, or dead-lettered.',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -52,7 +61,12 @@ export const EnrichConfig = Type.Object(
     calculated_columns: Type.Optional(
       Type.Record(Type.String({ minLength: 1 }), ExpressionString(), {
         description: 'New or replaced columns computed from expressions, after the lookups, in order (later ones see earlier ones).',
-        examples: [{ cost_per_cpu: 'case when cpu_count > 0 then monthly_cost / cpu_count end', tier: "case when monthly_cost > 1000 then 'high' else 'standard' end" }],
+        examples: [
+          {
+            cost_per_cpu: 'case when cpu_count > 0 then monthly_cost / cpu_count end',
+            tier: "case when monthly_cost > 1000 then 'high' else 'standard' end",
+          },
+        ],
       }),
     ),
   },
@@ -82,9 +96,14 @@ export const enrichTransform = registry.transform({
   validate: (config) => (config.lookups ?? []).flatMap((lookup, i) => lookupIssues(lookup, `lookups[${i}]`)),
   create(config, ctx) {
     const lookups = (config.lookups ?? []).map((lookup, i) => ({ lookup, path: `config.lookups[${i}]` }));
-    const calculated = Object.entries(config.calculated_columns ?? {}).map(([name, text]) => ({ name, expression: compileExpression(text) }));
+    const calculated = Object.entries(config.calculated_columns ?? {}).map(([name, text]) => ({
+      name,
+      expression: compileExpression(text),
+    }));
 
-    const references$ = defer(() => from(Promise.all(lookups.map(({ lookup, path }) => loadReference(lookup, ctx, path))))).pipe(shareReplay(1));
+    const references$ = defer(() => from(Promise.all(lookups.map(({ lookup, path }) => loadReference(lookup, ctx, path))))).pipe(
+      shareReplay(1),
+    );
     return (source: Observable<Batch>) =>
       references$.pipe(
         concatMap((references) =>
@@ -109,7 +128,8 @@ function lookupIssues(lookup: Lookup, path: string): ErrorIssue[] {
   if (!lookup.source === !lookup.rows) issues.push({ path, message: 'give exactly one of source and rows' });
   // A datasource reference is resolved (and checked) by the control plane before the transform runs.
   else if (lookup.source && !('datasource' in lookup.source)) issues.push(...referenceSourceIssues(lookup.source, `${path}.source`));
-  if (list(lookup.key).length !== list(lookup.lookup_key ?? lookup.key).length) issues.push({ path: `${path}.lookup_key`, message: 'key and lookup_key differ in length' });
+  if (list(lookup.key).length !== list(lookup.lookup_key ?? lookup.key).length)
+    issues.push({ path: `${path}.lookup_key`, message: 'key and lookup_key differ in length' });
   return issues;
 }
 
@@ -118,7 +138,9 @@ async function loadReference(lookup: Lookup, ctx: TransformContext, path: string
   if (source && 'datasource' in source) {
     // The control plane replaces datasource references by connector configs before it runs a transform.
     const message = 'a datasource is resolved by the control plane; in a topology file give the connector type and config';
-    throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}.source.datasource: ${message}`, { issues: [{ path: `${path}.source.datasource`, message }] });
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}.source.datasource: ${message}`, {
+      issues: [{ path: `${path}.source.datasource`, message }],
+    });
   }
   const batches = lookup.rows ? [batchOfRows(lookup.rows)] : await readSource(source!, ctx, `${path}.source`);
   return buildReference(batches, list(lookup.lookup_key ?? lookup.key), path);
@@ -129,7 +151,11 @@ function joinBatch(batch: Batch, reference: Reference, lookup: Lookup, node: str
   const keyNames = list(lookup.key);
   const keys = keyNames.map((name) => {
     const vector = data.getChild(name);
-    if (!vector) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `enrich: no key column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`);
+    if (!vector)
+      throw new SluiceError(
+        'SLUICE_TRANSFORM_FAILED',
+        `enrich: no key column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`,
+      );
     return vector;
   });
   const groups = reference.keys.lookup(keys, data.numRows);
@@ -155,6 +181,10 @@ function joinBatch(batch: Batch, reference: Reference, lookup: Lookup, node: str
   out = takeRows(out, indicesOfMask(matched));
   if (onMissing === 'drop') return withData(batch, out);
   const records = rowsOf(takeRows(data, unmatched));
-  const letters: DeadLetter[] = records.map((record) => ({ node, reason: `no ${lookup.name ?? 'lookup'} match for ${keyNames.join(', ')}`, record }));
+  const letters: DeadLetter[] = records.map((record) => ({
+    node,
+    reason: `no ${lookup.name ?? 'lookup'} match for ${keyNames.join(', ')}`,
+    record,
+  }));
   return withData(batch, out, { deadLetters: [...(batch.meta.deadLetters ?? []), ...letters] });
 }

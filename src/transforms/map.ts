@@ -46,9 +46,13 @@ interface Column {
 
 function missing(option: string, name: string, columns: Column[]): never {
   const available = columns.map((c) => c.field.name).join(', ') || 'none';
-  throw new SluiceError('SLUICE_TRANSFORM_FAILED', `map: ${option} names column '${name}', which the batch does not have (columns: ${available})`, {
-    issues: [{ path: `config.${option}`, message: `no column '${name}'` }],
-  });
+  throw new SluiceError(
+    'SLUICE_TRANSFORM_FAILED',
+    `map: ${option} names column '${name}', which the batch does not have (columns: ${available})`,
+    {
+      issues: [{ path: `config.${option}`, message: `no column '${name}'` }],
+    },
+  );
 }
 
 function indexOf(columns: Column[], name: string): number {
@@ -70,7 +74,10 @@ export const mapTransform = registry.transform({
   configSchema: MapConfig,
   create(config) {
     const renames = Object.entries({ ...config.field_mapping, ...config.rename });
-    const computes = Object.entries(config.compute ?? {}).map(([name, text]): [string, CompiledExpression] => [name, compileExpression(text)]);
+    const computes = Object.entries(config.compute ?? {}).map(([name, text]): [string, CompiledExpression] => [
+      name,
+      compileExpression(text),
+    ]);
     const casts = Object.entries(config.cast ?? {}) as [string, CastTarget][];
 
     const apply = (data: RecordBatch): RecordBatch => {
@@ -95,7 +102,14 @@ export const mapTransform = registry.transform({
       }
 
       if (computes.length > 0) {
-        const renamed = recordBatchOf(new Schema(columns.map((c) => c.field), data.schema.metadata), columns.map((c) => c.vector), data.numRows);
+        const renamed = recordBatchOf(
+          new Schema(
+            columns.map((c) => c.field),
+            data.schema.metadata,
+          ),
+          columns.map((c) => c.vector),
+          data.numRows,
+        );
         const results = computes.map(([name, expr]) => ({ name, vector: expr.evaluate(renamed) }));
         for (const { name, vector } of results) {
           const index = indexOf(columns, name);
@@ -127,7 +141,14 @@ export const mapTransform = registry.transform({
         });
       }
 
-      return recordBatchOf(new Schema(columns.map((c) => c.field), data.schema.metadata), columns.map((c) => c.vector), data.numRows);
+      return recordBatchOf(
+        new Schema(
+          columns.map((c) => c.field),
+          data.schema.metadata,
+        ),
+        columns.map((c) => c.vector),
+        data.numRows,
+      );
     };
 
     return map((batch) => withData(batch, apply(batch.data)));

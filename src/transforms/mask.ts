@@ -12,7 +12,13 @@ import { kindOfType, loadColumn, utf8Vector } from './expression/columns.js';
 export const MaskRule = Type.Object(
   {
     method: Type.Union([Type.Literal('hash'), Type.Literal('redact'), Type.Literal('partial')]),
-    salt: Type.Optional(Type.String({ secret: true, description: 'hash: secret salt (use an ${env:NAME} reference); the same value and salt always give the same hash, so joins still work.' })),
+    salt: Type.Optional(
+      Type.String({
+        secret: true,
+        description:
+          'hash: secret salt (use an ${env:NAME} reference); the same value and salt always give the same hash, so joins still work.',
+      }),
+    ),
     replacement: Type.Optional(Type.String({ default: '[REDACTED]', description: 'redact: the text every value becomes.' })),
     keep_first: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'partial: characters kept at the start.' })),
     keep_last: Type.Optional(Type.Integer({ minimum: 0, default: 4, description: 'partial: characters kept at the end.' })),
@@ -25,7 +31,13 @@ export const MaskConfig = Type.Object(
   {
     columns: Type.Record(Type.String({ minLength: 1 }), MaskRule, {
       description: 'Column to masking rule.',
-      examples: [{ email: { method: 'hash', salt: '${env:MASK_SALT}' }, card_number: { method: 'partial', keep_last: 4 }, notes: { method: 'redact' } }],
+      examples: [
+        {
+          email: { method: 'hash', salt: '${env:MASK_SALT}' },
+          card_number: { method: 'partial', keep_last: 4 },
+          notes: { method: 'redact' },
+        },
+      ],
     }),
   },
   { additionalProperties: false },
@@ -81,7 +93,11 @@ function maskBatch(data: RecordBatch, rules: { name: string; mask: (value: strin
     data,
     rules.map(({ name, mask }) => {
       const vector = data.getChild(name);
-      if (!vector) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `mask: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`);
+      if (!vector)
+        throw new SluiceError(
+          'SLUICE_TRANSFORM_FAILED',
+          `mask: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`,
+        );
       const text: Vector = kindOfType(vector.type as DataType) === 'string' ? vector : castVector(vector, 'string');
       const col = loadColumn(text, 'string');
       const values = col.values as string[];

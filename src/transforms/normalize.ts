@@ -38,7 +38,10 @@ export const normalizeTransform = registry.transform({
   description: 'Min-max, z-score and unit scaling of numeric columns over the whole input.',
   configSchema: NormalizeConfig,
   holdsRows: () => true,
-  validate: (_config, input) => (input.unbounded ? [{ path: '', message: 'normalize needs the whole input (global min, max, mean, std), which an unbounded input never completes' }] : []),
+  validate: (_config, input) =>
+    input.unbounded
+      ? [{ path: '', message: 'normalize needs the whole input (global min, max, mean, std), which an unbounded input never completes' }]
+      : [],
   create(config) {
     return holdAll((batches) => {
       if (batches.length === 0) return batches;
@@ -47,7 +50,11 @@ export const normalizeTransform = registry.transform({
         const stats = new ColumnStats(false);
         for (const data of batches) {
           const vector = data.getChild(name);
-          if (!vector) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `normalize: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`);
+          if (!vector)
+            throw new SluiceError(
+              'SLUICE_TRANSFORM_FAILED',
+              `normalize: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`,
+            );
           stats.add(vector, false);
         }
         return stats;

@@ -16,7 +16,12 @@ export const PivotConfig = Type.Object(
     index: { ...Names, description: 'Column(s) whose values become the rows.' },
     columns: Type.String({ minLength: 1, description: 'Column whose distinct values become output columns.' }),
     values: { ...Names, description: 'Column(s) aggregated into the cells.' },
-    aggfunc: Type.Optional(Type.Union(PIVOT_FUNCS.map((f) => Type.Literal(f)), { default: 'mean', description: 'As pandas pivot_table: mean by default.' })),
+    aggfunc: Type.Optional(
+      Type.Union(
+        PIVOT_FUNCS.map((f) => Type.Literal(f)),
+        { default: 'mean', description: 'As pandas pivot_table: mean by default.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -42,7 +47,10 @@ export const pivotTransform = registry.transform({
   configSchema: PivotConfig,
   reshapes: true,
   holdsRows: () => true,
-  validate: (_config, input) => (input.unbounded ? [{ path: '', message: 'pivot needs the whole input to know its output columns; an unbounded input never completes' }] : []),
+  validate: (_config, input) =>
+    input.unbounded
+      ? [{ path: '', message: 'pivot needs the whole input to know its output columns; an unbounded input never completes' }]
+      : [],
   create(config) {
     const index = list(config.index);
     const values = list(config.values);
@@ -57,7 +65,11 @@ export const pivotTransform = registry.transform({
     const add = (data: RecordBatch): void => {
       const column = (name: string): Vector => {
         const vector = data.getChild(name);
-        if (!vector) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `pivot: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`);
+        if (!vector)
+          throw new SluiceError(
+            'SLUICE_TRANSFORM_FAILED',
+            `pivot: no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`,
+          );
         return vector;
       };
       values.forEach(column);
@@ -84,7 +96,9 @@ export const pivotTransform = registry.transform({
       batches.length = 0;
       const rowCount = rows.size;
       const results = aggregates.results(cellRow.length);
-      const order = Array.from({ length: pivots.size }, (_, p) => p).sort((a, b) => compareKeys(pivots.keyValue(a, 0), pivots.keyValue(b, 0)));
+      const order = Array.from({ length: pivots.size }, (_, p) => p).sort((a, b) =>
+        compareKeys(pivots.keyValue(a, 0), pivots.keyValue(b, 0)),
+      );
       const keyVectors = rows.keyVectors();
       const output = index.map((name, i) => ({ name, vector: keyVectors[i] }));
       for (const [v, result] of results.entries()) {

@@ -6,9 +6,13 @@ import { Profiler } from './profile/profiler.js';
 
 export const ProfileConfig = Type.Object(
   {
-    distinct_limit: Type.Optional(Type.Integer({ minimum: 1, default: 10_000, description: 'Exact distinct counts up to this many values, then HyperLogLog.' })),
+    distinct_limit: Type.Optional(
+      Type.Integer({ minimum: 1, default: 10_000, description: 'Exact distinct counts up to this many values, then HyperLogLog.' }),
+    ),
     top_values: Type.Optional(Type.Integer({ minimum: 0, default: 5 })),
-    report_every: Type.Optional(Type.Integer({ minimum: 1, default: 100, description: 'On an unbounded input, log the running profile every this many batches.' })),
+    report_every: Type.Optional(
+      Type.Integer({ minimum: 1, default: 100, description: 'On an unbounded input, log the running profile every this many batches.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -38,7 +42,8 @@ export const profileTransform = registry.transform({
               subscriber.error(error);
               return;
             }
-            if (ctx.unbounded && ++batches % (config.report_every ?? 100) === 0) ctx.logger.info({ profile: profiler.report() }, 'running profile');
+            if (ctx.unbounded && ++batches % (config.report_every ?? 100) === 0)
+              ctx.logger.info({ profile: profiler.report() }, 'running profile');
             subscriber.next(batch);
           },
           error: (error: unknown) => subscriber.error(error),

@@ -13,7 +13,12 @@ import { loadColumn, utf8Vector } from './expression/columns.js';
 export const UnpivotConfig = Type.Object(
   {
     id_columns: Type.Array(Type.String({ minLength: 1 }), { description: 'Columns kept on every output row (pandas id_vars).' }),
-    value_columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'Columns turned into rows (pandas value_vars); all others by default.' })),
+    value_columns: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description: 'Columns turned into rows (pandas value_vars); all others by default.',
+      }),
+    ),
     var_name: Type.Optional(Type.String({ minLength: 1, default: 'variable' })),
     value_name: Type.Optional(Type.String({ minLength: 1, default: 'value' })),
   },
@@ -42,7 +47,8 @@ export const unpivotTransform = registry.transform({
 function melt(data: RecordBatch, config: UnpivotConfig): RecordBatch {
   const names = data.schema.fields.map((f) => f.name);
   for (const name of [...config.id_columns, ...(config.value_columns ?? [])]) {
-    if (!names.includes(name)) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `unpivot: no column '${name}' (columns: ${names.join(', ')})`);
+    if (!names.includes(name))
+      throw new SluiceError('SLUICE_TRANSFORM_FAILED', `unpivot: no column '${name}' (columns: ${names.join(', ')})`);
   }
   const valueNames = config.value_columns ?? names.filter((name) => !config.id_columns.includes(name));
   const n = data.numRows;
@@ -50,7 +56,11 @@ function melt(data: RecordBatch, config: UnpivotConfig): RecordBatch {
   const repeat = new Int32Array(total);
   for (let k = 0; k < valueNames.length; k++) for (let i = 0; i < n; i++) repeat[k * n + i] = i;
   const ids = config.id_columns.map((name) => ({ name, vector: takeVector(data.getChild(name)!, repeat) }));
-  const variables = utf8Vector(Array.from({ length: total }, (_, j) => valueNames[Math.floor(j / Math.max(1, n))]), null, total);
+  const variables = utf8Vector(
+    Array.from({ length: total }, (_, j) => valueNames[Math.floor(j / Math.max(1, n))]),
+    null,
+    total,
+  );
   const vectors = valueNames.map((name) => data.getChild(name)!);
   let value: Vector;
   if (vectors.every((v) => isNumericType(v.type as DataType))) {
@@ -74,5 +84,8 @@ function melt(data: RecordBatch, config: UnpivotConfig): RecordBatch {
     });
     value = utf8Vector(out, valid, total);
   }
-  return batchOfColumns([...ids, { name: config.var_name ?? 'variable', vector: variables }, { name: config.value_name ?? 'value', vector: value }], total);
+  return batchOfColumns(
+    [...ids, { name: config.var_name ?? 'variable', vector: variables }, { name: config.value_name ?? 'value', vector: value }],
+    total,
+  );
 }

@@ -7,7 +7,10 @@ import { Validator } from './validation/validator.js';
 
 export const ValidateConfig = Type.Object(
   {
-    validation_rules: Type.Array(ValidationRule, { minItems: 1, description: 'Rules, as in the seed: not_null, unique, range, regex, allowed_values, type, schema, expression.' }),
+    validation_rules: Type.Array(ValidationRule, {
+      minItems: 1,
+      description: 'Rules, as in the seed: not_null, unique, range, regex, allowed_values, type, schema, expression.',
+    }),
   },
   { additionalProperties: false },
 );

@@ -34,17 +34,17 @@ async function setup(): Promise<{ dir: string; topology: string; checkpointFile:
   await writeInput(join(dir, 'in.csv'));
   const topology = join(dir, 'crash.json');
   await writeFile(
-      topology,
-      JSON.stringify({
-        name: 'crash',
-        checkpoint: { store: 'file', path: join(dir, 'checkpoints') },
-        dead_letter: { type: 'file', config: { path: join(dir, 'dead.ndjson') } },
-        settings: { batch_size: BATCH, max_in_flight: IN_FLIGHT },
-        nodes: {
-          input: { type: 'file', config: { path: join(dir, 'in.csv') } },
-          output: { type: 'file', inputs: ['input'], config: { path: join(dir, 'out.ndjson') } },
-        },
-      }),
+    topology,
+    JSON.stringify({
+      name: 'crash',
+      checkpoint: { store: 'file', path: join(dir, 'checkpoints') },
+      dead_letter: { type: 'file', config: { path: join(dir, 'dead.ndjson') } },
+      settings: { batch_size: BATCH, max_in_flight: IN_FLIGHT },
+      nodes: {
+        input: { type: 'file', config: { path: join(dir, 'in.csv') } },
+        output: { type: 'file', inputs: ['input'], config: { path: join(dir, 'out.ndjson') } },
+      },
+    }),
   );
   return { dir, topology, checkpointFile: join(dir, 'checkpoints', 'crash.json') };
 }
@@ -83,7 +83,9 @@ describe('crash and resume', () => {
     const duplicates = ids.length - distinct.size;
     // Only the window written but not yet checkpointed when the process died is delivered twice.
     expect(duplicates).toBeLessThanOrEqual(IN_FLIGHT * BATCH);
-    console.info(`crash test: killed after checkpoint ${JSON.stringify(stored)}; rerun read ${read} of ${ROWS} rows; ${duplicates} duplicates`);
+    console.info(
+      `crash test: killed after checkpoint ${JSON.stringify(stored)}; rerun read ${read} of ${ROWS} rows; ${duplicates} duplicates`,
+    );
   });
 
   it('SIGTERM stops gracefully: exit 0, everything delivered is checkpointed, the rerun repeats nothing', async () => {

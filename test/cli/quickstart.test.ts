@@ -42,17 +42,35 @@ describe('quickstart through the real CLI', () => {
       for await (const chunk of readRecords(join(parquetDir, part), 'parquet')) {
         parquetRows += chunk.data.numRows;
         for (const v of chunk.data.getChild('cost')!) costSum += Number(v);
-        expect(chunk.data.schema.fields.map((f) => f.name)).toEqual(['resource_id', 'resource_group', 'region', 'type', 'compliance_status', 'cost', 'cpu_percent', 'last_modified']);
+        expect(chunk.data.schema.fields.map((f) => f.name)).toEqual([
+          'resource_id',
+          'resource_group',
+          'region',
+          'type',
+          'compliance_status',
+          'cost',
+          'cpu_percent',
+          'last_modified',
+        ]);
       }
     }
     expect(parquetRows).toBe(billable.length);
-    expect(costSum).toBeCloseTo(billable.reduce((a, r) => a + Number(r.monthly_cost), 0), 2);
+    expect(costSum).toBeCloseTo(
+      billable.reduce((a, r) => a + Number(r.monthly_cost), 0),
+      2,
+    );
 
-    const alerts = (await readFile(join(cwd, 'out/quickstart/non-compliant.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const alerts = (await readFile(join(cwd, 'out/quickstart/non-compliant.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(alerts.length).toBe(nonCompliant.length);
     expect(alerts.every((a) => a.compliance_status === 'non_compliant' && typeof a.cost === 'number')).toBe(true);
 
-    const dead = (await readFile(join(cwd, 'out/quickstart/dead-letter.ndjson'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const dead = (await readFile(join(cwd, 'out/quickstart/dead-letter.ndjson'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(dead.length).toBe(manifest.malformed);
     for (const d of dead) {
       expect(d.node).toBe('resources');

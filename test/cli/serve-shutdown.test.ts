@@ -22,7 +22,9 @@ describe('sluice serve on SIGTERM', () => {
     await holder.connect();
     await holder.query('begin');
     await holder.query(`lock table ${table} in access exclusive mode`);
-    const serve = startSluice(['serve', '--port', '0', '--state-dir', stateDir], { env: { SLUICE_API_KEYS: API_KEYS, SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_DATABASE_URL: '', SLUICE_LOG_LEVEL: 'warn' } });
+    const serve = startSluice(['serve', '--port', '0', '--state-dir', stateDir], {
+      env: { SLUICE_API_KEYS: API_KEYS, SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_DATABASE_URL: '', SLUICE_LOG_LEVEL: 'warn' },
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -34,7 +36,11 @@ describe('sluice serve on SIGTERM', () => {
         void serve.done.then((r) => reject(new Error(`serve exited: ${r.stderr}`)));
       });
       const call = (method: string, path: string, body?: unknown) =>
-        fetch(`${url}${path}`, { method, headers: { ...auth('admin'), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined }).then((r) => r.json());
+        fetch(`${url}${path}`, {
+          method,
+          headers: { ...auth('admin'), ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        }).then((r) => r.json());
       await call('POST', '/api/v1/datasources/connect', { name: 'pg', type: 'postgresql', config: { url: pgUrl.toString() } });
       await call('POST', '/api/v1/pipelines', {
         pipeline_id: 'stuck',
@@ -57,7 +63,10 @@ describe('sluice serve on SIGTERM', () => {
         const after = (await app.inject({ method: 'GET', url: `/api/v1/pipelines/runs/${run.run_id}`, headers: auth('viewer') })).json();
         expect(after.status).toBe('interrupted');
         expect(after.error).toBe('the server stopped while the run was in progress');
-        expect(Object.fromEntries(after.steps.map((s: { step_id: string; status: string }) => [s.step_id, s.status]))).toEqual({ extract: 'completed', load: 'interrupted' });
+        expect(Object.fromEntries(after.steps.map((s: { step_id: string; status: string }) => [s.step_id, s.status]))).toEqual({
+          extract: 'completed',
+          load: 'interrupted',
+        });
       } finally {
         await app.close();
       }

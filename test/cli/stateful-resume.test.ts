@@ -104,7 +104,11 @@ describe('stateful transforms across a crash and a stop', () => {
       windows: {
         type: 'aggregate',
         inputs: ['scaled'],
-        config: { group_by: ['region'], aggregations: { v: ['count', 'sum'] }, window: { type: 'tumbling', time_column: 'ts', size: WINDOW_MS } },
+        config: {
+          group_by: ['region'],
+          aggregations: { v: ['count', 'sum'] },
+          window: { type: 'tumbling', time_column: 'ts', size: WINDOW_MS },
+        },
       },
       output: { type: 'file', inputs: ['windows'], config: { path: join(d, 'out.ndjson') } },
       // A plain copy shows from outside how far the read is.
@@ -129,7 +133,11 @@ describe('stateful transforms across a crash and a stop', () => {
       windows: {
         type: 'aggregate',
         inputs: ['input'],
-        config: { group_by: ['region'], aggregations: { v: ['count', 'sum'] }, window: { type: 'tumbling', time_column: 'ts', size: WINDOW_MS } },
+        config: {
+          group_by: ['region'],
+          aggregations: { v: ['count', 'sum'] },
+          window: { type: 'tumbling', time_column: 'ts', size: WINDOW_MS },
+        },
       },
       output: { type: 'file', inputs: ['windows'], config: { path: join(d, 'out.ndjson') } },
     }));

@@ -21,7 +21,11 @@ function sourceFiles(dir: string): string[] {
  */
 function typeSwitches(code: string, types: string[]): string[] {
   const name = `'(?:${types.map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})'`;
-  const patterns = [new RegExp(`\\bcase\\s+${name}\\s*:`), new RegExp(`\\btype\\s*[!=]==?\\s*${name}`), new RegExp(`${name}\\s*[!=]==?\\s*[\\w.?]*\\btype\\b`)];
+  const patterns = [
+    new RegExp(`\\bcase\\s+${name}\\s*:`),
+    new RegExp(`\\btype\\s*[!=]==?\\s*${name}`),
+    new RegExp(`${name}\\s*[!=]==?\\s*[\\w.?]*\\btype\\b`),
+  ];
   return code.split('\n').flatMap((line, i) => (patterns.some((p) => p.test(line)) ? [`${i + 1}: ${line.trim()}`] : []));
 }
 
@@ -32,12 +36,14 @@ describe('connector capabilities', () => {
     expect(typeSwitches("    case 'file':", types)).toHaveLength(1);
     expect(typeSwitches("if ('kafka' !== source.type) {", types)).toHaveLength(1);
     expect(typeSwitches("if (part.fieldname !== 'file') throw error;", types)).toEqual([]);
-    expect(typeSwitches("const message = `a load into postgresql needs table_name`;", types)).toEqual([]);
+    expect(typeSwitches('const message = `a load into postgresql needs table_name`;', types)).toEqual([]);
   });
 
   it('no file outside src/connectors/ switches on or compares a connector type name', () => {
     const types = [...new Set([...registry.connectorTypes(), 'postgresql', 'kafka', 'file'])];
-    const found = sourceFiles(SRC).flatMap((file) => typeSwitches(readFileSync(file, 'utf8'), types).map((hit) => `${relative(SRC, file)}:${hit}`));
+    const found = sourceFiles(SRC).flatMap((file) =>
+      typeSwitches(readFileSync(file, 'utf8'), types).map((hit) => `${relative(SRC, file)}:${hit}`),
+    );
     expect(found).toEqual([]);
   });
 });

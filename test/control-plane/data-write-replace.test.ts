@@ -12,7 +12,12 @@ describe('/data/write mode replace on file datasources', () => {
   let server: TestServer;
   let dir: string;
   const write = (payload: object) => server.app.inject({ method: 'POST', url: '/api/v1/data/write', payload, headers: auth('operator') });
-  const snapshot = (path: string) => Object.fromEntries(readdirSync(path).sort().map((name) => [name, readFileSync(join(path, name), 'base64')]));
+  const snapshot = (path: string) =>
+    Object.fromEntries(
+      readdirSync(path)
+        .sort()
+        .map((name) => [name, readFileSync(join(path, name), 'base64')]),
+    );
   const datasetRows = async (path: string) => {
     const rows = [];
     for (const name of readdirSync(path).sort()) rows.push(...(await readAll(join(path, name), 'parquet')).rows);
@@ -28,7 +33,12 @@ describe('/data/write mode replace on file datasources', () => {
       ['dataset', { path: join(dir, 'dataset'), format: 'parquet' }],
       ['export', { path: join(dir, 'export.ndjson') }],
     ] as const) {
-      const connected = await server.app.inject({ method: 'POST', url: '/api/v1/datasources/connect', payload: { name, type: 'file', config }, headers: auth('admin') });
+      const connected = await server.app.inject({
+        method: 'POST',
+        url: '/api/v1/datasources/connect',
+        payload: { name, type: 'file', config },
+        headers: auth('admin'),
+      });
       expect(connected.statusCode, connected.body).toBe(201);
     }
   });
@@ -55,7 +65,10 @@ describe('/data/write mode replace on file datasources', () => {
     const ds = { type: 'file', config: { path: join(dir, 'dataset'), format: 'parquet' } };
     const before = snapshot(join(dir, 'dataset'));
     const config = await loadSinkConfig(ds, { mode: 'replace', create_table: true });
-    const batches = [recordBatchFromRows(rows(0, 10)), recordBatchFromRows(Array.from({ length: 50_000 }, (_, i) => ({ id: i, note: `${i}`.repeat(20) })))];
+    const batches = [
+      recordBatchFromRows(rows(0, 10)),
+      recordBatchFromRows(Array.from({ length: 50_000 }, (_, i) => ({ id: i, note: `${i}`.repeat(20) }))),
+    ];
     await withFileSizeLimit(64 * 1024, () => expect(writeBatches(ds, config, batches, silent)).rejects.toThrow(/EFBIG|too large/i));
     expect(snapshot(join(dir, 'dataset'))).toEqual(before);
     expect(await datasetRows(join(dir, 'dataset'))).toEqual(rows(5000, 3));

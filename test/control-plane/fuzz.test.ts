@@ -17,7 +17,11 @@ const VALID: Record<string, unknown> = {
   'POST /api/v1/pipelines': { pipeline_id: 'fz', steps: [{ id: 'e', type: 'extract', config: { source: 'raw' } }] },
   'PUT /api/v1/pipelines/base': { pipeline_id: 'base', steps: [{ id: 'e', type: 'extract', config: { source: 'raw' } }] },
   'POST /api/v1/pipelines/template/etl_basic': { pipeline_id: 'fzt', source: 'raw', target: 'sink' },
-  'POST /api/v1/pipelines/template/data_quality_check': { pipeline_id: 'fzq', source: 'raw', validation_rules: [{ name: 'n', type: 'not_null', columns: ['id'] }] },
+  'POST /api/v1/pipelines/template/data_quality_check': {
+    pipeline_id: 'fzq',
+    source: 'raw',
+    validation_rules: [{ name: 'n', type: 'not_null', columns: ['id'] }],
+  },
   'POST /api/v1/pipelines/base/rollback': { version: 1 },
   'POST /api/v1/files/detect-types': { data: [{ a: '1' }] },
 };
@@ -39,7 +43,23 @@ const NO_BODY = [
   'POST /api/v1/files/upload',
 ];
 
-const NASTY = ['', ' ', '../../etc/passwd', '%00', '\u0000', 'ü∆😀', 'a'.repeat(5000), '${env:HOME}', "'; drop table runs; --", '<script>', '{{x}}', '-1', '1e309', 'null', 'true'];
+const NASTY = [
+  '',
+  ' ',
+  '../../etc/passwd',
+  '%00',
+  '\u0000',
+  'ü∆😀',
+  'a'.repeat(5000),
+  '${env:HOME}',
+  "'; drop table runs; --",
+  '<script>',
+  '{{x}}',
+  '-1',
+  '1e309',
+  'null',
+  'true',
+];
 
 function randomValue(rand: () => number, depth = 0): unknown {
   const pick = Math.floor(rand() * (depth > 2 ? 6 : 9));
@@ -58,8 +78,27 @@ function randomValue(rand: () => number, depth = 0): unknown {
     case 6:
       return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
     default: {
-      const keys = ['name', 'type', 'config', 'steps', 'pipeline_id', 'source_name', 'data', 'limit', 'mode', 'version', 'query', 'path', 'id', 'depends_on', 'transformations', 'x'];
-      return Object.fromEntries(Array.from({ length: Math.floor(rand() * 5) }, () => [keys[Math.floor(rand() * keys.length)], randomValue(rand, depth + 1)]));
+      const keys = [
+        'name',
+        'type',
+        'config',
+        'steps',
+        'pipeline_id',
+        'source_name',
+        'data',
+        'limit',
+        'mode',
+        'version',
+        'query',
+        'path',
+        'id',
+        'depends_on',
+        'transformations',
+        'x',
+      ];
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(rand() * 5) }, () => [keys[Math.floor(rand() * keys.length)], randomValue(rand, depth + 1)]),
+      );
     }
   }
 }
@@ -96,9 +135,24 @@ describe.each(BACKENDS)('fuzz: random and malformed payloads on every route (%s 
     mkdirSync(dir);
     writeFileSync(join(dir, 'in.ndjson'), '{"id":1,"region":"eu"}\n{"id":2,"region":"us"}\n');
     const admin = auth('admin');
-    await server.app.inject({ method: 'POST', url: '/api/v1/datasources/connect', headers: admin, payload: { name: 'raw', type: 'file', config: { path: join(dir, 'in.ndjson') } } });
-    await server.app.inject({ method: 'POST', url: '/api/v1/datasources/connect', headers: admin, payload: { name: 'sink', type: 'file', config: { path: join(dir, 'out.ndjson') } } });
-    await server.app.inject({ method: 'POST', url: '/api/v1/pipelines', headers: admin, payload: VALID['PUT /api/v1/pipelines/base'] as object });
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasources/connect',
+      headers: admin,
+      payload: { name: 'raw', type: 'file', config: { path: join(dir, 'in.ndjson') } },
+    });
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/datasources/connect',
+      headers: admin,
+      payload: { name: 'sink', type: 'file', config: { path: join(dir, 'out.ndjson') } },
+    });
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/pipelines',
+      headers: admin,
+      payload: VALID['PUT /api/v1/pipelines/base'] as object,
+    });
   });
   afterAll(async () => {
     await server?.app.controlPlane.runs.shutdown();
@@ -122,10 +176,13 @@ describe.each(BACKENDS)('fuzz: random and malformed payloads on every route (%s 
         payload = ['{', '{"a":', '[1,2', '{"a" 1}', 'nul', '"unterminated', '{}}', '\u0000'][Math.floor(rand() * 8)];
       } else if (kind < 0.22) {
         payload = 'name=x&type=y';
-        contentType = ['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=zz'][Math.floor(rand() * 4)];
+        contentType = ['text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'multipart/form-data; boundary=zz'][
+          Math.floor(rand() * 4)
+        ];
       } else if (kind < 0.32) {
         url = path.replace(/(raw|base|nope)/, encodeURIComponent(NASTY[Math.floor(rand() * NASTY.length)]) || 'x');
-        if (rand() < 0.5) url += `?pipeline_id=${encodeURIComponent(String(randomValue(rand)))}&limit=${encodeURIComponent(String(randomValue(rand)))}`;
+        if (rand() < 0.5)
+          url += `?pipeline_id=${encodeURIComponent(String(randomValue(rand)))}&limit=${encodeURIComponent(String(randomValue(rand)))}`;
         payload = JSON.stringify(VALID[route] ?? {});
       } else if (kind < 0.55) {
         payload = JSON.stringify(randomValue(rand));
@@ -144,7 +201,8 @@ describe.each(BACKENDS)('fuzz: random and malformed payloads on every route (%s 
       if (response.statusCode >= 500) failures.push(`${where} → ${response.statusCode} ${response.body.slice(0, 200)}`);
       else if (response.statusCode >= 400) {
         const issues = (response.json() as { error?: { issues?: Array<{ path?: string }> } }).error?.issues ?? [];
-        if (issues.length === 0 || issues.some((issue) => !issue.path)) failures.push(`${where} → ${response.statusCode} without a field: ${response.body.slice(0, 200)}`);
+        if (issues.length === 0 || issues.some((issue) => !issue.path))
+          failures.push(`${where} → ${response.statusCode} without a field: ${response.body.slice(0, 200)}`);
       }
     }
     expect(failures.slice(0, 10)).toEqual([]);

@@ -6,10 +6,28 @@ import { registerCustomStep } from '../../src/pipeline/steps/custom.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/control-plane/app.js';
 import { sluice, startSluice } from '../support/cli.js';
-import { API_KEYS, auth, BACKENDS, freshDatabase, KEYS, PGURL, SECRET_KEY, silent, startServer, waitForRun, type TestServer } from './helpers.js';
+import {
+  API_KEYS,
+  auth,
+  BACKENDS,
+  freshDatabase,
+  KEYS,
+  PGURL,
+  SECRET_KEY,
+  silent,
+  startServer,
+  waitForRun,
+  type TestServer,
+} from './helpers.js';
 
 const pg = new URL(PGURL);
-const pgConfig = { host: pg.hostname, port: Number(pg.port || 5432), user: pg.username || 'postgres', password: 'lifecycle-pw', database: 'postgres' };
+const pgConfig = {
+  host: pg.hostname,
+  port: Number(pg.port || 5432),
+  user: pg.username || 'postgres',
+  password: 'lifecycle-pw',
+  database: 'postgres',
+};
 
 describe.each(BACKENDS)('state survives a restart (%s)', (backend) => {
   let server: TestServer;
@@ -20,8 +38,11 @@ describe.each(BACKENDS)('state survives a restart (%s)', (backend) => {
 
   it('datasources (secrets included), pipelines with versions, runs and the audit log are all there after a restart', async () => {
     const admin = auth('admin');
-    const inject = (method: string, url: string, payload?: object) => server.app.inject({ method: method as 'GET', url, payload, headers: admin });
-    expect((await inject('POST', '/api/v1/datasources/connect', { name: 'pg', type: 'postgresql', config: pgConfig })).statusCode).toBe(201);
+    const inject = (method: string, url: string, payload?: object) =>
+      server.app.inject({ method: method as 'GET', url, payload, headers: admin });
+    expect((await inject('POST', '/api/v1/datasources/connect', { name: 'pg', type: 'postgresql', config: pgConfig })).statusCode).toBe(
+      201,
+    );
     const doc = { pipeline_id: 'p', steps: [{ id: 'e', type: 'extract', config: { source: 'pg', query: 'select 1 as x' } }] };
     await inject('POST', '/api/v1/pipelines', doc);
     await inject('PUT', '/api/v1/pipelines/p', { ...doc, name: 'second' });
@@ -30,14 +51,21 @@ describe.each(BACKENDS)('state survives a restart (%s)', (backend) => {
 
     const app = await server.restart();
     const again = (url: string) => app.inject({ method: 'GET', url, headers: admin }).then((r) => r.json());
-    expect((await again('/api/v1/datasources')).datasources.map((d: { name: string; health: { status: string } }) => [d.name, d.health.status])).toEqual([['pg', 'healthy']]);
+    expect(
+      (await again('/api/v1/datasources')).datasources.map((d: { name: string; health: { status: string } }) => [d.name, d.health.status]),
+    ).toEqual([['pg', 'healthy']]);
     expect((await app.controlPlane.state.datasources.resolve('pg')).config.password).toBe('lifecycle-pw');
     expect((await again('/api/v1/pipelines/p')).version).toBe(2);
     expect((await again('/api/v1/pipelines/p/versions')).versions).toHaveLength(2);
     const stored = await again(`/api/v1/pipelines/runs/${run.run_id}`);
     expect(stored.status).toBe('completed');
     expect(stored.steps[0].rows_out).toBe(1);
-    expect((await again('/api/v1/audit')).entries.map((e: { action: string }) => e.action)).toEqual(['pipeline.run', 'pipeline.update', 'pipeline.create', 'datasource.connect']);
+    expect((await again('/api/v1/audit')).entries.map((e: { action: string }) => e.action)).toEqual([
+      'pipeline.run',
+      'pipeline.update',
+      'pipeline.create',
+      'datasource.connect',
+    ]);
   });
 });
 
@@ -57,7 +85,12 @@ describe('live progress over Server-Sent Events', () => {
       for (let i = 0; i < 3; i++) yield recordBatchFromRows([{ i }, { i: i + 10 }]);
     });
     const admin = auth('admin');
-    await server.app.inject({ method: 'POST', url: '/api/v1/pipelines', headers: admin, payload: { pipeline_id: 'sse', steps: [{ id: 'gen', type: 'custom', config: { function: 'sse-rows' } }] } });
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/pipelines',
+      headers: admin,
+      payload: { pipeline_id: 'sse', steps: [{ id: 'gen', type: 'custom', config: { function: 'sse-rows' } }] },
+    });
     const runId = (await server.app.inject({ method: 'POST', url: '/api/v1/pipelines/sse/run', headers: admin })).json().run_id;
     const address = server.app.server.address() as { port: number };
     const response = await fetch(`http://127.0.0.1:${address.port}/api/v1/pipelines/runs/${runId}/events`, { headers: auth('viewer') });
@@ -104,11 +137,21 @@ describe.each(BACKENDS)('sluice serve, deploy, pipeline run; a killed server lea
       });
       const client = { SLUICE_URL: url, SLUICE_API_KEY: KEYS.admin };
       const call = (method: string, path: string, body?: unknown) =>
-        fetch(`${url}${path}`, { method, headers: { ...auth('admin'), ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined }).then((r) => r.json());
+        fetch(`${url}${path}`, {
+          method,
+          headers: { ...auth('admin'), ...(body ? { 'content-type': 'application/json' } : {}) },
+          body: body ? JSON.stringify(body) : undefined,
+        }).then((r) => r.json());
       await call('POST', '/api/v1/datasources/connect', { name: 'pg', type: 'postgresql', config: pgConfig });
 
       const file = join(stateDir, 'quick.json');
-      writeFileSync(file, JSON.stringify({ pipeline_id: 'quick', steps: [{ id: 'extract', type: 'extract', config: { source: 'pg', query: 'select generate_series(1, 5) as n' } }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          pipeline_id: 'quick',
+          steps: [{ id: 'extract', type: 'extract', config: { source: 'pg', query: 'select generate_series(1, 5) as n' } }],
+        }),
+      );
       const deployed = await sluice(['deploy', file], { env: client });
       expect(deployed.stdout, deployed.stderr).toContain("pipeline 'quick' created: version 1");
       expect((await sluice(['deploy', file], { env: client })).stdout).toContain('updated: version 2');
@@ -116,7 +159,10 @@ describe.each(BACKENDS)('sluice serve, deploy, pipeline run; a killed server lea
       expect(ran.code, ran.stderr).toBe(0);
       expect(ran.stdout).toMatch(/extract\s+completed\s+rows\s+5/);
 
-      await call('POST', '/api/v1/pipelines', { pipeline_id: 'slow', steps: [{ id: 'sleep', type: 'extract', config: { source: 'pg', query: 'select pg_sleep(15) as slept' } }] });
+      await call('POST', '/api/v1/pipelines', {
+        pipeline_id: 'slow',
+        steps: [{ id: 'sleep', type: 'extract', config: { source: 'pg', query: 'select pg_sleep(15) as slept' } }],
+      });
       const run = await call('POST', '/api/v1/pipelines/slow/run');
       for (let i = 0; i < 100; i++) {
         const status = await call('GET', `/api/v1/pipelines/runs/${run.run_id}`);
@@ -126,7 +172,13 @@ describe.each(BACKENDS)('sluice serve, deploy, pipeline run; a killed server lea
       serve.child.kill('SIGKILL');
       await serve.done;
 
-      const app = await buildApp({ stateDir, databaseUrl: db?.url, apiKeys: API_KEYS, env: { SLUICE_SECRET_KEY: SECRET_KEY }, logger: silent });
+      const app = await buildApp({
+        stateDir,
+        databaseUrl: db?.url,
+        apiKeys: API_KEYS,
+        env: { SLUICE_SECRET_KEY: SECRET_KEY },
+        logger: silent,
+      });
       try {
         const after = (await app.inject({ method: 'GET', url: `/api/v1/pipelines/runs/${run.run_id}`, headers: auth('viewer') })).json();
         expect(after.status).toBe('interrupted');

@@ -56,8 +56,12 @@ describe.each(BACKENDS)('RBAC matrix (%s state)', (backend) => {
   afterAll(() => server?.close());
 
   it('the matrix covers every documented route', async () => {
-    const spec = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, Record<string, unknown>> };
-    const documented = Object.entries(spec.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const spec = (await server.app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(documented.sort()).toEqual(Object.keys(ROUTES).sort());
   });
 
@@ -68,20 +72,32 @@ describe.each(BACKENDS)('RBAC matrix (%s state)', (backend) => {
       const url = template.replace(/\{[^}]+\}/g, 'rbac_probe');
       for (const caller of CALLERS) {
         const headers = caller === 'none' ? {} : auth(caller);
-        const response = await server.app.inject({ method: method as 'GET', url, headers, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }) });
+        const response = await server.app.inject({
+          method: method as 'GET',
+          url,
+          headers,
+          ...(method === 'GET' || method === 'DELETE' ? {} : { payload: {} }),
+        });
         const allowed = access === 'public' || (caller !== 'none' && RANK[caller] >= RANK[access]);
         const expected = allowed ? 'not 401/403' : caller === 'none' ? '401' : '403';
         const ok = allowed ? ![401, 403].includes(response.statusCode) : response.statusCode === Number(expected);
         if (!ok) failures.push(`${route} as ${caller}: got ${response.statusCode}, expected ${expected}`);
-        if (!allowed && response.json().error.issues[0].path !== 'headers.authorization') failures.push(`${route} as ${caller}: no field named`);
+        if (!allowed && response.json().error.issues[0].path !== 'headers.authorization')
+          failures.push(`${route} as ${caller}: no field named`);
       }
     }
     expect(failures).toEqual([]);
   });
 
   it('accepts X-API-Key as well as a bearer token, and rejects unknown keys', async () => {
-    expect((await server.app.inject({ method: 'GET', url: '/api/v1/pipelines', headers: { 'x-api-key': 'viewer-key-0001' } })).statusCode).toBe(200);
-    const unknown = await server.app.inject({ method: 'GET', url: '/api/v1/pipelines', headers: { authorization: 'Bearer not-a-key-at-all' } });
+    expect(
+      (await server.app.inject({ method: 'GET', url: '/api/v1/pipelines', headers: { 'x-api-key': 'viewer-key-0001' } })).statusCode,
+    ).toBe(200);
+    const unknown = await server.app.inject({
+      method: 'GET',
+      url: '/api/v1/pipelines',
+      headers: { authorization: 'Bearer not-a-key-at-all' },
+    });
     expect(unknown.statusCode).toBe(401);
     expect(unknown.json().error.code).toBe('SLUICE_UNAUTHORIZED');
   });

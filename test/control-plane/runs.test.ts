@@ -11,24 +11,34 @@ import { auth, BACKENDS, KEYS, startServer, waitForRun, type TestServer } from '
 
 describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%s state)', (backend) => {
   let server: TestServer;
-  const inject = (method: string, url: string, payload?: object) => server.app.inject({ method: method as 'GET', url, payload, headers: auth('admin') });
+  const inject = (method: string, url: string, payload?: object) =>
+    server.app.inject({ method: method as 'GET', url, payload, headers: auth('admin') });
 
   beforeAll(async () => {
     server = await startServer(backend);
-    registerCustomStep('block-until-cancel', ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined))));
+    registerCustomStep(
+      'block-until-cancel',
+      ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined))),
+    );
     registerCustomStep('noop', async () => ({ ok: true }));
     registerCustomStep('one-row', async function* () {
       yield recordBatchFromRows([{ id: 1 }]);
     });
   });
 
-  const stepStatuses = (run: { steps: Array<{ step_id: string; status: string }> }) => Object.fromEntries(run.steps.map((s) => [s.step_id, s.status]));
+  const stepStatuses = (run: { steps: Array<{ step_id: string; status: string }> }) =>
+    Object.fromEntries(run.steps.map((s) => [s.step_id, s.status]));
 
   /** A load into a memory sink whose writes never end and ignore their abort signal. */
   const stuckLoad = async (pipelineId: string) => {
     const sink = memorySink(`${pipelineId}-${backend}`);
     sink.gate = gate().promise;
-    await inject('POST', '/api/v1/datasources/connect', { name: pipelineId, type: 'memory', config: { id: `${pipelineId}-${backend}` }, test_connection: false });
+    await inject('POST', '/api/v1/datasources/connect', {
+      name: pipelineId,
+      type: 'memory',
+      config: { id: `${pipelineId}-${backend}` },
+      test_connection: false,
+    });
     await inject('POST', '/api/v1/pipelines', {
       pipeline_id: pipelineId,
       settings: { abort_grace_ms: 200 },
@@ -52,13 +62,17 @@ describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%
       ],
     });
     const runId = (await inject('POST', '/api/v1/pipelines/blocking/run')).json().run_id;
-    for (let i = 0; i < 100 && (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json().status !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json().status !== 'running'; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const busy = await inject('DELETE', '/api/v1/pipelines/blocking');
     expect(busy.statusCode).toBe(409);
     const cancelled = await inject('POST', `/api/v1/pipelines/runs/${runId}/cancel`);
     expect(cancelled.statusCode, cancelled.body).toBe(200);
     expect(cancelled.json().status).toBe('cancelled');
-    expect(Object.fromEntries(cancelled.json().steps.map((s: { step_id: string; status: string }) => [s.step_id, s.status]))).toEqual({ wait: 'cancelled', after: 'cancelled' });
+    expect(Object.fromEntries(cancelled.json().steps.map((s: { step_id: string; status: string }) => [s.step_id, s.status]))).toEqual({
+      wait: 'cancelled',
+      after: 'cancelled',
+    });
     const again = await inject('POST', `/api/v1/pipelines/runs/${runId}/cancel`);
     expect(again.statusCode).toBe(409);
     expect(again.json().error.issues[0].path).toBe('params.run_id');
@@ -91,7 +105,10 @@ describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%
   });
 
   it('a pipeline has one active run: a second start is refused with 409, also when both arrive at once', async () => {
-    await inject('POST', '/api/v1/pipelines', { pipeline_id: 'single', steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }] });
+    await inject('POST', '/api/v1/pipelines', {
+      pipeline_id: 'single',
+      steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }],
+    });
     // Two control planes over one state database race for the run (PGlite is one process: two requests).
     let other: SluiceApp | undefined;
     if (backend === 'postgresql') other = await buildApp({ ...server.options, stateDir: mkdtempSync(join(tmpdir(), 'sluice-cp-other-')) });
@@ -118,7 +135,11 @@ describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%
   });
 
   it('max_concurrent_runs lets that many runs of a pipeline go at once', async () => {
-    await inject('POST', '/api/v1/pipelines', { pipeline_id: 'pair', settings: { max_concurrent_runs: 2 }, steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }] });
+    await inject('POST', '/api/v1/pipelines', {
+      pipeline_id: 'pair',
+      settings: { max_concurrent_runs: 2 },
+      steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }],
+    });
     const answers = await Promise.all([1, 2, 3].map(() => inject('POST', '/api/v1/pipelines/pair/run')));
     expect(answers.map((a) => a.statusCode).sort()).toEqual([202, 202, 409]);
     expect(answers.find((a) => a.statusCode === 409)!.json().error.issues[0].message).toBe('max_concurrent_runs is 2; 2 runs active');
@@ -126,7 +147,11 @@ describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%
   });
 
   it('a cron tick that finds the pipeline running is skipped, logged and counted', async () => {
-    await inject('POST', '/api/v1/pipelines', { pipeline_id: 'busy-cron', schedule: '* * * * * *', steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }] });
+    await inject('POST', '/api/v1/pipelines', {
+      pipeline_id: 'busy-cron',
+      schedule: '* * * * * *',
+      steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }],
+    });
     const skipped = async () => {
       const text = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
       return Number(/^sluice_pipeline_runs_refused_total\{pipeline="busy-cron",trigger="schedule"\} (\d+)$/m.exec(text)?.[1] ?? 0);
@@ -142,7 +167,10 @@ describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%
   });
 
   it('sluice pipeline run reports a refused run with the reason and exits 1', async () => {
-    await inject('POST', '/api/v1/pipelines', { pipeline_id: 'cli-busy', steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }] });
+    await inject('POST', '/api/v1/pipelines', {
+      pipeline_id: 'cli-busy',
+      steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }],
+    });
     const first = (await inject('POST', '/api/v1/pipelines/cli-busy/run')).json();
     const url = await server.app.listen({ host: '127.0.0.1', port: 0 });
     const cli = await startSluice(['pipeline', 'run', 'cli-busy', '--url', url, '--key', KEYS.operator]).done;
@@ -153,9 +181,13 @@ describe.each(BACKENDS)('runs: cancel, conflicts, shutdown and cron schedules (%
   });
 
   it('a server shutting down records its runs in progress as interrupted', async () => {
-    await inject('POST', '/api/v1/pipelines', { pipeline_id: 'cut', steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }] });
+    await inject('POST', '/api/v1/pipelines', {
+      pipeline_id: 'cut',
+      steps: [{ id: 'wait', type: 'custom', config: { function: 'block-until-cancel' } }],
+    });
     const runId = (await inject('POST', '/api/v1/pipelines/cut/run')).json().run_id;
-    for (let i = 0; i < 100 && (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json().status !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json().status !== 'running'; i++)
+      await new Promise((r) => setTimeout(r, 20));
     await server.restart();
     const run = (await inject('GET', `/api/v1/pipelines/runs/${runId}`)).json();
     expect(run.status).toBe('interrupted');

@@ -31,8 +31,17 @@ describe.each(BACKENDS)('secrets never leave the server (%s state)', (backend) =
   };
 
   it('connect, list, get, run, read, fail and audit without a secret in any response, log line or stored row', async () => {
-    const pgConfig = { host: pgUrl.hostname, port: Number(pgUrl.port || 5432), user: pgUrl.username || 'postgres', password: PASSWORD, database: 'postgres' };
-    expect((await call('POST', '/api/v1/datasources/connect', { name: 'warehouse', type: 'postgresql', connection_config: pgConfig })).statusCode).toBe(201);
+    const pgConfig = {
+      host: pgUrl.hostname,
+      port: Number(pgUrl.port || 5432),
+      user: pgUrl.username || 'postgres',
+      password: PASSWORD,
+      database: 'postgres',
+    };
+    expect(
+      (await call('POST', '/api/v1/datasources/connect', { name: 'warehouse', type: 'postgresql', connection_config: pgConfig }))
+        .statusCode,
+    ).toBe(201);
     const withUrl = `postgres://${pgUrl.username || 'postgres'}:${URL_PASSWORD}@${pgUrl.host}/postgres`;
     const second = await call('POST', '/api/v1/datasources/connect', { name: 'by_url', type: 'postgresql', config: { url: withUrl } });
     expect(second.statusCode, second.body).toBe(201);
@@ -51,18 +60,27 @@ describe.each(BACKENDS)('secrets never leave the server (%s state)', (backend) =
     expect(badQuery.json().error.issues[0].path).toBe('body.query');
 
     // The document is the caller's own text (it holds the password on purpose): not recorded.
-    await server.app.inject({ method: 'POST', url: '/api/v1/pipelines', headers: auth('admin'), payload: {
-      pipeline_id: 'leaky',
-      settings: { retries: 0 },
-      // The driver's error echoes the query, and so the password: it must be masked everywhere.
-      steps: [{ id: 'extract', type: 'extract', config: { source: 'warehouse', query: `select * from "${PASSWORD}"` } }],
-    } });
+    await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/pipelines',
+      headers: auth('admin'),
+      payload: {
+        pipeline_id: 'leaky',
+        settings: { retries: 0 },
+        // The driver's error echoes the query, and so the password: it must be masked everywhere.
+        steps: [{ id: 'extract', type: 'extract', config: { source: 'warehouse', query: `select * from "${PASSWORD}"` } }],
+      },
+    });
     const run = await waitForRun(server.app, (await call('POST', '/api/v1/pipelines/leaky/run')).json().run_id);
     expect(run.status).toBe('failed');
     expect(String(run.error)).toContain('[redacted]');
     bodies.push(JSON.stringify(run));
 
-    const refused = await call('POST', '/api/v1/datasources/connect', { name: 'down', type: 'postgresql', config: { ...pgConfig, port: 1 } });
+    const refused = await call('POST', '/api/v1/datasources/connect', {
+      name: 'down',
+      type: 'postgresql',
+      config: { ...pgConfig, port: 1 },
+    });
     expect(refused.statusCode).toBe(422);
     expect(refused.json().error.issues[0].path).toBe('body.config');
     await call('GET', '/api/v1/audit');
@@ -77,7 +95,9 @@ describe.each(BACKENDS)('secrets never leave the server (%s state)', (backend) =
   });
 
   it('the sealed config opens only with the same key', async () => {
-    const [row] = await server.app.controlPlane.state.db.query<{ config_sealed: string }>("select config_sealed from datasources where name = 'warehouse'");
+    const [row] = await server.app.controlPlane.state.db.query<{ config_sealed: string }>(
+      "select config_sealed from datasources where name = 'warehouse'",
+    );
     expect(row.config_sealed).toMatch(/^v1:/);
     const resolved = await server.app.controlPlane.state.datasources.resolve('warehouse');
     expect(resolved.config.password).toBe(PASSWORD);

@@ -35,9 +35,18 @@ function uploadBody(filename: string, content: string, datasourceName?: string):
 describe('uploads replace only what the same principal uploaded', () => {
   let server: TestServer & { url: string };
   const api = (path: string, key: string, init: RequestInit = {}) =>
-    fetch(`${server.url}/api/v1${path}`, { ...init, headers: { ...bearer(key), ...(init.body && !(init.body instanceof FormData) ? { 'content-type': 'application/json' } : {}) } });
-  const upload = (key: string, filename: string, content: string, datasourceName?: string) => api('/files/upload', key, { method: 'POST', body: uploadBody(filename, content, datasourceName) });
-  const readRows = async (name: string) => ((await (await api('/data/read', KEYS.operator, { method: 'POST', body: JSON.stringify({ source_name: name }) })).json()) as { rows: unknown[] }).rows;
+    fetch(`${server.url}/api/v1${path}`, {
+      ...init,
+      headers: { ...bearer(key), ...(init.body && !(init.body instanceof FormData) ? { 'content-type': 'application/json' } : {}) },
+    });
+  const upload = (key: string, filename: string, content: string, datasourceName?: string) =>
+    api('/files/upload', key, { method: 'POST', body: uploadBody(filename, content, datasourceName) });
+  const readRows = async (name: string) =>
+    (
+      (await (await api('/data/read', KEYS.operator, { method: 'POST', body: JSON.stringify({ source_name: name }) })).json()) as {
+        rows: unknown[];
+      }
+    ).rows;
   const uploadsDir = () => join(server.stateDir, 'uploads');
 
   beforeAll(async () => {
@@ -46,7 +55,10 @@ describe('uploads replace only what the same principal uploaded', () => {
   afterAll(() => server?.close());
 
   it("an operator's upload named like an admin's PostgreSQL datasource is refused with 409 and changes nothing", async () => {
-    const connect = await api('/datasources/connect', KEYS.admin, { method: 'POST', body: JSON.stringify({ name: 'warehouse', type: 'postgresql', test_connection: false, config: { url: PGURL, table: 'orders' } }) });
+    const connect = await api('/datasources/connect', KEYS.admin, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'warehouse', type: 'postgresql', test_connection: false, config: { url: PGURL, table: 'orders' } }),
+    });
     expect(connect.status, await connect.clone().text()).toBe(201);
     const before = await (await api('/datasources/warehouse', KEYS.viewer)).json();
 
@@ -79,14 +91,29 @@ describe('uploads replace only what the same principal uploaded', () => {
   });
 
   it('an upload over an admin-connected file datasource is refused too', async () => {
-    const connect = await api('/datasources/connect', KEYS.admin, { method: 'POST', body: JSON.stringify({ name: 'admin_files', type: 'file', test_connection: false, config: { path: join(server.stateDir, 'data.csv') } }) });
+    const connect = await api('/datasources/connect', KEYS.admin, {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'admin_files',
+        type: 'file',
+        test_connection: false,
+        config: { path: join(server.stateDir, 'data.csv') },
+      }),
+    });
     expect(connect.status).toBe(201);
     expect((await upload(KEYS.operator, 'x.csv', 'id\n1\n', 'admin_files')).status).toBe(409);
     expect((await server.app.controlPlane.state.datasources.resolve('admin_files')).config.path).toBe(join(server.stateDir, 'data.csv'));
   });
 
   it('the file name a client sends never chooses where the file lands', async () => {
-    const hostile = ['../../escape-a.csv', '/tmp/escape-b.csv', '..\\..\\escape-c.csv', '....//....//escape-d.csv', '%2e%2e%2fescape-e.csv', './../escape-f.csv'];
+    const hostile = [
+      '../../escape-a.csv',
+      '/tmp/escape-b.csv',
+      '..\\..\\escape-c.csv',
+      '....//....//escape-d.csv',
+      '%2e%2e%2fescape-e.csv',
+      './../escape-f.csv',
+    ];
     const outside = [server.stateDir, dirname(server.stateDir), tmpdir(), '/tmp'];
     for (const [i, filename] of hostile.entries()) {
       const response = await upload(KEYS.operator, filename, 'id\n1\n', `hostile_${i}`);
@@ -103,7 +130,8 @@ describe('uploads replace only what the same principal uploaded', () => {
 
 describe('public configs mask every credential', () => {
   let server: TestServer & { url: string };
-  const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/api/v1${path}`, { ...init, headers: { ...bearer(KEYS.admin), 'content-type': 'application/json' } });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${server.url}/api/v1${path}`, { ...init, headers: { ...bearer(KEYS.admin), 'content-type': 'application/json' } });
 
   beforeAll(async () => {
     server = await listening();
@@ -113,22 +141,36 @@ describe('public configs mask every credential', () => {
   it('a URL password holding @ and :, credential query parameters and annotated secret fields never come back', async () => {
     const pg = new URL(PGURL);
     const url = `postgres://reader:p@ss:w0rd%40x@${pg.host}/postgres?sslpassword=ssl-Secret-1&application_name=sluice`;
-    const connected = await api('/datasources/connect', { method: 'POST', body: JSON.stringify({ name: 'hostile_url', type: 'postgresql', test_connection: false, config: { url } }) });
+    const connected = await api('/datasources/connect', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'hostile_url', type: 'postgresql', test_connection: false, config: { url } }),
+    });
     expect(connected.status, await connected.clone().text()).toBe(201);
     const kafka = await api('/datasources/connect', {
       method: 'POST',
-      body: JSON.stringify({ name: 'events', type: 'kafka', test_connection: false, config: { brokers: ['127.0.0.1:9092'], topics: ['t'], sasl: { mechanism: 'plain', username: 'svc', password: 'Kafka-Secret-2' } } }),
+      body: JSON.stringify({
+        name: 'events',
+        type: 'kafka',
+        test_connection: false,
+        config: { brokers: ['127.0.0.1:9092'], topics: ['t'], sasl: { mechanism: 'plain', username: 'svc', password: 'Kafka-Secret-2' } },
+      }),
     });
     expect(kafka.status, await kafka.clone().text()).toBe(201);
 
     const shown = (await (await api('/datasources/hostile_url')).json()) as { config: { url: string }; secret_fields: string[] };
     expect(shown.config.url).toBe(`postgres://reader@${pg.host}/postgres?application_name=sluice`);
     expect(shown.secret_fields.sort()).toEqual(['url (password)', 'url (query sslpassword)']);
-    const events = (await (await api('/datasources/events')).json()) as { config: { sasl: Record<string, unknown> }; secret_fields: string[] };
+    const events = (await (await api('/datasources/events')).json()) as {
+      config: { sasl: Record<string, unknown> };
+      secret_fields: string[];
+    };
     expect(events.config.sasl).toEqual({ mechanism: 'plain', username: 'svc' });
     expect(events.secret_fields).toEqual(['sasl.password']);
 
-    const everything = [await (await api('/datasources')).text(), JSON.stringify(await server.app.controlPlane.state.db.query('select public_config from datasources'))].join('\n');
+    const everything = [
+      await (await api('/datasources')).text(),
+      JSON.stringify(await server.app.controlPlane.state.db.query('select public_config from datasources')),
+    ].join('\n');
     for (const piece of ['p@ss', 'w0rd', 'ss:w0rd', 'ssl-Secret-1', 'Kafka-Secret-2']) expect(everything).not.toContain(piece);
   });
 });
@@ -143,7 +185,13 @@ describe('rate limits count against the authenticated principal', () => {
   afterAll(() => server?.close());
 
   it('every spelling of one key shares one bucket; other principals have their own', async () => {
-    const spellings = [`Bearer ${KEYS.viewer}`, `Bearer  ${KEYS.viewer}`, `bearer ${KEYS.viewer}`, `BEARER    ${KEYS.viewer}`, `Bearer \t ${KEYS.viewer}`];
+    const spellings = [
+      `Bearer ${KEYS.viewer}`,
+      `Bearer  ${KEYS.viewer}`,
+      `bearer ${KEYS.viewer}`,
+      `BEARER    ${KEYS.viewer}`,
+      `Bearer \t ${KEYS.viewer}`,
+    ];
     for (const authorization of spellings) expect((await get('/api/v1/pipelines', { authorization })).status).toBe(200);
     expect((await get('/api/v1/pipelines', { authorization: `Bearer   \t  ${KEYS.viewer}` })).status).toBe(429);
     const viaHeader = await get('/api/v1/pipelines', { 'x-api-key': KEYS.viewer });
@@ -181,7 +229,8 @@ describe('failed authentications are limited by address', () => {
   afterAll(() => server?.close());
 
   it('after N unknown keys from one address, every keyed request from it gets 429 (a right guess is not revealed)', async () => {
-    for (let i = 0; i < 5; i++) expect((await get('/api/v1/pipelines', bearer(`guess-${i}-${randomBytes(6).toString('hex')}`))).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await get('/api/v1/pipelines', bearer(`guess-${i}-${randomBytes(6).toString('hex')}`))).status).toBe(401);
     const limited = await get('/api/v1/pipelines', bearer(`guess-x-${randomBytes(6).toString('hex')}`));
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -205,7 +254,14 @@ describe('a server config that would not protect anything refuses to start', () 
 
   it('a limit that is not a positive integer refuses to start instead of becoming NaN', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'sluice-bad-limit-'));
-    await expect(buildApp({ stateDir, apiKeys: API_KEYS, env: { SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_AUTH_FAILURES_PER_MINUTE: 'many' }, logger: silent })).rejects.toMatchObject({
+    await expect(
+      buildApp({
+        stateDir,
+        apiKeys: API_KEYS,
+        env: { SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_AUTH_FAILURES_PER_MINUTE: 'many' },
+        logger: silent,
+      }),
+    ).rejects.toMatchObject({
       code: 'SLUICE_CONFIG_INVALID',
       issues: [{ path: 'env.SLUICE_AUTH_FAILURES_PER_MINUTE', message: 'expected a positive integer' }],
     });

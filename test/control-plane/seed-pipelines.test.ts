@@ -20,9 +20,29 @@ const governanceEtl = {
   pipeline_id: 'governance_etl',
   name: 'Governance Data ETL',
   steps: [
-    { id: 'extract_azure', name: 'Extract from Azure', type: 'extract', config: { source: 'azure_resource_graph', query: "SELECT * FROM resources WHERE type = 'Microsoft.Compute/virtualMachines' ORDER BY seq" } },
-    { id: 'transform_data', name: 'Clean and Transform', type: 'transform', depends_on: ['extract_azure'], config: { input_step: 'extract_azure', transformations: cleaningTransformations } },
-    { id: 'load_warehouse', name: 'Load to Warehouse', type: 'load', depends_on: ['transform_data'], config: { input_step: 'transform_data', target: 'data_warehouse', table_name: 'vm_inventory', mode: 'replace' } },
+    {
+      id: 'extract_azure',
+      name: 'Extract from Azure',
+      type: 'extract',
+      config: {
+        source: 'azure_resource_graph',
+        query: "SELECT * FROM resources WHERE type = 'Microsoft.Compute/virtualMachines' ORDER BY seq",
+      },
+    },
+    {
+      id: 'transform_data',
+      name: 'Clean and Transform',
+      type: 'transform',
+      depends_on: ['extract_azure'],
+      config: { input_step: 'extract_azure', transformations: cleaningTransformations },
+    },
+    {
+      id: 'load_warehouse',
+      name: 'Load to Warehouse',
+      type: 'load',
+      depends_on: ['transform_data'],
+      config: { input_step: 'transform_data', target: 'data_warehouse', table_name: 'vm_inventory', mode: 'replace' },
+    },
   ],
 };
 
@@ -31,7 +51,12 @@ const dataQualityCheck = {
   pipeline_id: 'data_quality_check',
   name: 'Data Quality Validation',
   steps: [
-    { id: 'extract_data', name: 'Extract Data for Validation', type: 'extract', config: { source: 'governance_db', query: 'SELECT * FROM compliance_resources' } },
+    {
+      id: 'extract_data',
+      name: 'Extract Data for Validation',
+      type: 'extract',
+      config: { source: 'governance_db', query: 'SELECT * FROM compliance_resources' },
+    },
     {
       id: 'validate_quality',
       name: 'Validate Data Quality',
@@ -54,7 +79,8 @@ describe.each(BACKENDS)("the seed's pipelines end to end against PostgreSQL (%s 
   let source: { url: string; drop: () => Promise<void> };
   let warehouse: { url: string; drop: () => Promise<void> };
 
-  const inject = (method: string, url: string, payload?: object) => server.app.inject({ method: method as 'GET', url, payload, headers: auth('admin') });
+  const inject = (method: string, url: string, payload?: object) =>
+    server.app.inject({ method: method as 'GET', url, payload, headers: auth('admin') });
   const connect = async (name: string, url: string) => {
     const response = await inject('POST', '/api/v1/datasources/connect', { name, type: 'postgresql', config: { url } });
     expect(response.statusCode, response.body).toBe(201);
@@ -64,7 +90,10 @@ describe.each(BACKENDS)("the seed's pipelines end to end against PostgreSQL (%s 
     server = await startServer(backend);
     source = await freshDatabase('sluice_seed_src');
     warehouse = await freshDatabase('sluice_seed_wh');
-    await query(source.url, `create table resources (seq int, resource_id text, type text, compliance_status text, cost double precision, cpu_utilization double precision)`);
+    await query(
+      source.url,
+      `create table resources (seq int, resource_id text, type text, compliance_status text, cost double precision, cpu_utilization double precision)`,
+    );
     const vm = 'Microsoft.Compute/virtualMachines';
     const rows: Array<[number, string, string, string | null, number | null, number]> = [
       [1, 'vm-1', vm, 'compliant', 20, 35],
@@ -81,7 +110,10 @@ describe.each(BACKENDS)("the seed's pipelines end to end against PostgreSQL (%s 
     ];
     for (const r of rows) await query(source.url, 'insert into resources values ($1, $2, $3, $4, $5, $6)', r);
     await query(source.url, 'create table compliance_resources (resource_id text, compliance_status text, monthly_cost numeric)');
-    await query(source.url, `insert into compliance_resources values ('r1', 'compliant', 10), ('r2', null, 20), ('r2', 'compliant', -5), (null, 'unknown', 2000000), ('r4', 'compliant', 1000000)`);
+    await query(
+      source.url,
+      `insert into compliance_resources values ('r1', 'compliant', 10), ('r2', null, 20), ('r2', 'compliant', -5), (null, 'unknown', 2000000), ('r4', 'compliant', 1000000)`,
+    );
     await connect('azure_resource_graph', source.url);
     await connect('governance_db', source.url);
     await connect('data_warehouse', warehouse.url);
@@ -119,7 +151,12 @@ describe.each(BACKENDS)("the seed's pipelines end to end against PostgreSQL (%s 
       settings: { batch_size: 2, retries: 0 },
       steps: [
         { id: 'extract', type: 'extract', config: { source: 'azure_resource_graph', query: 'SELECT * FROM resources ORDER BY seq DESC' } },
-        { id: 'load', type: 'load', depends_on: ['extract'], config: { target: 'data_warehouse', table_name: 'vm_inventory', mode: 'replace' } },
+        {
+          id: 'load',
+          type: 'load',
+          depends_on: ['extract'],
+          config: { target: 'data_warehouse', table_name: 'vm_inventory', mode: 'replace' },
+        },
       ],
     };
     await inject('POST', '/api/v1/pipelines', failing);
@@ -135,10 +172,19 @@ describe.each(BACKENDS)("the seed's pipelines end to end against PostgreSQL (%s 
     expect((await inject('POST', '/api/v1/pipelines', dataQualityCheck)).statusCode).toBe(201);
     const run = await waitForRun(server.app, (await inject('POST', '/api/v1/pipelines/data_quality_check/run')).json().run_id);
     expect(run.status, JSON.stringify(run)).toBe('completed');
-    const validate = (run.steps as Array<{ step_id: string; result: { passed: boolean; rows: number; rules: Array<{ name: string; violations: number; passed: boolean }> } }>).find((s) => s.step_id === 'validate_quality')!;
+    const validate = (
+      run.steps as Array<{
+        step_id: string;
+        result: { passed: boolean; rows: number; rules: Array<{ name: string; violations: number; passed: boolean }> };
+      }>
+    ).find((s) => s.step_id === 'validate_quality')!;
     expect(validate.result.passed).toBe(false);
     expect(validate.result.rows).toBe(5);
-    expect(Object.fromEntries(validate.result.rules.map((r) => [r.name, r.violations]))).toEqual({ required_fields: 2, unique_resources: 1, valid_cost_range: 2 });
+    expect(Object.fromEntries(validate.result.rules.map((r) => [r.name, r.violations]))).toEqual({
+      required_fields: 2,
+      unique_resources: 1,
+      valid_cost_range: 2,
+    });
   });
 
   it('templates build runnable pipelines from the same datasources', async () => {
@@ -148,7 +194,10 @@ describe.each(BACKENDS)("the seed's pipelines end to end against PostgreSQL (%s 
       query: "SELECT * FROM compliance_resources WHERE compliance_status = 'compliant'",
       target: 'data_warehouse',
       table_name: 'compliant_resources',
-      transformations: cleaningTransformations.map((t) => ({ ...t, config: { remove_duplicates: true, duplicate_columns: ['resource_id'] } })),
+      transformations: cleaningTransformations.map((t) => ({
+        ...t,
+        config: { remove_duplicates: true, duplicate_columns: ['resource_id'] },
+      })),
     });
     expect(created.statusCode, created.body).toBe(201);
     const run = await waitForRun(server.app, (await inject('POST', '/api/v1/pipelines/my_etl/run')).json().run_id);

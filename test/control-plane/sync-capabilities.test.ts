@@ -12,7 +12,12 @@ describe('sync rules and connector capabilities', () => {
   beforeAll(async () => {
     server = await startServer('pglite');
     for (const name of ['in', 'out']) {
-      const response = await server.app.inject({ method: 'POST', url: '/api/v1/datasources/connect', headers: auth(), payload: { name, type: 'file', config: { path: join(server.stateDir, `${name}.ndjson`) } } });
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/api/v1/datasources/connect',
+        headers: auth(),
+        payload: { name, type: 'file', config: { path: join(server.stateDir, `${name}.ndjson`) } },
+      });
       expect(response.statusCode).toBe(201);
     }
   });
@@ -23,7 +28,13 @@ describe('sync rules and connector capabilities', () => {
   });
 
   it('refuses with 400 a rule asking a connector for what it cannot do, naming the field', async () => {
-    const create = (rule: Record<string, unknown>) => server.app.inject({ method: 'POST', url: '/api/v1/sync/rules', headers: auth('operator'), payload: { name: 'files', source: 'in', target: 'out', ...rule } });
+    const create = (rule: Record<string, unknown>) =>
+      server.app.inject({
+        method: 'POST',
+        url: '/api/v1/sync/rules',
+        headers: auth('operator'),
+        payload: { name: 'files', source: 'in', target: 'out', ...rule },
+      });
     const cdc = await create({ rule_id: 'files_cdc', mode: 'cdc' });
     expect(cdc.statusCode).toBe(400);
     expect(cdc.json().error.issues).toEqual([{ path: 'body.mode', message: "connector 'file' cannot do cdc" }]);

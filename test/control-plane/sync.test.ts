@@ -16,8 +16,16 @@ describe('sync routes', () => {
     for (const db of [a, b]) await sql(db.url, 'create table policies (id int primary key, name text, updated_at timestamptz)');
     await sql(a.url, "insert into policies select g, 'policy ' || g, timestamptz '2026-01-01' from generate_series(1, 50) g");
     server = await startServer('pglite');
-    for (const [name, db] of [['governance', a], ['warehouse', b]] as const) {
-      const response = await server.app.inject({ method: 'POST', url: '/api/v1/datasources/connect', headers: auth(), payload: { name, type: 'postgresql', config: { url: db.url, table: 'policies' } } });
+    for (const [name, db] of [
+      ['governance', a],
+      ['warehouse', b],
+    ] as const) {
+      const response = await server.app.inject({
+        method: 'POST',
+        url: '/api/v1/datasources/connect',
+        headers: auth(),
+        payload: { name, type: 'postgresql', config: { url: db.url, table: 'policies' } },
+      });
       expect(response.statusCode).toBe(201);
     }
   });
@@ -30,10 +38,23 @@ describe('sync routes', () => {
   });
 
   const inject = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: unknown, role: 'admin' | 'operator' | 'viewer' = 'operator') =>
-    server.app.inject({ method, url: `/api/v1${url}`, headers: auth(role), ...(payload === undefined ? {} : { payload: payload as object }) });
+    server.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: auth(role),
+      ...(payload === undefined ? {} : { payload: payload as object }),
+    });
 
   it('creates a rule from the seed document, runs it and reports status, history and state', async () => {
-    const rule = { rule_id: 'gov_to_wh', name: 'Governance to Warehouse', source: 'governance', target: 'warehouse', mode: 'full', schedule: '0 */6 * * *', filters: { timestamp_column: 'updated_at' } };
+    const rule = {
+      rule_id: 'gov_to_wh',
+      name: 'Governance to Warehouse',
+      source: 'governance',
+      target: 'warehouse',
+      mode: 'full',
+      schedule: '0 */6 * * *',
+      filters: { timestamp_column: 'updated_at' },
+    };
     const created = await inject('POST', '/sync/rules', rule);
     expect(created.statusCode).toBe(201);
     expect(created.json().rule).toMatchObject({ rule_id: 'gov_to_wh', bidirectional: false });
@@ -55,21 +76,42 @@ describe('sync routes', () => {
     expect(background.statusCode).toBe(202);
     let status = (await inject('GET', '/sync/status?rule_id=gov_to_wh', undefined, 'viewer')).json();
     while (status.rules[0].running) status = (await inject('GET', '/sync/status?rule_id=gov_to_wh', undefined, 'viewer')).json();
-    expect(status.rules[0]).toMatchObject({ rule_id: 'gov_to_wh', total_syncs: 2, successful_syncs: 2, failed_syncs: 0, state: { keys: 50 }, open_conflicts: 0 });
+    expect(status.rules[0]).toMatchObject({
+      rule_id: 'gov_to_wh',
+      total_syncs: 2,
+      successful_syncs: 2,
+      failed_syncs: 0,
+      state: { keys: 50 },
+      open_conflicts: 0,
+    });
     expect(status.rules[0].last_run).toMatchObject({ run_id: background.json().run_id, rows_updated: 1, rows_unchanged: 49 });
 
     const history = (await inject('GET', '/sync/rules/gov_to_wh/history', undefined, 'viewer')).json();
     expect(history.runs.map((r: { rows_inserted: number }) => r.rows_inserted)).toEqual([0, 50]);
-    expect((await inject('GET', '/sync/status', undefined, 'viewer')).json().rules.map((r: { rule_id: string }) => r.rule_id)).toContain('gov_to_wh');
+    expect((await inject('GET', '/sync/status', undefined, 'viewer')).json().rules.map((r: { rule_id: string }) => r.rule_id)).toContain(
+      'gov_to_wh',
+    );
   });
 
   it('lists conflicts parked by the manual strategy and resolves them', async () => {
-    const rule = { rule_id: 'two_way', name: 'Two way', source: 'governance', target: 'warehouse', mode: 'full', bidirectional: true, conflict_resolution: 'manual' };
+    const rule = {
+      rule_id: 'two_way',
+      name: 'Two way',
+      source: 'governance',
+      target: 'warehouse',
+      mode: 'full',
+      bidirectional: true,
+      conflict_resolution: 'manual',
+    };
     expect((await inject('POST', '/sync/rules', rule)).statusCode).toBe(201);
     expect((await inject('POST', '/sync/execute/two_way?wait=true')).json()).toMatchObject({ status: 'completed', conflicts: 0 });
     await sql(a.url, "update policies set name = 'from a' where id = 3");
     await sql(b.url, "update policies set name = 'from b' where id = 3");
-    expect((await inject('POST', '/sync/execute/two_way?wait=true')).json()).toMatchObject({ conflicts: 1, writes_to_source: 0, writes_to_target: 0 });
+    expect((await inject('POST', '/sync/execute/two_way?wait=true')).json()).toMatchObject({
+      conflicts: 1,
+      writes_to_source: 0,
+      writes_to_target: 0,
+    });
 
     const listed = (await inject('GET', '/sync/rules/two_way/conflicts', undefined, 'viewer')).json();
     expect(listed.conflicts).toHaveLength(1);
@@ -79,7 +121,11 @@ describe('sync routes', () => {
     expect(resolved.json()).toEqual({ key: '["3"]', written_to: 'source' });
     expect(await sql(a.url, 'select name from policies where id = 3')).toEqual([{ name: 'from b' }]);
     expect((await inject('GET', '/sync/rules/two_way/conflicts', undefined, 'viewer')).json().conflicts).toEqual([]);
-    expect((await inject('POST', '/sync/execute/two_way?wait=true')).json()).toMatchObject({ conflicts: 0, writes_to_source: 0, writes_to_target: 0 });
+    expect((await inject('POST', '/sync/execute/two_way?wait=true')).json()).toMatchObject({
+      conflicts: 0,
+      writes_to_source: 0,
+      writes_to_target: 0,
+    });
   });
 
   it('deletes a rule with its state', async () => {

@@ -8,16 +8,25 @@ function multipart(filename: string, content: string | Buffer, fields: Record<st
     ...Object.entries(fields).map(([name, value]) => `--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
     `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${filename}"\r\ncontent-type: application/octet-stream\r\n\r\n`,
   ];
-  return { payload: Buffer.concat([Buffer.from(parts.join('')), Buffer.from(content), Buffer.from(`\r\n--${boundary}--\r\n`)]), contentType: `multipart/form-data; boundary=${boundary}` };
+  return {
+    payload: Buffer.concat([Buffer.from(parts.join('')), Buffer.from(content), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+  };
 }
 
 describe('file upload of Excel and XML', () => {
   let server: TestServer;
   const upload = (filename: string, content: string | Buffer, fields: Record<string, string> = {}) => {
     const body = multipart(filename, content, fields);
-    return server.app.inject({ method: 'POST', url: '/api/v1/files/upload', payload: body.payload, headers: { ...auth('operator'), 'content-type': body.contentType } });
+    return server.app.inject({
+      method: 'POST',
+      url: '/api/v1/files/upload',
+      payload: body.payload,
+      headers: { ...auth('operator'), 'content-type': body.contentType },
+    });
   };
-  const read = (source: string) => server.app.inject({ method: 'POST', url: '/api/v1/data/read', payload: { source_name: source }, headers: auth('operator') });
+  const read = (source: string) =>
+    server.app.inject({ method: 'POST', url: '/api/v1/data/read', payload: { source_name: source }, headers: auth('operator') });
 
   beforeAll(async () => {
     server = await startServer('pglite');
@@ -41,7 +50,8 @@ describe('file upload of Excel and XML', () => {
   });
 
   it('accepts an .xml upload, detects its columns and reads it back as a datasource', async () => {
-    const xml = '<?xml version="1.0"?><hosts><host id="7"><name>db-1</name><cpu>2.5</cpu></host><host id="8"><name>db-ü</name></host></hosts>';
+    const xml =
+      '<?xml version="1.0"?><hosts><host id="7"><name>db-1</name><cpu>2.5</cpu></host><host id="8"><name>db-ü</name></host></hosts>';
     const response = await upload('hosts.xml', xml, { datasource_name: 'hosts_xml' });
     expect(response.statusCode, response.body).toBe(201);
     expect(response.json()).toMatchObject({ filename: 'hosts.xml', format: 'xml', rows_sampled: 2, datasource: 'hosts_xml' });

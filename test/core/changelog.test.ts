@@ -40,7 +40,14 @@ describe('changelog format', () => {
     expect(String(full[3].type)).toBe('Struct<{id:Int32, name:Utf8}>');
     expect(full[3].type.children.every((f: Field) => f.nullable)).toBe(true);
     expect(dataFields(new Schema([...fields, ...full])).map((f) => f.name)).toEqual(['id', 'name']);
-    expect(['__op', '__ts', '__unchanged', '__before', '__key', 'id'].map(isReservedColumn)).toEqual([true, true, true, true, false, false]);
+    expect(['__op', '__ts', '__unchanged', '__before', '__key', 'id'].map(isReservedColumn)).toEqual([
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+    ]);
   });
 
   it('builds the op column and reads it, a records batch reading as inserts', () => {

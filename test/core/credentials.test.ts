@@ -16,10 +16,30 @@ describe('maskCredentials: URLs, as the WHATWG parser reads them', () => {
     ['postgres://user:12?ab@host.example/db', undefined, ['unparsed URL'], ['12?ab']],
     ['postgres://user:12#ab@host.example/db', undefined, ['unparsed URL'], ['12#ab']],
     ['postgres://user:pa?ss@host.example/db', undefined, ['unparsed URL'], ['pa?ss']],
-    ['postgres://app@db.example/orders?sslpassword=k3y-pass&application_name=etl', 'postgres://app@db.example/orders?application_name=etl', ['query sslpassword'], ['k3y-pass']],
-    ['postgres://db.example/orders?password=x%2By+z&sslmode=require', 'postgres://db.example/orders?sslmode=require', ['query password'], ['x%2By+z', 'x+y+z', 'x+y z']],
-    ['https://acct.blob.core.windows.net/c/b.csv?sv=2022-11-02&sr=b&sig=AbC%2Bdef%3D', 'https://acct.blob.core.windows.net/c/b.csv?sv=2022-11-02&sr=b', ['query sig'], ['AbC%2Bdef%3D', 'AbC+def=']],
-    ['https://api.example/v1?api_key=abcd1234&access_token=tok-9&page=2', 'https://api.example/v1?page=2', ['query api_key', 'query access_token'], ['abcd1234', 'tok-9']],
+    [
+      'postgres://app@db.example/orders?sslpassword=k3y-pass&application_name=etl',
+      'postgres://app@db.example/orders?application_name=etl',
+      ['query sslpassword'],
+      ['k3y-pass'],
+    ],
+    [
+      'postgres://db.example/orders?password=x%2By+z&sslmode=require',
+      'postgres://db.example/orders?sslmode=require',
+      ['query password'],
+      ['x%2By+z', 'x+y+z', 'x+y z'],
+    ],
+    [
+      'https://acct.blob.core.windows.net/c/b.csv?sv=2022-11-02&sr=b&sig=AbC%2Bdef%3D',
+      'https://acct.blob.core.windows.net/c/b.csv?sv=2022-11-02&sr=b',
+      ['query sig'],
+      ['AbC%2Bdef%3D', 'AbC+def='],
+    ],
+    [
+      'https://api.example/v1?api_key=abcd1234&access_token=tok-9&page=2',
+      'https://api.example/v1?page=2',
+      ['query api_key', 'query access_token'],
+      ['abcd1234', 'tok-9'],
+    ],
     ['mongodb://app:m0ngo-pw@h1:27017,h2:27017/db?replicaSet=rs0', undefined, ['unparsed URL'], ['m0ngo-pw']],
     ['postgres://app:pw-Long@db.example:99999/orders', undefined, ['unparsed URL'], ['pw-Long']],
   ])('%s', (written, shown, labels, values) => {
@@ -47,13 +67,25 @@ describe('maskCredentials: URLs, as the WHATWG parser reads them', () => {
 
 describe('maskCredentials: Key=Value; connection strings', () => {
   it('removes an Azure storage AccountKey and keeps the rest', () => {
-    const masked = maskCredentials('DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=bXkta2V5LXZhbHVl==;EndpointSuffix=core.windows.net');
-    expect(masked).toEqual({ text: 'DefaultEndpointsProtocol=https;AccountName=acct;EndpointSuffix=core.windows.net', labels: ['AccountKey'], values: ['bXkta2V5LXZhbHVl=='] });
+    const masked = maskCredentials(
+      'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=bXkta2V5LXZhbHVl==;EndpointSuffix=core.windows.net',
+    );
+    expect(masked).toEqual({
+      text: 'DefaultEndpointsProtocol=https;AccountName=acct;EndpointSuffix=core.windows.net',
+      labels: ['AccountKey'],
+      values: ['bXkta2V5LXZhbHVl=='],
+    });
   });
 
   it('removes a Service Bus SharedAccessKey but keeps SharedAccessKeyName', () => {
-    const masked = maskCredentials('Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=c2VjcmV0K2tleT0=;');
-    expect(masked).toEqual({ text: 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;', labels: ['SharedAccessKey'], values: ['c2VjcmV0K2tleT0='] });
+    const masked = maskCredentials(
+      'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=c2VjcmV0K2tleT0=;',
+    );
+    expect(masked).toEqual({
+      text: 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey;',
+      labels: ['SharedAccessKey'],
+      values: ['c2VjcmV0K2tleT0='],
+    });
   });
 
   it('reads quoted values that hold a ; (ADO.NET and ODBC)', () => {

@@ -9,7 +9,10 @@ import { overlayRequest, requestedFields, screenRequestValue } from '../../src/c
 import '../../src/register-all.js';
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; path: string; message: string }> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SluiceError);
   const { code, issues } = error as SluiceError;
   return { code, path: issues[0].path, message: issues[0].message };
@@ -65,18 +68,25 @@ describe('overlayRequest', () => {
   const pg = { type: 'postgresql', config: { url: '${env:TEST_OVERLAY_URL}', table: 'orders' } };
 
   it('lays request fields the schema marks `request: true` over the stored config, whose references it resolves', async () => {
-    const config = await overlayRequest(pg, requestedFields({ query: 'select 1', batch_size: 10 }, 'body'), { TEST_OVERLAY_URL: 'postgres://db/x' });
+    const config = await overlayRequest(pg, requestedFields({ query: 'select 1', batch_size: 10 }, 'body'), {
+      TEST_OVERLAY_URL: 'postgres://db/x',
+    });
     expect(config).toEqual({ url: 'postgres://db/x', table: 'orders', query: 'select 1', batch_size: 10 });
   });
 
-  it.each(['url', 'host', 'port', 'user', 'password', 'database', 'mode', 'slot'])('refuses %s from a request with 403 naming the field', async (field) => {
-    const refused = await refusal(overlayRequest(pg, requestedFields({ [field]: 'x' }, 'body.options'), { TEST_OVERLAY_URL: 'u' }));
-    expect(refused).toMatchObject({ code: 'SLUICE_FORBIDDEN', path: `body.options.${field}` });
-    expect(refused.message).toContain('it may set: table, query');
-  });
+  it.each(['url', 'host', 'port', 'user', 'password', 'database', 'mode', 'slot'])(
+    'refuses %s from a request with 403 naming the field',
+    async (field) => {
+      const refused = await refusal(overlayRequest(pg, requestedFields({ [field]: 'x' }, 'body.options'), { TEST_OVERLAY_URL: 'u' }));
+      expect(refused).toMatchObject({ code: 'SLUICE_FORBIDDEN', path: `body.options.${field}` });
+      expect(refused.message).toContain('it may set: table, query');
+    },
+  );
 
   it('refuses ${env: in a request value and never resolves it', async () => {
-    const refused = await refusal(overlayRequest(pg, requestedFields({ query: "select '${env:TEST_OVERLAY_URL}'" }, 'body'), { TEST_OVERLAY_URL: 'u' }));
+    const refused = await refusal(
+      overlayRequest(pg, requestedFields({ query: "select '${env:TEST_OVERLAY_URL}'" }, 'body'), { TEST_OVERLAY_URL: 'u' }),
+    );
     expect(refused).toMatchObject({ code: 'SLUICE_CONFIG_INVALID', path: 'body.query' });
   });
 
@@ -84,7 +94,9 @@ describe('overlayRequest', () => {
     const book = { type: 'file', config: { path: '/data/books', xlsx: { max_inflated_bytes: 1000 } } };
     const config = await overlayRequest(book, requestedFields({ xlsx: { sheet: 'Orders' } }, 'body.options'));
     expect(config.xlsx).toEqual({ max_inflated_bytes: 1000, sheet: 'Orders' });
-    const refused = await refusal(overlayRequest(book, requestedFields({ xlsx: { sheet: 'Orders', max_inflated_bytes: 1e12 } }, 'body.options')));
+    const refused = await refusal(
+      overlayRequest(book, requestedFields({ xlsx: { sheet: 'Orders', max_inflated_bytes: 1e12 } }, 'body.options')),
+    );
     expect(refused).toMatchObject({ code: 'SLUICE_FORBIDDEN', path: 'body.options.xlsx.max_inflated_bytes' });
     expect(refused.message).toContain('xlsx.sheet');
     expect((await refusal(overlayRequest(book, requestedFields({ xlsx: 'Orders' }, 'body.options')))).path).toBe('body.options.xlsx');
@@ -93,13 +105,25 @@ describe('overlayRequest', () => {
 
 describe('screenRequestValue', () => {
   const schema = Type.Object({
-    lookups: Type.Array(Type.Object({ source: Type.Union([Type.Object({ type: Type.String() }, { request: false }), Type.Object({ datasource: Type.String() }, { additionalProperties: false, datasource: true })]) })),
+    lookups: Type.Array(
+      Type.Object({
+        source: Type.Union([
+          Type.Object({ type: Type.String() }, { request: false }),
+          Type.Object({ datasource: Type.String() }, { additionalProperties: false, datasource: true }),
+        ]),
+      }),
+    ),
   });
 
   it('refuses nodes marked `request: false` and opens datasource references, at any depth', async () => {
-    const refused = await refusal(screenRequestValue(schema, { lookups: [{ source: { datasource: 'a' } }, { source: { type: 'file' } }] }, 'body.config'));
+    const refused = await refusal(
+      screenRequestValue(schema, { lookups: [{ source: { datasource: 'a' } }, { source: { type: 'file' } }] }, 'body.config'),
+    );
     expect(refused).toMatchObject({ code: 'SLUICE_FORBIDDEN', path: 'body.config.lookups[1].source' });
-    const opened = await screenRequestValue(schema, { lookups: [{ source: { datasource: 'a' } }] }, 'body.config', async (ref, at) => ({ opened: ref, at }));
+    const opened = await screenRequestValue(schema, { lookups: [{ source: { datasource: 'a' } }] }, 'body.config', async (ref, at) => ({
+      opened: ref,
+      at,
+    }));
     expect(opened).toEqual({ lookups: [{ source: { opened: { datasource: 'a' }, at: 'body.config.lookups[0].source' } }] });
   });
 });

@@ -14,7 +14,11 @@ const Schema = Type.Object({
   password_hint: Type.Optional(Type.String()),
   url: Type.Optional(Type.String()),
   nested: Type.Optional(Type.Object({ salt: Type.String({ secret: true }), region: Type.String() })),
-  replicas: Type.Optional(Type.Array(Type.Object({ host: Type.String(), credential: Type.Object({ user: Type.String(), pin: Type.Integer() }, { secret: true }) }))),
+  replicas: Type.Optional(
+    Type.Array(
+      Type.Object({ host: Type.String(), credential: Type.Object({ user: Type.String(), pin: Type.Integer() }, { secret: true }) }),
+    ),
+  ),
   headers: Type.Optional(Type.Record(Type.String(), Type.String({ secret: true }))),
 });
 
@@ -31,9 +35,26 @@ describe('scanSecrets: the schema annotation decides what is secret', () => {
       unknown: 'redis://:Unknown-Secret-5@cache:6379',
     };
     const scan = scanSecrets(Schema, config);
-    expect(scan.masked).toEqual({ token_count: 3, password_hint: 'the usual', url: 'postgres://app@db.example/x', nested: { region: 'eu' }, replicas: [{ host: 'r1' }], headers: {}, unknown: 'redis://cache:6379' });
-    expect(scan.fields).toEqual(['opaque', 'url (password)', 'nested.salt', 'replicas[0].credential', 'headers.x-api-key', 'unknown (password)']);
-    expect(scan.values).toEqual(expect.arrayContaining(['Opaque-Secret-1', 'Url-Secret-2', 'Salt-Secret-3', 'ro', '987654', 'Header-Secret-4', 'Unknown-Secret-5']));
+    expect(scan.masked).toEqual({
+      token_count: 3,
+      password_hint: 'the usual',
+      url: 'postgres://app@db.example/x',
+      nested: { region: 'eu' },
+      replicas: [{ host: 'r1' }],
+      headers: {},
+      unknown: 'redis://cache:6379',
+    });
+    expect(scan.fields).toEqual([
+      'opaque',
+      'url (password)',
+      'nested.salt',
+      'replicas[0].credential',
+      'headers.x-api-key',
+      'unknown (password)',
+    ]);
+    expect(scan.values).toEqual(
+      expect.arrayContaining(['Opaque-Secret-1', 'Url-Secret-2', 'Salt-Secret-3', 'ro', '987654', 'Header-Secret-4', 'Unknown-Secret-5']),
+    );
     expect(config.opaque).toBe('Opaque-Secret-1');
   });
 
@@ -51,13 +72,20 @@ describe('scanSecrets: the schema annotation decides what is secret', () => {
   });
 
   it('walks union schemas (the checkpoint store): a Redis URL password is masked', () => {
-    const scan = scanSecrets(CheckpointConfigSchema, { store: 'redis', url: 'redis://default:Redis-Secret@cache.example:6379/2', key_prefix: 'p:' });
+    const scan = scanSecrets(CheckpointConfigSchema, {
+      store: 'redis',
+      url: 'redis://default:Redis-Secret@cache.example:6379/2',
+      key_prefix: 'p:',
+    });
     expect(scan.masked).toEqual({ store: 'redis', url: 'redis://default@cache.example:6379/2', key_prefix: 'p:' });
     expect(scan.fields).toEqual(['url (password)']);
   });
 
   it('without a schema, still masks credentials inside strings', () => {
-    const scan = scanSecrets(undefined, { dsn: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Azure-Secret==', list: ['https://h/?sig=Sig-Secret'] });
+    const scan = scanSecrets(undefined, {
+      dsn: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Azure-Secret==',
+      list: ['https://h/?sig=Sig-Secret'],
+    });
     expect(scan.masked).toEqual({ dsn: 'DefaultEndpointsProtocol=https;AccountName=a', list: ['https://h/'] });
     expect(scan.fields).toEqual(['dsn (AccountKey)', 'list[0] (query sig)']);
   });

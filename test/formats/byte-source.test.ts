@@ -12,10 +12,19 @@ const dir = tempDir('sluice-byte-source-');
 function parquetOf(rows: number, rowGroupSize: number): Uint8Array {
   const fields = [new Field('id', new Int64(), true), new Field('s', new Utf8(), true)];
   const columns = [
-    vectorFromArray(Array.from({ length: rows }, (_, i) => BigInt(i)), new Int64()),
-    vectorFromArray(Array.from({ length: rows }, (_, i) => `row ${i} ü😀 ${'x'.repeat(i % 40)}`), new Utf8()),
+    vectorFromArray(
+      Array.from({ length: rows }, (_, i) => BigInt(i)),
+      new Int64(),
+    ),
+    vectorFromArray(
+      Array.from({ length: rows }, (_, i) => `row ${i} ü😀 ${'x'.repeat(i % 40)}`),
+      new Utf8(),
+    ),
   ];
-  const batch = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: columns.map((c) => c.data[0]) }));
+  const batch = new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: columns.map((c) => c.data[0]) }),
+  );
   return encodeParquet(batch, { rowGroupSize });
 }
 
@@ -31,12 +40,22 @@ const lines = (n: number, line: (i: number) => string) => Array.from({ length: n
 
 /** One file of each format, each with a record that is dead-lettered where the format has them. */
 const FIXTURES: Record<FormatName, () => Promise<Uint8Array> | Uint8Array> = {
-  ndjson: () => Buffer.from(lines(60, (i) => (i === 17 ? '{"id": 17, broken\n' : `${JSON.stringify({ id: i, name: `Zoë 東京 ${i}`, nested: { a: [i] } })}\n`))),
-  json: () => Buffer.from(`[\n${lines(60, (i) => `${i > 0 ? ',' : ''}${i === 9 ? '"not an object"' : JSON.stringify({ id: i, name: `Zoë ${i}` })}\n`)}]\n`),
-  csv: () => Buffer.from(`\ufeffid,name,note\n${lines(60, (i) => (i === 30 ? '30,"a,b,c\n' : `${i},"Zoë, ${i}","line one\nline two ${i}"\r\n`))}`),
+  ndjson: () =>
+    Buffer.from(
+      lines(60, (i) => (i === 17 ? '{"id": 17, broken\n' : `${JSON.stringify({ id: i, name: `Zoë 東京 ${i}`, nested: { a: [i] } })}\n`)),
+    ),
+  json: () =>
+    Buffer.from(
+      `[\n${lines(60, (i) => `${i > 0 ? ',' : ''}${i === 9 ? '"not an object"' : JSON.stringify({ id: i, name: `Zoë ${i}` })}\n`)}]\n`,
+    ),
+  csv: () =>
+    Buffer.from(`\ufeffid,name,note\n${lines(60, (i) => (i === 30 ? '30,"a,b,c\n' : `${i},"Zoë, ${i}","line one\nline two ${i}"\r\n`))}`),
   parquet: () => parquetOf(500, 120),
   xlsx: () => xlsxOf(60),
-  xml: () => Buffer.from(`<?xml version="1.0"?>\n<rows>${lines(60, (i) => `<row id="${i}"><name>Zoë ${i}</name><amount>${i === 40 ? 'n/a' : i * 1.5}</amount></row>`)}</rows>`),
+  xml: () =>
+    Buffer.from(
+      `<?xml version="1.0"?>\n<rows>${lines(60, (i) => `<row id="${i}"><name>Zoë ${i}</name><amount>${i === 40 ? 'n/a' : i * 1.5}</amount></row>`)}</rows>`,
+    ),
 };
 
 const files = {} as Record<FormatName, { path: string; bytes: Uint8Array }>;
@@ -79,12 +98,15 @@ describe.each(Object.keys(FIXTURES) as FormatName[])('%s over a byte source', (f
 });
 
 // Parquet reads by range, not by stream: see below.
-it.each(['ndjson', 'json', 'csv', 'xlsx', 'xml'] as const)('fails a %s read with the source error when its stream breaks part way', async (format) => {
-  const { path, bytes } = files[format];
-  const source = new MemoryByteSource(path, bytes, 64);
-  source.failStreamAt = Math.floor(bytes.length / 2);
-  await expect(readAll(source, format, { batchSize: 25, sampleSize: 10 })).rejects.toThrow('connection reset');
-});
+it.each(['ndjson', 'json', 'csv', 'xlsx', 'xml'] as const)(
+  'fails a %s read with the source error when its stream breaks part way',
+  async (format) => {
+    const { path, bytes } = files[format];
+    const source = new MemoryByteSource(path, bytes, 64);
+    source.failStreamAt = Math.floor(bytes.length / 2);
+    await expect(readAll(source, format, { batchSize: 25, sampleSize: 10 })).rejects.toThrow('connection reset');
+  },
+);
 
 describe('parquet over a byte source', () => {
   it('reads the footer and the row groups it needs by range, never the whole file', async () => {

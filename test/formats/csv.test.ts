@@ -18,7 +18,11 @@ describe('CSV reader', () => {
   });
 
   it('infers Float64 for safe ints, Int64 for big ones, Float64, Bool, Timestamp and Utf8', async () => {
-    const text = ['i,big,f,b,d,t,s,empty', '1,9007199254740993,1.5,true,2024-01-05,2024-01-05T10:00:00Z,x,', '-2,1,2e3,FALSE,2024-02-29,2024-01-05 10:00:00.250,7,'].join('\n');
+    const text = [
+      'i,big,f,b,d,t,s,empty',
+      '1,9007199254740993,1.5,true,2024-01-05,2024-01-05T10:00:00Z,x,',
+      '-2,1,2e3,FALSE,2024-02-29,2024-01-05 10:00:00.250,7,',
+    ].join('\n');
     const { chunks, rows } = await readAll(writeTemp(dir, 'types.csv', text), 'csv');
     const types = Object.fromEntries(chunks[0].data.schema.fields.map((f) => [f.name, String(f.type)]));
     expect(types).toEqual({
@@ -31,16 +35,36 @@ describe('CSV reader', () => {
       s: 'Utf8',
       empty: 'Utf8',
     });
-    expect(rows[0]).toMatchObject({ i: 1, big: 9007199254740993n, f: 1.5, b: true, d: Date.UTC(2024, 0, 5), t: Date.UTC(2024, 0, 5, 10), s: 'x', empty: null });
+    expect(rows[0]).toMatchObject({
+      i: 1,
+      big: 9007199254740993n,
+      f: 1.5,
+      b: true,
+      d: Date.UTC(2024, 0, 5),
+      t: Date.UTC(2024, 0, 5, 10),
+      s: 'x',
+      empty: null,
+    });
     // A timestamp without a zone is UTC.
-    expect(rows[1]).toMatchObject({ i: -2, big: 1n, f: 2000, b: false, d: Date.UTC(2024, 1, 29), t: Date.UTC(2024, 0, 5, 10, 0, 0, 250), s: '7' });
+    expect(rows[1]).toMatchObject({
+      i: -2,
+      big: 1n,
+      f: 2000,
+      b: false,
+      d: Date.UTC(2024, 1, 29),
+      t: Date.UTC(2024, 0, 5, 10, 0, 0, 250),
+      s: '7',
+    });
   });
 
   it('keeps every column Utf8 without type inference, and names columns without a header', async () => {
     const path = writeTemp(dir, 'plain.csv', '1;true\n2;false\n');
     const { chunks, rows } = await readAll(path, 'csv', { csv: { header: false, delimiter: ';', inferTypes: false } });
     expect(chunks[0].data.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['column_1:Utf8', 'column_2:Utf8']);
-    expect(rows).toEqual([{ column_1: '1', column_2: 'true' }, { column_1: '2', column_2: 'false' }]);
+    expect(rows).toEqual([
+      { column_1: '1', column_2: 'true' },
+      { column_1: '2', column_2: 'false' },
+    ]);
   });
 
   it('uses a custom quote character', async () => {
@@ -52,7 +76,10 @@ describe('CSV reader', () => {
     const lines = ['id,amount', '1,10', 'oops', '3,abc', '4,"x"y', '5,50', '6,"never closed'];
     const path = writeTemp(dir, 'bad.csv', lines.join('\n') + '\n');
     const { chunks, rows, deadLetters } = await readAll(path, 'csv', { sampleSize: 2, batchSize: 2, node: 'in' });
-    expect(rows).toEqual([{ id: 1, amount: 10 }, { id: 5, amount: 50 }]);
+    expect(rows).toEqual([
+      { id: 1, amount: 10 },
+      { id: 5, amount: 50 },
+    ]);
     expect(deadLetters.map((d) => [d.origin, d.record])).toEqual([
       [{ file: path, line: 3 }, 'oops'],
       [{ file: path, line: 4 }, '3,abc'],
@@ -73,7 +100,10 @@ describe('CSV reader', () => {
   it('dead-letters a fractional value in an Int64 column and an unsafe integer in a Float64 column', async () => {
     const path = writeTemp(dir, 'widen.csv', 'big,small\n9007199254740993,1\n1.5,2\n3,9007199254740993\n4,2.5\n');
     const { rows, deadLetters } = await readAll(path, 'csv', { sampleSize: 1 });
-    expect(rows).toEqual([{ big: 9007199254740993n, small: 1 }, { big: 4n, small: 2.5 }]);
+    expect(rows).toEqual([
+      { big: 9007199254740993n, small: 1 },
+      { big: 4n, small: 2.5 },
+    ]);
     expect(deadLetters.map((d) => d.reason)).toEqual([
       'column "big": "1.5" is not an integer (Int64)',
       'column "small": "9007199254740993" is an integer too large for Float64 without losing precision',
@@ -95,7 +125,11 @@ describe('CSV reader', () => {
   });
 
   it('yields no chunk for an empty file, a BOM-only file or a header-only file', async () => {
-    for (const [name, text] of [['empty.csv', ''], ['bom.csv', '\uFEFF'], ['header.csv', 'a,b\r\n']]) {
+    for (const [name, text] of [
+      ['empty.csv', ''],
+      ['bom.csv', '\uFEFF'],
+      ['header.csv', 'a,b\r\n'],
+    ]) {
       expect((await readAll(writeTemp(dir, name, text), 'csv')).chunks).toEqual([]);
     }
   });

@@ -16,7 +16,11 @@ export function writeTemp(dir: string, name: string, content: string | Uint8Arra
   return path;
 }
 
-export async function readAll(input: ByteSource | string, format: FormatName, options: ReadOptions = {}): Promise<{ chunks: ReadChunk[]; rows: Record<string, unknown>[]; deadLetters: DeadLetter[] }> {
+export async function readAll(
+  input: ByteSource | string,
+  format: FormatName,
+  options: ReadOptions = {},
+): Promise<{ chunks: ReadChunk[]; rows: Record<string, unknown>[]; deadLetters: DeadLetter[] }> {
   const chunks: ReadChunk[] = [];
   for await (const chunk of readRecords(input, format, options)) chunks.push(chunk);
   return { chunks, rows: chunks.flatMap((c) => rowsOf(c.data)), deadLetters: chunks.flatMap((c) => c.deadLetters) };

@@ -7,10 +7,17 @@ const dir = tempDir();
 
 describe('NDJSON reader', () => {
   it('reads objects with nulls, unicode, nested values, CRLF and a BOM; infers columns from the sample', async () => {
-    const text = '\uFEFF{"id":1,"name":"Zoë 😀","ok":true,"tags":["a"]}\r\n\r\n{"id":2,"name":null,"extra":{"k":1}}\r\n{"id":3.5,"ok":false}';
+    const text =
+      '\uFEFF{"id":1,"name":"Zoë 😀","ok":true,"tags":["a"]}\r\n\r\n{"id":2,"name":null,"extra":{"k":1}}\r\n{"id":3.5,"ok":false}';
     const { chunks, rows, deadLetters } = await readAll(writeTemp(dir, 'a.ndjson', text), 'ndjson');
     expect(deadLetters).toEqual([]);
-    expect(chunks[0].data.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual(['id:Float64', 'name:Utf8', 'ok:Bool', 'tags:Utf8', 'extra:Utf8']);
+    expect(chunks[0].data.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
+      'id:Float64',
+      'name:Utf8',
+      'ok:Bool',
+      'tags:Utf8',
+      'extra:Utf8',
+    ]);
     expect(rows).toEqual([
       { id: 1, name: 'Zoë 😀', ok: true, tags: '["a"]', extra: null },
       { id: 2, name: null, ok: null, tags: null, extra: '{"k":1}' },
@@ -40,7 +47,11 @@ describe('NDJSON reader', () => {
   it('emits a chunk with zero rows when a whole batch is dead letters', async () => {
     const path = writeTemp(dir, 'zero.ndjson', '{"a":1}\nx\ny\nz\n{"a":2}\n');
     const { chunks } = await readAll(path, 'ndjson', { batchSize: 2, sampleSize: 1 });
-    expect(chunks.map((c) => [c.data.numRows, c.deadLetters.length])).toEqual([[1, 1], [0, 2], [1, 0]]);
+    expect(chunks.map((c) => [c.data.numRows, c.deadLetters.length])).toEqual([
+      [1, 1],
+      [0, 2],
+      [1, 0],
+    ]);
     expect(chunks[1].data.schema.fields.map((f) => f.name)).toEqual(['a']);
   });
 
@@ -93,7 +104,11 @@ describe('JSON array reader', () => {
   });
 
   it('resumes from each chunk position with exactly the rest; [] and empty files yield nothing', async () => {
-    const text = JSON.stringify(Array.from({ length: 17 }, (_, i) => ({ i })), null, 2);
+    const text = JSON.stringify(
+      Array.from({ length: 17 }, (_, i) => ({ i })),
+      null,
+      2,
+    );
     const path = writeTemp(dir, 'resume.json', text);
     const all = await readAll(path, 'json', { batchSize: 4 });
     expect(all.rows.map((r) => r.i)).toEqual(Array.from({ length: 17 }, (_, i) => i));
@@ -107,19 +122,31 @@ describe('JSON array reader', () => {
 });
 
 describe('JSON encoders', () => {
-  const fields = [new Field('big', new Int64(), true), new Field('t', new TimestampMillisecond('UTC'), true), new Field('s', new Utf8(), true)];
+  const fields = [
+    new Field('big', new Int64(), true),
+    new Field('t', new TimestampMillisecond('UTC'), true),
+    new Field('s', new Utf8(), true),
+  ];
   const columns = [
     vectorFromArray([1n, 9007199254740993n, null], new Int64()),
     vectorFromArray([Date.UTC(2024, 0, 5, 10, 0, 0, 123), null, 0], new TimestampMillisecond('UTC')),
     vectorFromArray(['ü "q"\n', null, ''], new Utf8()),
   ];
-  const batch = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: 3, nullCount: 0, children: columns.map((c) => c.data[0]) }));
+  const batch = new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: 3, nullCount: 0, children: columns.map((c) => c.data[0]) }),
+  );
 
   it('writes Int64 as a number when exact, else a string; timestamps as ISO; nulls as null', () => {
     expect(encodeNdjson(batch)).toBe(
       '{"big":1,"t":"2024-01-05T10:00:00.123Z","s":"ü \\"q\\"\\n"}\n{"big":"9007199254740993","t":null,"s":null}\n{"big":null,"t":"1970-01-01T00:00:00.000Z","s":""}\n',
     );
-    expect(JSON.parse(encodeJsonArray(batch))).toEqual(encodeNdjson(batch).trim().split('\n').map((l) => JSON.parse(l)));
+    expect(JSON.parse(encodeJsonArray(batch))).toEqual(
+      encodeNdjson(batch)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
   });
 
   it('round-trips NDJSON through the reader (a column mixing numbers and strings reads back as Utf8)', async () => {

@@ -1,4 +1,16 @@
-import { Bool, Field, Float64, Int64, RecordBatch, Schema, Struct, TimestampMillisecond, Utf8, makeData, vectorFromArray } from 'apache-arrow';
+import {
+  Bool,
+  Field,
+  Float64,
+  Int64,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimestampMillisecond,
+  Utf8,
+  makeData,
+  vectorFromArray,
+} from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/core/batch.js';
 import { encodeParquet } from '../../src/formats/index.js';
@@ -15,13 +27,31 @@ function sampleBatch(n: number): RecordBatch {
     new Field('t', new TimestampMillisecond('UTC'), true),
   ];
   const columns = [
-    vectorFromArray(Array.from({ length: n }, (_, i) => (i === 1 ? null : BigInt(i) + 9007199254740990n)), new Int64()),
-    vectorFromArray(Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : i / 2)), new Float64()),
-    vectorFromArray(Array.from({ length: n }, (_, i) => (i % 4 === 0 ? null : `ü-${i}-😀`)), new Utf8()),
-    vectorFromArray(Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : i % 2 === 0)), new Bool()),
-    vectorFromArray(Array.from({ length: n }, (_, i) => (i % 6 === 0 ? null : Date.UTC(2024, 0, 1) + i * 1000)), new TimestampMillisecond('UTC')),
+    vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i === 1 ? null : BigInt(i) + 9007199254740990n)),
+      new Int64(),
+    ),
+    vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i % 3 === 0 ? null : i / 2)),
+      new Float64(),
+    ),
+    vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i % 4 === 0 ? null : `ü-${i}-😀`)),
+      new Utf8(),
+    ),
+    vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i % 5 === 0 ? null : i % 2 === 0)),
+      new Bool(),
+    ),
+    vectorFromArray(
+      Array.from({ length: n }, (_, i) => (i % 6 === 0 ? null : Date.UTC(2024, 0, 1) + i * 1000)),
+      new TimestampMillisecond('UTC'),
+    ),
   ];
-  return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data[0]) }));
+  return new RecordBatch(
+    new Schema(fields),
+    makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns.map((c) => c.data[0]) }),
+  );
 }
 
 describe('parquet', () => {

@@ -10,7 +10,10 @@ describe('Utf8Pieces', () => {
       for (let size = 1; size <= bytes.length; size++) {
         const pieces = new Utf8Pieces();
         const decoded: string[] = [];
-        const chunks = [bytes.subarray(0, cut), ...Array.from({ length: Math.ceil((bytes.length - cut) / size) }, (_, i) => bytes.subarray(cut + i * size, cut + (i + 1) * size))];
+        const chunks = [
+          bytes.subarray(0, cut),
+          ...Array.from({ length: Math.ceil((bytes.length - cut) / size) }, (_, i) => bytes.subarray(cut + i * size, cut + (i + 1) * size)),
+        ];
         for (const chunk of chunks) decoded.push(pieces.next(chunk).toString('utf8'));
         expect(pieces.rest()).toBeUndefined();
         expect(decoded.join('')).toBe(text);

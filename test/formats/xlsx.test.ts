@@ -27,8 +27,18 @@ describe('xlsx reader', () => {
   it('maps cell kinds to Arrow types: numbers, booleans, dates, formula results, rich text, nulls, unicode', async () => {
     const { chunks, rows, deadLetters } = await readAll(orders, 'xlsx', { xlsx: { sheet: 'Orders' } });
     expect(deadLetters).toEqual([]);
-    const types = Object.fromEntries(chunks[0].data.schema.fields.map((f) => [f.name, DataType.isTimestamp(f.type) ? `ts:${f.type.timezone}` : String(f.type)]));
-    expect(types).toEqual({ id: 'Float64', customer: 'Utf8', amount: 'Float64', paid: 'Bool', placed: 'ts:UTC', total: 'Float64', note: 'Utf8' });
+    const types = Object.fromEntries(
+      chunks[0].data.schema.fields.map((f) => [f.name, DataType.isTimestamp(f.type) ? `ts:${f.type.timezone}` : String(f.type)]),
+    );
+    expect(types).toEqual({
+      id: 'Float64',
+      customer: 'Utf8',
+      amount: 'Float64',
+      paid: 'Bool',
+      placed: 'ts:UTC',
+      total: 'Float64',
+      note: 'Utf8',
+    });
     expect(rows).toEqual([
       { id: 1, customer: 'Zoë Ångström', amount: 10.5, paid: true, placed: day(1).getTime(), total: 21, note: 'first' },
       { id: 2, customer: '東京', amount: null, paid: false, placed: day(2).getTime(), total: 0, note: '7' },
@@ -41,7 +51,9 @@ describe('xlsx reader', () => {
     const first = await readAll(orders, 'xlsx');
     expect(first.rows).toEqual([]);
     expect(first.chunks).toEqual([]);
-    await expect(readAll(orders, 'xlsx', { xlsx: { sheet: 'Missing' } })).rejects.toThrow(/no sheet "Missing" \(sheets: "Notes", "Orders"\)/);
+    await expect(readAll(orders, 'xlsx', { xlsx: { sheet: 'Missing' } })).rejects.toThrow(
+      /no sheet "Missing" \(sheets: "Notes", "Orders"\)/,
+    );
   });
 
   it('chunks by batchSize and resumes after the row of a chunk position with the same schema', async () => {
@@ -82,10 +94,30 @@ describe('xlsx reader', () => {
       { id: 4, amount: 7 },
     ]);
     expect(deadLetters).toEqual([
-      { node: 'orders', reason: 'row has 3 cells, the header names 2 columns', record: { id: '2', amount: '6', column_3: 'extra' }, origin: { file: path, sheet: 'Sheet A', row: 3 } },
-      { node: 'orders', reason: 'column "amount": cell error (formula error)', record: { id: '3', amount: '(formula error)' }, origin: { file: path, sheet: 'Sheet A', row: 4 } },
-      { node: 'orders', reason: 'column "amount": string "eight" does not fit a float column', record: { id: '5', amount: 'eight' }, origin: { file: path, sheet: 'Sheet A', row: 6 } },
-      { node: 'orders', reason: 'column "amount": cell error #N/A', record: { id: '6', amount: '#N/A' }, origin: { file: path, sheet: 'Sheet A', row: 7 } },
+      {
+        node: 'orders',
+        reason: 'row has 3 cells, the header names 2 columns',
+        record: { id: '2', amount: '6', column_3: 'extra' },
+        origin: { file: path, sheet: 'Sheet A', row: 3 },
+      },
+      {
+        node: 'orders',
+        reason: 'column "amount": cell error (formula error)',
+        record: { id: '3', amount: '(formula error)' },
+        origin: { file: path, sheet: 'Sheet A', row: 4 },
+      },
+      {
+        node: 'orders',
+        reason: 'column "amount": string "eight" does not fit a float column',
+        record: { id: '5', amount: 'eight' },
+        origin: { file: path, sheet: 'Sheet A', row: 6 },
+      },
+      {
+        node: 'orders',
+        reason: 'column "amount": cell error #N/A',
+        record: { id: '6', amount: '#N/A' },
+        origin: { file: path, sheet: 'Sheet A', row: 7 },
+      },
     ]);
   });
 

@@ -29,7 +29,17 @@ describe('xml reader', () => {
     const { chunks, rows, deadLetters } = await readAll(path, 'xml');
     expect(deadLetters).toEqual([]);
     const types = chunks[0].data.schema.fields.map((f) => [f.name, DataType.isTimestamp(f.type) ? 'Timestamp' : String(f.type)]);
-    expect(Object.keys(Object.fromEntries(types))).toEqual(['id', 'status', 'customer.name', 'customer.city', 'amount.currency', 'amount', 'placed', 'express', 'note']);
+    expect(Object.keys(Object.fromEntries(types))).toEqual([
+      'id',
+      'status',
+      'customer.name',
+      'customer.city',
+      'amount.currency',
+      'amount',
+      'placed',
+      'express',
+      'note',
+    ]);
     expect(Object.fromEntries(types)).toEqual({
       id: 'Float64',
       status: 'Utf8',
@@ -42,19 +52,45 @@ describe('xml reader', () => {
       note: 'Utf8',
     });
     expect(rows).toEqual([
-      { id: 1, status: 'paid', 'customer.name': 'Zoë & Co', 'customer.city': 'Zürich', amount: 10.5, 'amount.currency': 'EUR', placed: Date.UTC(2024, 0, 2, 3, 4, 5), express: true, note: '' },
-      { id: 2, status: null, 'customer.name': '東京商事', 'customer.city': null, amount: 2000, 'amount.currency': 'JPY', placed: Date.UTC(2024, 0, 3), express: false, note: 'leave at door' },
+      {
+        id: 1,
+        status: 'paid',
+        'customer.name': 'Zoë & Co',
+        'customer.city': 'Zürich',
+        amount: 10.5,
+        'amount.currency': 'EUR',
+        placed: Date.UTC(2024, 0, 2, 3, 4, 5),
+        express: true,
+        note: '',
+      },
+      {
+        id: 2,
+        status: null,
+        'customer.name': '東京商事',
+        'customer.city': null,
+        amount: 2000,
+        'amount.currency': 'JPY',
+        placed: Date.UTC(2024, 0, 3),
+        express: false,
+        note: 'leave at door',
+      },
     ]);
   });
 
   it('reads the elements named by recordTag anywhere in the document, and keeps @ when an attribute and element share a name', async () => {
-    const path = writeTemp(dir, 'nested.xml', '<feed><meta><v>1</v></meta><items><item name="attr"><name>elem</name></item><item name="a2"/></items></feed>');
+    const path = writeTemp(
+      dir,
+      'nested.xml',
+      '<feed><meta><v>1</v></meta><items><item name="attr"><name>elem</name></item><item name="a2"/></items></feed>',
+    );
     const { rows } = await readAll(path, 'xml', { xml: { recordTag: 'item' } });
     expect(rows).toEqual([
       { '@name': 'attr', name: 'elem' },
       { '@name': 'a2', name: null },
     ]);
-    await expect(readAll(path, 'xml')).rejects.toThrow(/cannot tell which child of <feed> is the record element \(<meta>, <items>\); set record_tag/);
+    await expect(readAll(path, 'xml')).rejects.toThrow(
+      /cannot tell which child of <feed> is the record element \(<meta>, <items>\); set record_tag/,
+    );
   });
 
   it('a lone record is read too, and an empty root yields no chunk', async () => {
@@ -68,14 +104,18 @@ describe('xml reader', () => {
     const all = await readAll(path, 'xml', { batchSize: 5, sampleSize: 3, node: 'xml_in' });
     expect(all.chunks.map((c) => c.position)).toEqual([{ record: 5 }, { record: 10 }, { record: 12 }]);
     expect(all.chunks.map((c) => c.data.numRows + c.deadLetters.length)).toEqual([5, 5, 2]);
-    expect(all.deadLetters).toEqual([{ node: 'xml_in', reason: 'column "n": "ten" is not a number (Float64)', record: { n: 'ten' }, origin: { file: path, record: 10 } }]);
+    expect(all.deadLetters).toEqual([
+      { node: 'xml_in', reason: 'column "n": "ten" is not a number (Float64)', record: { n: 'ten' }, origin: { file: path, record: 10 } },
+    ]);
     const rest = await readAll(path, 'xml', { batchSize: 5, sampleSize: 3, from: all.chunks[1].position });
     expect(rest.rows).toEqual([{ n: 11 }, { n: 12 }]);
   });
 
   it('refuses malformed XML and files over the size limit with clear errors', async () => {
     await expect(readAll(writeTemp(dir, 'broken.xml', '<a><b>1</a>'), 'xml')).rejects.toThrow(/is not well-formed XML: .*line 1/);
-    await expect(readAll(writeTemp(dir, 'big.xml', ORDERS), 'xml', { xml: { maxBytes: 100 } })).rejects.toThrow(/bytes; XML documents are parsed whole and may be at most 100 bytes/);
+    await expect(readAll(writeTemp(dir, 'big.xml', ORDERS), 'xml', { xml: { maxBytes: 100 } })).rejects.toThrow(
+      /bytes; XML documents are parsed whole and may be at most 100 bytes/,
+    );
     expect(formatFromPath('feed.XML')).toBe('xml');
   });
 });

@@ -39,7 +39,10 @@ function datasources(extra: Record<string, ResolvedDatasource> = {}) {
   };
 }
 
-function run(document: unknown, options: { signal?: AbortSignal; events?: PipelineEvent[]; resolve?: ReturnType<typeof datasources> } = {}) {
+function run(
+  document: unknown,
+  options: { signal?: AbortSignal; events?: PipelineEvent[]; resolve?: ReturnType<typeof datasources> } = {},
+) {
   const runId = `run-${Math.random().toString(36).slice(2, 8)}`;
   return executePipeline(planPipeline(document), {
     runId,
@@ -56,7 +59,11 @@ registerCustomStep('one-batch', async function* () {
   yield recordBatchFromRows([{ id: 1 }]);
 });
 
-const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('pipeline executor', () => {
   it('extracts, transforms, validates and loads in dependency order', async () => {
@@ -104,7 +111,10 @@ describe('pipeline executor', () => {
       ['r3', 'eastus'],
       ['r3', 'eastus'],
     ]);
-    const report = result.steps.get('check')!.outcome!.result as { passed: boolean; rules: Array<{ name: string; violations: number; passed: boolean }> };
+    const report = result.steps.get('check')!.outcome!.result as {
+      passed: boolean;
+      rules: Array<{ name: string; violations: number; passed: boolean }>;
+    };
     expect(report.passed).toBe(false);
     expect(Object.fromEntries(report.rules.map((r) => [r.name, r.violations]))).toEqual({ ids: 0, unique: 1, cost: 1, count: 0 });
     expect(result.steps.get('load')!.outcome!.rows).toBe(3);
@@ -137,7 +147,10 @@ describe('pipeline executor', () => {
       return 'ok';
     });
     const events: PipelineEvent[] = [];
-    const result = await run({ pipeline_id: 'flaky', settings: { retries: 3 }, steps: [{ id: 'f', type: 'custom', config: { function: 'flaky' } }] }, { events });
+    const result = await run(
+      { pipeline_id: 'flaky', settings: { retries: 3 }, steps: [{ id: 'f', type: 'custom', config: { function: 'flaky' } }] },
+      { events },
+    );
     expect(result.status).toBe('completed');
     expect(result.steps.get('f')!.attempts).toBe(3);
     expect(events.filter((e) => e.type === 'retry')).toHaveLength(2);
@@ -181,11 +194,31 @@ describe('pipeline executor', () => {
     const runDir = join(dir, 'runs', runId);
     const steps = (damage: boolean) => [
       { id: 'gen', type: 'custom', config: { function: 'two-parts' } },
-      ...(damage ? [{ id: 'damage', type: 'custom', depends_on: ['gen'], config: { function: 'damage', params: { file: join(runDir, 'gen', 'part-000001.arrow') } } }] : []),
-      { id: 'load', type: 'load', depends_on: damage ? ['gen', 'damage'] : ['gen'], config: { input_step: 'gen', target: 'swap', mode: 'replace' } },
+      ...(damage
+        ? [
+            {
+              id: 'damage',
+              type: 'custom',
+              depends_on: ['gen'],
+              config: { function: 'damage', params: { file: join(runDir, 'gen', 'part-000001.arrow') } },
+            },
+          ]
+        : []),
+      {
+        id: 'load',
+        type: 'load',
+        depends_on: damage ? ['gen', 'damage'] : ['gen'],
+        config: { input_step: 'gen', target: 'swap', mode: 'replace' },
+      },
     ];
     const resolve = datasources({ swap: { type: 'file', config: { path: target } } });
-    const failed = await executePipeline(planPipeline({ pipeline_id: 'damaged', settings: { retries: 0 }, steps: steps(true) }), { runId, runDir, signal: new AbortController().signal, logger, resolveDatasource: resolve });
+    const failed = await executePipeline(planPipeline({ pipeline_id: 'damaged', settings: { retries: 0 }, steps: steps(true) }), {
+      runId,
+      runDir,
+      signal: new AbortController().signal,
+      logger,
+      resolveDatasource: resolve,
+    });
     expect(failed.status).toBe('failed');
     expect(failed.error).toContain('load');
     expect(readFileSync(target, 'utf8')).toBe('{"before":true}\n');
@@ -199,7 +232,10 @@ describe('pipeline executor', () => {
 
   it('times out an attempt and fails the step after its retries', async () => {
     registerCustomStep('slow', ({ signal }) => new Promise((resolve) => signal.addEventListener('abort', () => resolve('late'))));
-    const result = await run({ pipeline_id: 'slow', steps: [{ id: 's', type: 'custom', retries: 1, timeout_ms: 100, config: { function: 'slow' } }] });
+    const result = await run({
+      pipeline_id: 'slow',
+      steps: [{ id: 's', type: 'custom', retries: 1, timeout_ms: 100, config: { function: 'slow' } }],
+    });
     expect(result.status).toBe('timed_out');
     expect(result.steps.get('s')!.attempts).toBe(2);
     expect(result.error).toContain('timed out');
@@ -212,7 +248,13 @@ describe('pipeline executor', () => {
       return new Promise((resolve) => signal.addEventListener('abort', () => resolve(undefined)));
     });
     const result = await run(
-      { pipeline_id: 'cancel', steps: [{ id: 'w', type: 'custom', config: { function: 'wait' } }, { id: 'after', type: 'custom', depends_on: ['w'], config: { function: 'hold' } }] },
+      {
+        pipeline_id: 'cancel',
+        steps: [
+          { id: 'w', type: 'custom', config: { function: 'wait' } },
+          { id: 'after', type: 'custom', depends_on: ['w'], config: { function: 'hold' } },
+        ],
+      },
       { signal: controller.signal },
     );
     expect(result.status).toBe('cancelled');
@@ -229,7 +271,13 @@ describe('pipeline executor', () => {
         settings: { retries: 2, abort_grace_ms: 100 },
         steps: [
           { id: 'gen', type: 'custom', config: { function: 'one-batch' } },
-          { id: 'load', type: 'load', depends_on: ['gen'], timeout_ms: 200, config: { input_step: 'gen', target: 'stuck', mode: 'replace' } },
+          {
+            id: 'load',
+            type: 'load',
+            depends_on: ['gen'],
+            timeout_ms: 200,
+            config: { input_step: 'gen', target: 'stuck', mode: 'replace' },
+          },
         ],
       },
       { resolve: datasources({ stuck: { type: 'memory', config: { id: 'stuck-on-timeout' } } }) },
@@ -281,14 +329,21 @@ describe('pipeline executor', () => {
     });
     const runId = 'run-backoff';
     // A ten-minute backoff: only a cancel that does not wait for it lets this end.
-    const result = await executePipeline(planPipeline({ pipeline_id: 'backoff', settings: { retries: 3 }, steps: [{ id: 'f', type: 'custom', config: { function: 'fails-then-cancels' } }] }), {
-      runId,
-      runDir: join(dir, 'runs', runId),
-      signal: controller.signal,
-      logger,
-      resolveDatasource: datasources(),
-      retryDelayMs: 600_000,
-    });
+    const result = await executePipeline(
+      planPipeline({
+        pipeline_id: 'backoff',
+        settings: { retries: 3 },
+        steps: [{ id: 'f', type: 'custom', config: { function: 'fails-then-cancels' } }],
+      }),
+      {
+        runId,
+        runDir: join(dir, 'runs', runId),
+        signal: controller.signal,
+        logger,
+        resolveDatasource: datasources(),
+        retryDelayMs: 600_000,
+      },
+    );
     expect(result.status).toBe('cancelled');
     expect(result.steps.get('f')).toMatchObject({ status: 'cancelled', attempts: 1, error: 'the run was cancelled' });
   });
@@ -335,7 +390,13 @@ describe('pipeline executor', () => {
       for await (const batch of input!) for (const row of rowsOf(batch)) total += Number(row.n);
       return { total };
     });
-    const ok = await run({ pipeline_id: 'c', steps: [{ id: 'gen', type: 'custom', config: { function: 'numbers' } }, { id: 'sum', type: 'custom', depends_on: ['gen'], config: { function: 'sum', input_step: 'gen' } }] });
+    const ok = await run({
+      pipeline_id: 'c',
+      steps: [
+        { id: 'gen', type: 'custom', config: { function: 'numbers' } },
+        { id: 'sum', type: 'custom', depends_on: ['gen'], config: { function: 'sum', input_step: 'gen' } },
+      ],
+    });
     expect(ok.steps.get('sum')!.outcome!.result).toEqual({ total: 6 });
     const sync = await run({ pipeline_id: 's', steps: [{ id: 'sync', type: 'sync', config: { rule_id: 'r' } }] });
     expect(sync.status).toBe('failed');

@@ -26,7 +26,16 @@ function generator(name: string, from: number, batches: number): void {
 
 function run(id: string, steps: unknown[]) {
   const runDir = join(dir, 'runs', id);
-  return { runDir, result: executePipeline(planPipeline({ pipeline_id: id, settings: { retries: 0 }, steps }), { runId: id, runDir, signal: new AbortController().signal, logger, resolveDatasource }) };
+  return {
+    runDir,
+    result: executePipeline(planPipeline({ pipeline_id: id, settings: { retries: 0 }, steps }), {
+      runId: id,
+      runDir,
+      signal: new AbortController().signal,
+      logger,
+      resolveDatasource,
+    }),
+  };
 }
 
 async function datasetRows(): Promise<Record<string, unknown>[]> {
@@ -35,12 +44,20 @@ async function datasetRows(): Promise<Record<string, unknown>[]> {
   return rows;
 }
 
-const snapshot = () => Object.fromEntries(readdirSync(target).sort().map((name) => [name, readFileSync(join(target, name), 'base64')]));
+const snapshot = () =>
+  Object.fromEntries(
+    readdirSync(target)
+      .sort()
+      .map((name) => [name, readFileSync(join(target, name), 'base64')]),
+  );
 
 describe('load mode replace into a parquet directory', () => {
   it('a load failing after some batches leaves every old part; a successful one replaces them all', async () => {
     generator('old-dataset', 0, 10);
-    const first = run('old', [{ id: 'gen', type: 'custom', config: { function: 'old-dataset' } }, { id: 'load', type: 'load', depends_on: ['gen'], config: { input_step: 'gen', target: 'dataset', mode: 'replace' } }]);
+    const first = run('old', [
+      { id: 'gen', type: 'custom', config: { function: 'old-dataset' } },
+      { id: 'load', type: 'load', depends_on: ['gen'], config: { input_step: 'gen', target: 'dataset', mode: 'replace' } },
+    ]);
     expect((await first.result).status).toBe('completed');
     expect(await datasetRows()).toEqual(rowsOf(0, 100));
     const before = snapshot();
@@ -50,8 +67,22 @@ describe('load mode replace into a parquet directory', () => {
     registerCustomStep('damage', async ({ params }) => writeFileSync(String(params.file), 'not arrow'));
     const steps = (damage?: string) => [
       { id: 'gen', type: 'custom', config: { function: 'new-dataset' } },
-      ...(damage ? [{ id: 'damage', type: 'custom', depends_on: ['gen'], config: { function: 'damage', params: { file: join(damage, 'gen', 'part-000007.arrow') } } }] : []),
-      { id: 'load', type: 'load', depends_on: damage ? ['gen', 'damage'] : ['gen'], config: { input_step: 'gen', target: 'dataset', mode: 'replace' } },
+      ...(damage
+        ? [
+            {
+              id: 'damage',
+              type: 'custom',
+              depends_on: ['gen'],
+              config: { function: 'damage', params: { file: join(damage, 'gen', 'part-000007.arrow') } },
+            },
+          ]
+        : []),
+      {
+        id: 'load',
+        type: 'load',
+        depends_on: damage ? ['gen', 'damage'] : ['gen'],
+        config: { input_step: 'gen', target: 'dataset', mode: 'replace' },
+      },
     ];
     const failedDir = join(dir, 'runs', 'damaged');
     const failed = await run('damaged', steps(failedDir)).result;

@@ -30,18 +30,26 @@ function recording(inner: CheckpointStore): CheckpointStore & { puts: Position[]
   };
 }
 
-const sorted = (records: Record<string, unknown>[], key: string) => [...records].sort((a, b) => String(a[key]).localeCompare(String(b[key]), 'en', { numeric: true }));
+const sorted = (records: Record<string, unknown>[], key: string) =>
+  [...records].sort((a, b) => String(a[key]).localeCompare(String(b[key]), 'en', { numeric: true }));
 
 describe('retention marks combine by minimum along the chain', () => {
   it('a window after a whole-input transform checkpoints nothing before the held rows are out', async () => {
     memorySource('chain', { batches: 6, rowsPerBatch: 2, columns: (ids) => ({ ts: ids.map((id) => id * 1000), v: ids }) });
     const out = memorySink('chain-out');
-    const { topology, store } = await setupTopology({
-      in: { type: 'memory', config: { id: 'chain' } },
-      scaled: { type: 'normalize', inputs: ['in'], config: { min_max_columns: ['v'] } },
-      windows: { type: 'aggregate', inputs: ['scaled'], config: { aggregations: { v: ['count', 'sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 4000 } } },
-      out: { type: 'memory', inputs: ['windows'], config: { id: 'chain-out' } },
-    }, { max_in_flight: 1 });
+    const { topology, store } = await setupTopology(
+      {
+        in: { type: 'memory', config: { id: 'chain' } },
+        scaled: { type: 'normalize', inputs: ['in'], config: { min_max_columns: ['v'] } },
+        windows: {
+          type: 'aggregate',
+          inputs: ['scaled'],
+          config: { aggregations: { v: ['count', 'sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 4000 } },
+        },
+        out: { type: 'memory', inputs: ['windows'], config: { id: 'chain-out' } },
+      },
+      { max_in_flight: 1 },
+    );
     const spy = recording(store);
     const summary = await runTopology(topology, { checkpoints: spy });
     expect(summary.status).toBe('completed');
@@ -59,12 +67,23 @@ describe('retention marks combine by minimum along the chain', () => {
     // Each batch is one 2 s window of the first level; it is emitted with the next batch.
     memorySource('rollup', { batches: 6, rowsPerBatch: 2, columns: (ids) => ({ ts: ids.map((id) => id * 1000) }) });
     const out = memorySink('rollup-out');
-    const { topology, store } = await setupTopology({
-      in: { type: 'memory', config: { id: 'rollup' } },
-      seconds: { type: 'aggregate', inputs: ['in'], config: { aggregations: { id: 'count' }, window: { type: 'tumbling', time_column: 'ts', size: '2s' } } },
-      rollup: { type: 'aggregate', inputs: ['seconds'], config: { aggregations: { id_count: 'sum' }, window: { type: 'tumbling', time_column: 'window_start', size: '4s' } } },
-      out: { type: 'memory', inputs: ['rollup'], config: { id: 'rollup-out' } },
-    }, { max_in_flight: 1 });
+    const { topology, store } = await setupTopology(
+      {
+        in: { type: 'memory', config: { id: 'rollup' } },
+        seconds: {
+          type: 'aggregate',
+          inputs: ['in'],
+          config: { aggregations: { id: 'count' }, window: { type: 'tumbling', time_column: 'ts', size: '2s' } },
+        },
+        rollup: {
+          type: 'aggregate',
+          inputs: ['seconds'],
+          config: { aggregations: { id_count: 'sum' }, window: { type: 'tumbling', time_column: 'window_start', size: '4s' } },
+        },
+        out: { type: 'memory', inputs: ['rollup'], config: { id: 'rollup-out' } },
+      },
+      { max_in_flight: 1 },
+    );
     const spy = recording(store);
     expect((await runTopology(topology, { checkpoints: spy })).status).toBe('completed');
     // The 4 s window [0, 4 s) closes at batch 3 and holds the rows of batches 0 and 1; the
@@ -121,11 +140,21 @@ describe('a stop is not an end of input', () => {
 
   it('open windows do not emit on a stop and the checkpoint stays at their first batch; the resumed run completes each window once', async () => {
     // Two rows a batch, a second apart; 8 s windows hold four batches each.
-    const src = memorySource('stop-windows', { batches: 0, rowsPerBatch: 2, endless: true, pauseAt: 10, columns: (ids) => ({ ts: ids.map((id) => id * 1000) }) });
+    const src = memorySource('stop-windows', {
+      batches: 0,
+      rowsPerBatch: 2,
+      endless: true,
+      pauseAt: 10,
+      columns: (ids) => ({ ts: ids.map((id) => id * 1000) }),
+    });
     const out = memorySink('stop-windows-out');
     const { topology, store, name } = await setupTopology({
       in: { type: 'memory', config: { id: 'stop-windows' } },
-      windows: { type: 'aggregate', inputs: ['in'], config: { aggregations: { id: ['count', 'min', 'max'] }, window: { type: 'tumbling', time_column: 'ts', size: '8s' } } },
+      windows: {
+        type: 'aggregate',
+        inputs: ['in'],
+        config: { aggregations: { id: ['count', 'min', 'max'] }, window: { type: 'tumbling', time_column: 'ts', size: '8s' } },
+      },
       out: { type: 'memory', inputs: ['windows'], config: { id: 'stop-windows-out' } },
     });
     let stop = new AbortController();
@@ -234,7 +263,11 @@ describe('after an aggregate', () => {
     const { topology, store } = await setupTopology(
       {
         in: { type: 'file', config: { path: join(dir, 'events.csv') } },
-        windows: { type: 'aggregate', inputs: ['in'], config: { aggregations: { v: ['count', 'sum'] }, window: { type: 'tumbling', time_column: 'ts', size: '10s' } } },
+        windows: {
+          type: 'aggregate',
+          inputs: ['in'],
+          config: { aggregations: { v: ['count', 'sum'] }, window: { type: 'tumbling', time_column: 'ts', size: '10s' } },
+        },
         busy: { type: 'filter', inputs: ['windows'], config: { condition: 'v_count >= 2' } },
         out: { type: 'memory', inputs: ['busy'], config: { id: 'having-out' } },
       },

@@ -21,11 +21,21 @@ function scheduler(): TestScheduler {
 describe('stopAware', () => {
   it('at an end of input the operator completes and emits what it held', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const out = cold('-a-b-|', { a, b }).pipe(stopAware(totals(), () => false), map(summary));
+      const out = cold('-a-b-|', { a, b }).pipe(
+        stopAware(totals(), () => false),
+        map(summary),
+      );
       expectObservable(out).toBe('-a-b-(r|)', {
         a: { seq: 0, retainedFrom: 0, rows: [] },
         b: { seq: 1, retainedFrom: 0, rows: [] },
-        r: { seq: 1, retainedFrom: undefined, rows: [{ id: 'x', v_sum: 4 }, { id: 'y', v_sum: 2 }] },
+        r: {
+          seq: 1,
+          retainedFrom: undefined,
+          rows: [
+            { id: 'x', v_sum: 4 },
+            { id: 'y', v_sum: 2 },
+          ],
+        },
       });
     });
   });
@@ -33,7 +43,10 @@ describe('stopAware', () => {
   it('at a stop the operator is unsubscribed, emits nothing it held, and the output completes', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold('-a-b-|', { a, b });
-      const out = input.pipe(stopAware(totals(), () => true), map(summary));
+      const out = input.pipe(
+        stopAware(totals(), () => true),
+        map(summary),
+      );
       expectObservable(out).toBe('-a-b-|', {
         a: { seq: 0, retainedFrom: 0, rows: [] },
         b: { seq: 1, retainedFrom: 0, rows: [] },
@@ -44,7 +57,10 @@ describe('stopAware', () => {
 
   it('passes an input error through', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const out = cold('-a-#', { a }, new Error('source broke')).pipe(stopAware(totals(), () => true), map((batch) => batch.meta.seq));
+      const out = cold('-a-#', { a }, new Error('source broke')).pipe(
+        stopAware(totals(), () => true),
+        map((batch) => batch.meta.seq),
+      );
       expectObservable(out).toBe('-a-#', { a: 0 }, new Error('source broke'));
     });
   });

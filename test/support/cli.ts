@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Starts the real `sluice` command as a child process. */
-export function startSluice(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startSluice(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [SLUICE_BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, SLUICE_LOG_LEVEL: 'warn', ...options.env },

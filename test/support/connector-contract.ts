@@ -125,14 +125,21 @@ class Reading {
   /** Acknowledges each batch as it arrives: its credit goes back at once. */
   autoRelease = false;
 
-  constructor(source: Source, partition: string, from: Position | undefined, readonly flow: TestFlow, private readonly ids: (b: Batch) => number[]) {
+  constructor(
+    source: Source,
+    partition: string,
+    from: Position | undefined,
+    readonly flow: TestFlow,
+    private readonly ids: (b: Batch) => number[],
+  ) {
     const ctx: ReadContext = { flow, signal: this.controller.signal, logger, batchSize: BATCH };
     const read$: Observable<Batch> = source.read(partition, from, ctx);
     this.ended = new Promise((resolve, reject) => {
       read$.subscribe({
         next: (batch) => {
           this.batches.push(batch);
-          if (this.batches.length > flow.granted) reject(new Error(`batch ${this.batches.length} emitted with only ${flow.granted} credits granted`));
+          if (this.batches.length > flow.granted)
+            reject(new Error(`batch ${this.batches.length} emitted with only ${flow.granted} credits granted`));
           if (this.autoRelease) flow.release();
           this.arrived?.();
         },
@@ -150,7 +157,10 @@ class Reading {
   /** Waits until the read holds all of `ids` (or ends); the read's failure fails the wait. */
   async until(ids: number[]): Promise<void> {
     let settled = false;
-    void this.ended.then(() => (settled = true), () => (settled = true));
+    void this.ended.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     while (!settled && !ids.every((id) => this.rowIds.includes(id))) {
       await new Promise<void>((resolve) => (this.arrived = resolve));
     }
@@ -369,7 +379,10 @@ export function sourceContract(contract: SourceContract): void {
       expect(sorted(sink.rows)).toEqual(allIds);
       const emitted = recorded.emitted.filter((e) => e.position !== undefined);
       for (const commit of recorded.commits) {
-        expect(emitted.some((e) => e.partition === commit.partition && isDeepStrictEqual(e.position, commit.position)), `commit of ${JSON.stringify(commit.position)}`).toBe(true);
+        expect(
+          emitted.some((e) => e.partition === commit.partition && isDeepStrictEqual(e.position, commit.position)),
+          `commit of ${JSON.stringify(commit.position)}`,
+        ).toBe(true);
       }
       if (contract.resumable) expect(recorded.commits.at(-1)?.position).toEqual(emitted.at(-1)?.position);
       else expect(recorded.commits).toEqual([]);
@@ -382,7 +395,12 @@ export function sourceContract(contract: SourceContract): void {
       sink.gate = new Promise<void>((resolve) => (open = resolve));
       sink.honourSignal = true;
       const stop = new AbortController();
-      const running = runTopology(topology, { logger, checkpoints: new MemoryCheckpointStore(), signal: stop.signal, writeSignal: stop.signal });
+      const running = runTopology(topology, {
+        logger,
+        checkpoints: new MemoryCheckpointStore(),
+        signal: stop.signal,
+        writeSignal: stop.signal,
+      });
       // The source asked for a third credit: it waits, with two batches out and none acknowledged.
       await untilOr(() => recorded.flows.some((f) => f.requested > f.granted && f.granted === 2), running);
       expect(recorded.emitted.length).toBe(2);
@@ -448,13 +466,21 @@ export function sourceContract(contract: SourceContract): void {
 }
 
 function rowsBatch(ids: number[], name: (id: number) => string): Batch {
-  return { data: recordBatchFromColumns({ id: Int32Array.from(ids), name: ids.map(name) }), meta: { stream: 'contract', partition: 'p0', position: null, kind: 'records' } };
+  return {
+    data: recordBatchFromColumns({ id: Int32Array.from(ids), name: ids.map(name) }),
+    meta: { stream: 'contract', partition: 'p0', position: null, kind: 'records' },
+  };
 }
 
 /** Registers the sink half of the contract for a connector's sink. */
 export function sinkContract(contract: SinkContract): void {
   /** Opens a sink as a run would, writes `batches`, finishes it when `finish`, and closes it. */
-  const session = async (config: Record<string, unknown>, ctx: { resuming: boolean; resumeKey?: string }, batches: Batch[], finish: boolean) => {
+  const session = async (
+    config: Record<string, unknown>,
+    ctx: { resuming: boolean; resumeKey?: string },
+    batches: Batch[],
+    finish: boolean,
+  ) => {
     const sink = createSink(contract.type, config);
     try {
       await sink.open?.({ ...ctx, logger });
@@ -515,11 +541,18 @@ export function sinkContract(contract: SinkContract): void {
       const { config, readBack } = await contract.target();
       const oldSource = uniqueName('old-');
       memorySource(oldSource, { batches: 2, rowsPerBatch: BATCH, columns: (ids) => ({ name: ids.map((id) => `old-${id}`) }) });
-      expect(await runTopology(runInto(config, oldSource), { logger, checkpoints: new MemoryCheckpointStore() })).toMatchObject({ status: 'completed' });
+      expect(await runTopology(runInto(config, oldSource), { logger, checkpoints: new MemoryCheckpointStore() })).toMatchObject({
+        status: 'completed',
+      });
       const before = await readBack();
 
       const newSource = uniqueName('new-');
-      const fixture = memorySource(newSource, { batches: 5, rowsPerBatch: BATCH, failAfter: 3, columns: (ids) => ({ name: ids.map((id) => `new-${id}`) }) });
+      const fixture = memorySource(newSource, {
+        batches: 5,
+        rowsPerBatch: BATCH,
+        failAfter: 3,
+        columns: (ids) => ({ name: ids.map((id) => `new-${id}`) }),
+      });
       // Durable checkpoints: a sink that stages a run keeps its staging for the resume.
       const checkpoints = new FileCheckpointStore(join(await mkdtemp(join(tmpdir(), 'sluice-contract-')), 'checkpoints'));
       const topology = runInto(config, newSource);
@@ -545,7 +578,13 @@ export function sinkContract(contract: SinkContract): void {
       it('replaying changelog batches after a resume changes nothing', async () => {
         const batches = [
           changelogBatch(allIds.map((id) => ['c', id, `v1-${id}`])),
-          changelogBatch([['u', 1, 'v2-1'], ['d', 2, null], ['u', 3, 'v2-3'], ['d', 3, null], ['c', 3, 'v3-3']]),
+          changelogBatch([
+            ['u', 1, 'v2-1'],
+            ['d', 2, null],
+            ['u', 3, 'v2-3'],
+            ['d', 3, null],
+            ['c', 3, 'v3-3'],
+          ]),
         ];
         const once = await contract.target();
         await session(once.config, { resuming: false, resumeKey: uniqueName('once/') }, batches, true);
@@ -579,7 +618,11 @@ export function sinkContract(contract: SinkContract): void {
 
 /** A changelog batch of rows `[op, id, name]`, keyed by `id`. */
 function changelogBatch(rows: Array<[string, number, string | null]>): Batch {
-  const data = recordBatchFromColumns({ id: Int32Array.from(rows.map((r) => r[1])), name: rows.map((r) => r[2]), [OP_COLUMN]: rows.map((r) => r[0]) });
+  const data = recordBatchFromColumns({
+    id: Int32Array.from(rows.map((r) => r[1])),
+    name: rows.map((r) => r[2]),
+    [OP_COLUMN]: rows.map((r) => r[0]),
+  });
   const keyed = new RecordBatch(new Schema(data.schema.fields, keyMetadata(['id'])), data.data);
   return { data: keyed, meta: { stream: 'contract', partition: 'p0', position: null, kind: 'changelog' } };
 }

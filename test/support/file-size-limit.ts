@@ -9,7 +9,9 @@ function setSoftLimit(limit: string): void {
  * crosses it is cut short and the next one fails with EFBIG, as writes do when a disk fills up.
  */
 export async function withFileSizeLimit<T>(bytes: number, fn: () => Promise<T>): Promise<T> {
-  const soft = execFileSync('prlimit', ['--pid', String(process.pid), '--fsize', '--output=SOFT', '--noheadings'], { encoding: 'utf8' }).trim();
+  const soft = execFileSync('prlimit', ['--pid', String(process.pid), '--fsize', '--output=SOFT', '--noheadings'], {
+    encoding: 'utf8',
+  }).trim();
   setSoftLimit(String(bytes));
   try {
     return await fn();

@@ -53,7 +53,10 @@ export interface MemorySinkFixture {
 const sources = new Map<string, MemorySourceFixture>();
 const sinks = new Map<string, MemorySinkFixture>();
 
-export function memorySource(id: string, fixture: Partial<MemorySourceFixture> & { batches: number; rowsPerBatch: number }): MemorySourceFixture {
+export function memorySource(
+  id: string,
+  fixture: Partial<MemorySourceFixture> & { batches: number; rowsPerBatch: number },
+): MemorySourceFixture {
   const full: MemorySourceFixture = { emitted: 0, readFrom: [], commits: [], ...fixture };
   sources.set(id, full);
   return full;
@@ -79,7 +82,8 @@ function createSource(id: string, node: string): Source {
             if (next === fixture.pauseAt && !ctx.signal.aborted) await once(ctx.signal, 'abort');
             await ctx.flow.acquire();
             if (stopped || ctx.signal.aborted) break;
-            if (fixture.failAfter !== undefined && fixture.emitted >= fixture.failAfter) throw new Error(`source failed after ${fixture.emitted} batches`);
+            if (fixture.failAfter !== undefined && fixture.emitted >= fixture.failAfter)
+              throw new Error(`source failed after ${fixture.emitted} batches`);
             const ids = Array.from({ length: fixture.rowsPerBatch }, (_, i) => next * fixture.rowsPerBatch + i);
             const good = fixture.deadEvery ? ids.filter((v) => v % fixture.deadEvery! !== 0) : ids;
             const deadLetters: DeadLetter[] = ids
@@ -123,7 +127,10 @@ function createSink(id: string, node: string): Sink {
       const column = batch.data.getChild('id');
       if (fixture.rejectOdd && column) {
         const odd = [...column].map(Number).filter((v) => v % 2 === 1);
-        await deadLetter!(batch, odd.map((v) => ({ node, reason: `sink refuses odd id ${v}`, record: { id: v } })));
+        await deadLetter!(
+          batch,
+          odd.map((v) => ({ node, reason: `sink refuses odd id ${v}`, record: { id: v } })),
+        );
         for (const v of column) if (Number(v) % 2 === 0) fixture.rows.push(Number(v));
         return;
       }

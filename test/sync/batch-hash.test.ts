@@ -25,13 +25,27 @@ describe('rowHashes', () => {
 
   it('changes with any one value, with null versus empty, and with the column a value is in', () => {
     const base = rowHashes(recordBatchFromRows(rows), columns);
-    const variants: Array<Partial<(typeof rows)[number]>> = [{ name: 'alphb' }, { name: 'alpha ' }, { qty: 11 }, { price: 1.5000001 }, { active: false }, { at: new Date('2026-01-01T00:00:00.001Z') }];
+    const variants: Array<Partial<(typeof rows)[number]>> = [
+      { name: 'alphb' },
+      { name: 'alpha ' },
+      { qty: 11 },
+      { price: 1.5000001 },
+      { active: false },
+      { at: new Date('2026-01-01T00:00:00.001Z') },
+    ];
     for (const change of variants) {
       const changed = rowHashes(recordBatchFromRows([{ ...rows[0], ...change }, ...rows.slice(1)]), columns);
       expect(changed[0], JSON.stringify(change)).not.toBe(base[0]);
       expect(changed.slice(1)).toEqual(base.slice(1));
     }
-    const empty = rowHashes(recordBatchFromRows([{ a: '', b: 'x' }, { a: null, b: 'x' }, { a: 'x', b: '' }]), ['a', 'b']);
+    const empty = rowHashes(
+      recordBatchFromRows([
+        { a: '', b: 'x' },
+        { a: null, b: 'x' },
+        { a: 'x', b: '' },
+      ]),
+      ['a', 'b'],
+    );
     expect(new Set(empty).size).toBe(3);
   });
 });

@@ -24,7 +24,10 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
   beforeAll(async () => {
     a = await createDatabase('sluice_sync_bidi_a');
     b = await createDatabase('sluice_sync_bidi_b');
-    engine = engineFor(prefix, datasources({ side_a: { type: 'postgresql', config: { url: a.url } }, side_b: { type: 'postgresql', config: { url: b.url } } }));
+    engine = engineFor(
+      prefix,
+      datasources({ side_a: { type: 'postgresql', config: { url: a.url } }, side_b: { type: 'postgresql', config: { url: b.url } } }),
+    );
   });
 
   afterAll(async () => {
@@ -63,8 +66,14 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
     await sql(a.url, "insert into people values (1, 'Ada', 'x'), (2, 'Grace', 'y')");
     await sql(b.url, "insert into contacts values (3, 'Edsger', 'z')");
     const rule = parseSyncRule({
-      rule_id: 'people', name: 'People', source: 'side_a', target: 'side_b', bidirectional: true,
-      field_mapping: { person_id: 'id', full_name: 'name' }, source_config: { table: 'people' }, target_config: { table: 'contacts' },
+      rule_id: 'people',
+      name: 'People',
+      source: 'side_a',
+      target: 'side_b',
+      bidirectional: true,
+      field_mapping: { person_id: 'id', full_name: 'name' },
+      source_config: { table: 'people' },
+      target_config: { table: 'contacts' },
     });
     expect(await engine.execute(rule)).toMatchObject({ status: 'completed', writes_to_target: 2, writes_to_source: 1 });
     await sql(b.url, "update contacts set name = 'Ada L.' where id = 1");
@@ -74,14 +83,25 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
       { person_id: 2, full_name: 'Grace', only_here: 'y' },
       { person_id: 3, full_name: 'Edsger', only_here: null },
     ]);
-    expect(await sql(b.url, 'select id, name from contacts order by 1')).toEqual([{ id: 1, name: 'Ada L.' }, { id: 2, name: 'Grace' }, { id: 3, name: 'Edsger' }]);
+    expect(await sql(b.url, 'select id, name from contacts order by 1')).toEqual([
+      { id: 1, name: 'Ada L.' },
+      { id: 2, name: 'Grace' },
+      { id: 3, name: 'Edsger' },
+    ]);
   });
 
   describe.each(STRATEGIES)('conflict strategy %s', (strategy) => {
     const table = `items_${strategy}`;
     const rule = parseSyncRule({
-      rule_id: `bidi_${strategy}`, name: `Two-way ${strategy}`, source: 'side_a', target: 'side_b', mode: 'full', bidirectional: true,
-      filters: { timestamp_column: 'updated_at' }, source_config: { table }, target_config: { table },
+      rule_id: `bidi_${strategy}`,
+      name: `Two-way ${strategy}`,
+      source: 'side_a',
+      target: 'side_b',
+      mode: 'full',
+      bidirectional: true,
+      filters: { timestamp_column: 'updated_at' },
+      source_config: { table },
+      target_config: { table },
       conflict_resolution: strategy === 'custom' ? { strategy: 'custom', function: 'test_merge' } : strategy,
     });
 
@@ -103,8 +123,14 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
       await sql(a.url, `update ${table} set name = name || ' (a)' where id between 1 and 10`);
       await sql(b.url, `update ${table} set qty = qty + 1000 where id between 11 and 20`);
       // Conflicts: 21 and 22 newer on a, 23 to 25 newer on b.
-      await sql(a.url, `update ${table} set name = 'A' || id, updated_at = case when id <= 22 then timestamptz '2026-02-02' else timestamptz '2026-02-01' end where id between 21 and 25`);
-      await sql(b.url, `update ${table} set name = 'B' || id, qty = qty + 100, updated_at = case when id <= 22 then timestamptz '2026-02-01' else timestamptz '2026-02-02' end where id between 21 and 25`);
+      await sql(
+        a.url,
+        `update ${table} set name = 'A' || id, updated_at = case when id <= 22 then timestamptz '2026-02-02' else timestamptz '2026-02-01' end where id between 21 and 25`,
+      );
+      await sql(
+        b.url,
+        `update ${table} set name = 'B' || id, qty = qty + 100, updated_at = case when id <= 22 then timestamptz '2026-02-01' else timestamptz '2026-02-02' end where id between 21 and 25`,
+      );
       // The same change on both sides is no conflict and needs no write.
       for (const db of [a, b]) await sql(db.url, `update ${table} set name = 'same' where id = 26`);
       await sql(a.url, `delete from ${table} where id = 30`);
@@ -118,7 +144,16 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
       const conflictKeys = [21, 22, 23, 24, 25];
       const toB = [...range(1, 10).map((id) => `UPDATE ${id}`), 'DELETE 30', 'INSERT 1001'];
       const toA = [...range(11, 20).map((id) => `UPDATE ${id}`), 'DELETE 31', 'INSERT 1002'];
-      const winners = { source_wins: [conflictKeys, []], target_wins: [[], conflictKeys], latest_timestamp: [[21, 22], [23, 24, 25]], custom: [conflictKeys, conflictKeys], manual: [[], []] }[strategy];
+      const winners = {
+        source_wins: [conflictKeys, []],
+        target_wins: [[], conflictKeys],
+        latest_timestamp: [
+          [21, 22],
+          [23, 24, 25],
+        ],
+        custom: [conflictKeys, conflictKeys],
+        manual: [[], []],
+      }[strategy];
       const sorted = (list: string[]) => list.sort((x, y) => Number(x.split(' ')[1]) - Number(y.split(' ')[1]));
       expect(await writes(b, table)).toEqual(sorted([...toB, ...winners[0].map((id) => `UPDATE ${id}`)]));
       expect(await writes(a, table)).toEqual(sorted([...toA, ...winners[1].map((id) => `UPDATE ${id}`)]));
@@ -132,8 +167,14 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
         expect(parked[0]).toMatchObject({ source: { name: 'A21' }, target: { name: 'B21', qty: '121' } });
         const nothing = await engine.execute(rule);
         expect(nothing).toMatchObject({ writes_to_source: 0, writes_to_target: 0 });
-        expect(await engine.resolveConflicts(rule, ['["21"]', '["22"]'], 'source')).toEqual({ resolved: ['["21"]', '["22"]'], written_to: 'target' });
-        expect(await engine.resolveConflicts(rule, ['["23"]', '["24"]', '["25"]'], 'target')).toEqual({ resolved: ['["23"]', '["24"]', '["25"]'], written_to: 'source' });
+        expect(await engine.resolveConflicts(rule, ['["21"]', '["22"]'], 'source')).toEqual({
+          resolved: ['["21"]', '["22"]'],
+          written_to: 'target',
+        });
+        expect(await engine.resolveConflicts(rule, ['["23"]', '["24"]', '["25"]'], 'target')).toEqual({
+          resolved: ['["23"]', '["24"]', '["25"]'],
+          written_to: 'source',
+        });
         expect(await engine.conflicts(rule.rule_id)).toEqual([]);
       }
       const expectedConflicted = conflictKeys.map((id) => {
@@ -162,8 +203,15 @@ describe('bidirectional sync between two PostgreSQL databases', () => {
         try {
           while (!stop.done || n < 50) {
             const id = 100 + Math.floor(Math.random() * 40);
-            await client.query(`update ${table} set name = $2, qty = qty + 1, updated_at = clock_timestamp() where id = $1`, [id, `${side}-${n++}`]);
-            if (n % 7 === 0) await client.query(`insert into ${table} values ($1, $2, 0, clock_timestamp()) on conflict (id) do update set name = excluded.name`, [2000 + (n % 20), `${side}-new-${n}`]);
+            await client.query(`update ${table} set name = $2, qty = qty + 1, updated_at = clock_timestamp() where id = $1`, [
+              id,
+              `${side}-${n++}`,
+            ]);
+            if (n % 7 === 0)
+              await client.query(
+                `insert into ${table} values ($1, $2, 0, clock_timestamp()) on conflict (id) do update set name = excluded.name`,
+                [2000 + (n % 20), `${side}-new-${n}`],
+              );
             await new Promise((r) => setTimeout(r, 1));
           }
         } finally {

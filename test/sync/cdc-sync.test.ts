@@ -18,10 +18,16 @@ describe('CDC sync (logical replication → keyed changelog)', () => {
     target = await createDatabase('sluice_sync_cdc_dst');
     for (const db of [source, target]) await sql(db.url, 'create table policy_log (id int primary key, policy text, state text)');
     await sql(source.url, "insert into policy_log select g, 'policy ' || g, 'compliant' from generate_series(1, 100) g");
-    engine = engineFor(prefix, datasources({
-      azure_policy_log: { type: 'postgresql', config: { url: source.url, table: 'policy_log', heartbeat_ms: 200, max_batch_delay_ms: 20 } },
-      compliance_db: { type: 'postgresql', config: { url: target.url, table: 'policy_log' } },
-    }));
+    engine = engineFor(
+      prefix,
+      datasources({
+        azure_policy_log: {
+          type: 'postgresql',
+          config: { url: source.url, table: 'policy_log', heartbeat_ms: 200, max_batch_delay_ms: 20 },
+        },
+        compliance_db: { type: 'postgresql', config: { url: target.url, table: 'policy_log' } },
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -33,7 +39,11 @@ describe('CDC sync (logical replication → keyed changelog)', () => {
 
   // The seed's document, verbatim.
   const rule = parseSyncRule({
-    rule_id: 'policy_changes_cdc', name: 'Policy Changes CDC', source: 'azure_policy_log', target: 'compliance_db', mode: 'cdc',
+    rule_id: 'policy_changes_cdc',
+    name: 'Policy Changes CDC',
+    source: 'azure_policy_log',
+    target: 'compliance_db',
+    mode: 'cdc',
     filters: { change_timestamp: 'last_sync_time', operations: ['INSERT', 'UPDATE', 'DELETE'] },
   });
   const all = 'select * from policy_log order by id';

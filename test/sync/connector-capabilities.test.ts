@@ -12,11 +12,20 @@ const DATASOURCES: Record<string, { type: string; config: Record<string, unknown
   table: { type: 'postgresql', config: { url: 'postgres://127.0.0.1/db', table: 'policies' } },
   report: { type: 'postgresql', config: { url: 'postgres://127.0.0.1/db', query: 'select * from policies' } },
 };
-const options = { resolve: async (name: string) => DATASOURCES[name], redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'p:', countersKey: 'c' };
-const rule = (fields: Partial<SyncRule>): SyncRule => parseSyncRule({ rule_id: 'r1', name: 'r1', source: 'table', target: 'table', ...fields }, 'rule');
+const options = {
+  resolve: async (name: string) => DATASOURCES[name],
+  redisUrl: 'redis://127.0.0.1:6379',
+  keyPrefix: 'p:',
+  countersKey: 'c',
+};
+const rule = (fields: Partial<SyncRule>): SyncRule =>
+  parseSyncRule({ rule_id: 'r1', name: 'r1', source: 'table', target: 'table', ...fields }, 'rule');
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; issues: unknown }> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(SluiceError);
   return { code: (error as SluiceError).code, issues: (error as SluiceError).issues };
 }
@@ -43,7 +52,10 @@ describe('connector capabilities in sync rules and load steps', () => {
 
   it('pushes a full sync of a table down to the source connector, and reads a query as rows', async () => {
     const table = await compileRule(rule({ mode: 'full', filters: { primary_key: ['id'] } }), options);
-    expect(table.nodes.source).toMatchObject({ type: 'sync_postgresql', config: { source: { table: 'policies', mode: 'query', key: ['id'] } } });
+    expect(table.nodes.source).toMatchObject({
+      type: 'sync_postgresql',
+      config: { source: { table: 'policies', mode: 'query', key: ['id'] } },
+    });
     expect(table.nodes.target.config).toMatchObject({ track_deletes: false });
     const query = await compileRule(rule({ source: 'report', mode: 'snapshot' }), options);
     expect(query.nodes.source).toMatchObject({ type: 'postgresql', config: { query: 'select * from policies', mode: 'query' } });
@@ -52,13 +64,22 @@ describe('connector capabilities in sync rules and load steps', () => {
 
   it('shapes a cdc source config through the connector hook', async () => {
     const cdc = await compileRule(rule({ mode: 'cdc' }), options);
-    expect(cdc.nodes.source).toMatchObject({ type: 'postgresql', config: { mode: 'cdc', slot: 'sluice_sync_r1', publication: 'sluice_sync_r1', tables: ['policies'] } });
+    expect(cdc.nodes.source).toMatchObject({
+      type: 'postgresql',
+      config: { mode: 'cdc', slot: 'sluice_sync_r1', publication: 'sluice_sync_r1', tables: ['policies'] },
+    });
   });
 
   it('refuses an upsert load into a connector without upsert_sink at the step mode', async () => {
     const refused = await refusal(loadSinkConfig(DATASOURCES.files, { mode: 'upsert' } as never, 'body.steps[2].config'));
-    expect(refused).toEqual({ code: 'SLUICE_CONFIG_INVALID', issues: [{ path: 'body.steps[2].config.mode', message: "connector 'file' cannot do upsert" }] });
-    await expect(loadSinkConfig(DATASOURCES.table, { mode: 'upsert' } as never)).resolves.toMatchObject({ table: 'policies', write_mode: 'upsert' });
+    expect(refused).toEqual({
+      code: 'SLUICE_CONFIG_INVALID',
+      issues: [{ path: 'body.steps[2].config.mode', message: "connector 'file' cannot do upsert" }],
+    });
+    await expect(loadSinkConfig(DATASOURCES.table, { mode: 'upsert' } as never)).resolves.toMatchObject({
+      table: 'policies',
+      write_mode: 'upsert',
+    });
   });
 });
 
@@ -67,10 +88,18 @@ describe('the sync hash push-down source', () => {
     const spec = {
       name: 'hash_without_table',
       nodes: {
-        source: { type: 'sync_postgresql', config: { rule_id: 'r1', counters_key: 'c', source: { url: 'postgres://127.0.0.1/db', query: 'select 1' } } },
+        source: {
+          type: 'sync_postgresql',
+          config: { rule_id: 'r1', counters_key: 'c', source: { url: 'postgres://127.0.0.1/db', query: 'select 1' } },
+        },
         out: { type: 'file', inputs: ['source'], config: { path: '/tmp/out.ndjson' } },
       },
     };
-    expect(() => compileTopology(spec as never)).toThrow(expect.objectContaining({ code: 'SLUICE_TOPOLOGY_INVALID', issues: [{ path: 'nodes.source.config.source.table', message: 'a sync hash source reads a table' }] }));
+    expect(() => compileTopology(spec as never)).toThrow(
+      expect.objectContaining({
+        code: 'SLUICE_TOPOLOGY_INVALID',
+        issues: [{ path: 'nodes.source.config.source.table', message: 'a sync hash source reads a table' }],
+      }),
+    );
   });
 });

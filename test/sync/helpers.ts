@@ -44,10 +44,13 @@ export function engineFor(prefix: string, resolve: DatasourceResolver): SyncEngi
 export async function countWrites(url: string, table: string): Promise<void> {
   const { sql } = await import('../connectors/postgresql/pg-helpers.js');
   await sql(url, `create table if not exists write_log (tbl text, op text, id text)`);
-  await sql(url, `create or replace function log_write() returns trigger language plpgsql as $$
+  await sql(
+    url,
+    `create or replace function log_write() returns trigger language plpgsql as $$
     begin
       insert into write_log values (TG_TABLE_NAME, TG_OP, case when TG_OP = 'DELETE' then old.id::text else new.id::text end);
       return null;
-    end $$`);
+    end $$`,
+  );
   await sql(url, `create trigger ${table}_log after insert or update or delete on ${table} for each row execute function log_write()`);
 }

@@ -7,7 +7,12 @@ import { PgSide } from '../../src/sync/pg-side.js';
 import { parseSyncRule } from '../../src/sync/rule-schema.js';
 import { datasources, engineFor } from './helpers.js';
 
-const { prefix, sources, rule, killAt } = JSON.parse(process.env.SYNC_WORKER!) as { prefix: string; sources: Record<string, string>; rule: unknown; killAt?: 'before_commit' | 'after_commit' };
+const { prefix, sources, rule, killAt } = JSON.parse(process.env.SYNC_WORKER!) as {
+  prefix: string;
+  sources: Record<string, string>;
+  rule: unknown;
+  killAt?: 'before_commit' | 'after_commit';
+};
 
 /** Replaces a method by one that runs it, then dies. */
 function dieAfter<T extends object, K extends keyof T>(prototype: T, name: K): void {
@@ -20,7 +25,10 @@ function dieAfter<T extends object, K extends keyof T>(prototype: T, name: K): v
 if (killAt === 'before_commit') dieAfter(KeyState.prototype, 'recordIntent');
 if (killAt === 'after_commit') dieAfter(PgSide.prototype, 'apply');
 
-const engine = engineFor(prefix, datasources(Object.fromEntries(Object.entries(sources).map(([name, url]) => [name, { type: 'postgresql', config: { url } }]))));
+const engine = engineFor(
+  prefix,
+  datasources(Object.fromEntries(Object.entries(sources).map(([name, url]) => [name, { type: 'postgresql', config: { url } }]))),
+);
 process.stdout.write('started\n');
 const run = await engine.execute(parseSyncRule(rule));
 process.stdout.write(JSON.stringify(run) + '\n');

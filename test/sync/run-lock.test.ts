@@ -19,7 +19,14 @@ describe('one run of a rule at a time across processes', () => {
   writeFileSync(join(dir, 'in.csv'), 'id,name\n1,a\n');
   const files = { type: 'file', config: { path: join(dir, 'in.csv') } };
   const out = { type: 'file', config: { path: join(dir, 'out.ndjson') } };
-  const rule = parseSyncRule({ rule_id: 'locked', name: 'Locked', source: 'in', target: 'out', mode: 'snapshot', filters: { primary_key: ['id'] } });
+  const rule = parseSyncRule({
+    rule_id: 'locked',
+    name: 'Locked',
+    source: 'in',
+    target: 'out',
+    mode: 'snapshot',
+    filters: { primary_key: ['id'] },
+  });
 
   it('refuses a run while another engine holds the rule, and runs once it is released', async () => {
     let release!: () => void;

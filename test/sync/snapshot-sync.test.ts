@@ -21,10 +21,13 @@ describe('snapshot sync: two CSV exports diffed into c/u/d', () => {
   let engine: SyncEngine;
 
   beforeAll(() => {
-    engine = engineFor(prefix, datasources({
-      nightly_export: { type: 'file', config: { path: exportPath } },
-      changes: { type: 'file', config: { path: changesPath, format: 'ndjson' } },
-    }));
+    engine = engineFor(
+      prefix,
+      datasources({
+        nightly_export: { type: 'file', config: { path: exportPath } },
+        changes: { type: 'file', config: { path: changesPath, format: 'ndjson' } },
+      }),
+    );
   });
 
   afterAll(async () => {
@@ -33,7 +36,14 @@ describe('snapshot sync: two CSV exports diffed into c/u/d', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const rule = parseSyncRule({ rule_id: 'nightly', name: 'Nightly export', source: 'nightly_export', target: 'changes', mode: 'snapshot', filters: { primary_key: ['id'] } });
+  const rule = parseSyncRule({
+    rule_id: 'nightly',
+    name: 'Nightly export',
+    source: 'nightly_export',
+    target: 'changes',
+    mode: 'snapshot',
+    filters: { primary_key: ['id'] },
+  });
 
   function changes(): Map<string, string> {
     const lines = readFileSync(changesPath, 'utf8').split('\n').filter(Boolean);
@@ -51,7 +61,13 @@ describe('snapshot sync: two CSV exports diffed into c/u/d', () => {
     const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)];
     let rows = new Map<number, Row>();
     let nextId = 1;
-    for (let i = 0; i < 5000; i++, nextId++) rows.set(nextId, { id: nextId, name: `n${Math.floor(next() * 1e6)}`, qty: Math.floor(next() * 1000), region: pick(['eu', 'us', 'apac']) });
+    for (let i = 0; i < 5000; i++, nextId++)
+      rows.set(nextId, {
+        id: nextId,
+        name: `n${Math.floor(next() * 1e6)}`,
+        qty: Math.floor(next() * 1000),
+        region: pick(['eu', 'us', 'apac']),
+      });
     writeFileSync(exportPath, csv([...rows.values()]));
     const first = await engine.execute(rule);
     expect(first).toMatchObject({ status: 'completed', rows_read: 5000, rows_inserted: 5000, rows_updated: 0, rows_deleted: 0 });
@@ -69,7 +85,12 @@ describe('snapshot sync: two CSV exports diffed into c/u/d', () => {
         } else if (roll < 0.15) {
           const row = after.get(id)!;
           const field = pick(['name', 'qty', 'region'] as const);
-          const changed = field === 'name' ? { name: `${row.name}x` } : field === 'qty' ? { qty: row.qty + 1 } : { region: row.region === 'eu' ? 'us' : 'eu' };
+          const changed =
+            field === 'name'
+              ? { name: `${row.name}x` }
+              : field === 'qty'
+                ? { qty: row.qty + 1 }
+                : { region: row.region === 'eu' ? 'us' : 'eu' };
           after.set(id, { ...row, ...changed });
           truth.set(String(id), 'u');
         } else if (roll < 0.2) {
@@ -77,14 +98,27 @@ describe('snapshot sync: two CSV exports diffed into c/u/d', () => {
         }
       }
       for (let i = 0; i < 200; i++, nextId++) {
-        after.set(nextId, { id: nextId, name: `n${Math.floor(next() * 1e6)}`, qty: Math.floor(next() * 1000), region: pick(['eu', 'us', 'apac']) });
+        after.set(nextId, {
+          id: nextId,
+          name: `n${Math.floor(next() * 1e6)}`,
+          qty: Math.floor(next() * 1000),
+          region: pick(['eu', 'us', 'apac']),
+        });
         truth.set(String(nextId), 'c');
       }
       // The export comes out in another order each time: the diff is by key, not by position.
       writeFileSync(exportPath, csv([...after.values()].sort(() => next() - 0.5)));
       const run = await engine.execute(rule);
       const count = (op: string) => [...truth.values()].filter((o) => o === op).length;
-      expect(run).toMatchObject({ status: 'completed', rows_read: after.size, rows_inserted: count('c'), rows_updated: count('u'), rows_deleted: count('d'), rows_unchanged: after.size - count('c') - count('u'), state_keys: after.size });
+      expect(run).toMatchObject({
+        status: 'completed',
+        rows_read: after.size,
+        rows_inserted: count('c'),
+        rows_updated: count('u'),
+        rows_deleted: count('d'),
+        rows_unchanged: after.size - count('c') - count('u'),
+        state_keys: after.size,
+      });
       expect(changes()).toEqual(truth);
       rows = after;
     }

@@ -32,7 +32,15 @@ describe('sync schedules', () => {
       return { type: 'file', config: { path: join(dir, 'out.ndjson') } };
     });
     const scheduler = new SyncScheduler(engine, silent);
-    const rule = parseSyncRule({ rule_id: 'every_second', name: 'Every second', source: 'export', target: 'out', mode: 'snapshot', schedule: '* * * * * *', filters: { primary_key: ['id'] } });
+    const rule = parseSyncRule({
+      rule_id: 'every_second',
+      name: 'Every second',
+      source: 'export',
+      target: 'out',
+      mode: 'snapshot',
+      schedule: '* * * * * *',
+      filters: { primary_key: ['id'] },
+    });
     try {
       scheduler.schedule(rule);
       expect(scheduler.nextRun('every_second')).toBeInstanceOf(Date);

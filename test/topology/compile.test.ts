@@ -93,7 +93,9 @@ describe('compileTopology', () => {
       },
     };
     const issues = issuesOf(spec);
-    expect(issues.some((i) => i.message.startsWith('cycle through nodes') && i.message.includes('a') && i.message.includes('b'))).toBe(true);
+    expect(issues.some((i) => i.message.startsWith('cycle through nodes') && i.message.includes('a') && i.message.includes('b'))).toBe(
+      true,
+    );
   });
 
   it('rejects a transform without inputs, a sink feeding a node, and a topology with no sink', () => {

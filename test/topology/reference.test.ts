@@ -23,7 +23,9 @@ describe('generated schema and reference', () => {
   });
 
   it('covers every registered type, each with its config schema', () => {
-    const schema = topologyJsonSchema() as { properties: { nodes: { patternProperties: Record<string, { allOf: Array<{ if: { properties: { type: { const: string } } } }> }> } } };
+    const schema = topologyJsonSchema() as {
+      properties: { nodes: { patternProperties: Record<string, { allOf: Array<{ if: { properties: { type: { const: string } } } }> }> } };
+    };
     const node = Object.values(schema.properties.nodes.patternProperties)[0];
     const covered = node.allOf.map((c) => c.if.properties.type.const).sort();
     expect(covered).toEqual([...registry.connectorTypes(), ...registry.transformTypes()].sort());
@@ -41,7 +43,10 @@ describe('generated schema and reference', () => {
     for (const [type, schema] of schemas) {
       for (const field of referenceFields(schema)) {
         for (const example of (field.schema.examples as unknown[] | undefined) ?? []) {
-          expect([...Value.Errors(field.schema, example)].map((e) => e.message), `${type} ${field.name}: ${JSON.stringify(example)}`).toEqual([]);
+          expect(
+            [...Value.Errors(field.schema, example)].map((e) => e.message),
+            `${type} ${field.name}: ${JSON.stringify(example)}`,
+          ).toEqual([]);
           examples++;
         }
       }
@@ -54,7 +59,9 @@ describe('generated schema and reference', () => {
 
   it('gives an example for every field of file, kafka and postgresql a config is written with (no default, not a choice)', () => {
     for (const type of ['file', 'kafka', 'postgresql']) {
-      const fields = referenceFields(registry.getConnector(type)!.configSchema).filter(({ schema }) => schema.default === undefined && !schema.anyOf && schema.type !== 'object' && schema.type !== 'boolean');
+      const fields = referenceFields(registry.getConnector(type)!.configSchema).filter(
+        ({ schema }) => schema.default === undefined && !schema.anyOf && schema.type !== 'object' && schema.type !== 'boolean',
+      );
       expect(fields.filter(({ schema }) => !schema.examples).map((f) => `${type}.${f.name}`)).toEqual([]);
     }
   });

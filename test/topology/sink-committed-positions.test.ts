@@ -14,7 +14,10 @@ const exactlyOnce = (inputs: string[], group_id?: string) => ({
   config: { brokers, topic: 'orders-copy', exactly_once: { transactional_id: 'copy-tx', ...(group_id ? { group_id } : {}) } },
 });
 const memoryOut = (inputs: string[]) => ({ type: 'memory', inputs, config: { id: 'audit' } });
-const window = { type: 'aggregate', config: { aggregations: { amount: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: '1m' } } };
+const window = {
+  type: 'aggregate',
+  config: { aggregations: { amount: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: '1m' } },
+};
 
 function issuesOf(nodes: Record<string, unknown>) {
   try {

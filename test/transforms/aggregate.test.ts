@@ -29,7 +29,10 @@ const SQL: Record<(typeof FUNCS)[number], (c: string) => string> = {
 };
 
 function keyOf(row: Record<string, unknown>, columns: string[]): string {
-  return JSON.stringify(columns.map((c) => (row[c] instanceof Date ? (row[c] as Date).getTime() : row[c] ?? null)), (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
+  return JSON.stringify(
+    columns.map((c) => (row[c] instanceof Date ? (row[c] as Date).getTime() : (row[c] ?? null))),
+    (_, v: unknown) => (typeof v === 'bigint' ? Number(v) : v),
+  );
 }
 
 function compareByKey(ours: Record<string, unknown>[], theirs: Record<string, unknown>[], keys: string[], values: string[]): void {
@@ -52,17 +55,29 @@ describe('aggregate (bounded, exact) against DuckDB', () => {
       const random = rng(seed);
       const rows = randomRows(random, 1500);
       await loadTable(db, 'src', SQL_COLUMNS, rows);
-      const aggregations = { x: [...FUNCS], k: ['sum', 'count', 'count_distinct', 'first', 'last', 'min', 'max'], ts: ['min', 'max', 'count'], empty: ['sum', 'count'] };
+      const aggregations = {
+        x: [...FUNCS],
+        k: ['sum', 'count', 'count_distinct', 'first', 'last', 'min', 'max'],
+        ts: ['min', 'max', 'count'],
+        empty: ['sum', 'count'],
+      };
       const out = await runTransform('aggregate', { group_by: ['g', 'h'], aggregations }, splitRandomly(random, rows).map(toArrow));
       const result = out.filter((b) => b.data.numRows > 0);
       expect(result).toHaveLength(1);
       const ours = rowsOf(result[0].data);
-      const select = Object.entries(aggregations).flatMap(([column, funcs]) => funcs.map((f) => `${SQL[f as (typeof FUNCS)[number]](`"${column}"`)} AS "${column}_${f}"`));
+      const select = Object.entries(aggregations).flatMap(([column, funcs]) =>
+        funcs.map((f) => `${SQL[f as (typeof FUNCS)[number]](`"${column}"`)} AS "${column}_${f}"`),
+      );
       const theirs = await query(
         db,
         `WITH t AS (SELECT * REPLACE (CASE WHEN isnan(x) THEN NULL ELSE x END AS x) FROM src) SELECT g, h, ${select.join(', ')} FROM t GROUP BY g, h`,
       );
-      compareByKey(ours, theirs, ['g', 'h'], Object.entries(aggregations).flatMap(([c, fs]) => fs.map((f) => `${c}_${f}`)));
+      compareByKey(
+        ours,
+        theirs,
+        ['g', 'h'],
+        Object.entries(aggregations).flatMap(([c, fs]) => fs.map((f) => `${c}_${f}`)),
+      );
     });
   }
 
@@ -76,15 +91,24 @@ describe('aggregate (bounded, exact) against DuckDB', () => {
     const datas = [0, 1, 2].map((i) => typedBatch({ region: [['eu', 'us', 'eu'], new Utf8()], cost: [[i, 10 * i, 1], new Float64()] }));
     const out = await runTransform('aggregate', { group_by: ['region'], aggregations: { cost: ['sum'] } }, datas);
     expect(out).toHaveLength(4);
-    expect(out.slice(0, 3).map((b) => [b.meta.seq, b.meta.retainedFrom, b.data.numRows])).toEqual([[0, 0, 0], [1, 0, 0], [2, 0, 0]]);
+    expect(out.slice(0, 3).map((b) => [b.meta.seq, b.meta.retainedFrom, b.data.numRows])).toEqual([
+      [0, 0, 0],
+      [1, 0, 0],
+      [2, 0, 0],
+    ]);
     expect(out[3].meta.retainedFrom).toBeUndefined();
     expect(out[3].meta.seq).toBe(2);
-    expect(rowsOf(out[3].data)).toEqual([{ region: 'eu', cost_sum: 6 }, { region: 'us', cost_sum: 30 }]);
+    expect(rowsOf(out[3].data)).toEqual([
+      { region: 'eu', cost_sum: 6 },
+      { region: 'us', cost_sum: 30 },
+    ]);
   });
 
   it('refuses an unbounded input without a window, and a missing column names the columns', async () => {
     expect(() => makeTransform('aggregate', { aggregations: { cost: ['sum'] } }, { unbounded: true })).toThrow(/needs a window/);
-    await expect(runTransform('aggregate', { aggregations: { nope: ['sum'] } }, [typedBatch({ cost: [[1], new Float64()] })])).rejects.toThrow(/no column 'nope'.*cost/);
+    await expect(
+      runTransform('aggregate', { aggregations: { nope: ['sum'] } }, [typedBatch({ cost: [[1], new Float64()] })]),
+    ).rejects.toThrow(/no column 'nope'.*cost/);
   });
 });
 
@@ -114,10 +138,20 @@ describe('aggregate with windows', () => {
       for (const row of part) if (!late.includes(row)) max = Math.max(max, row.ts);
     }
     expect(late.length).toBeGreaterThan(10);
-    const datas = parts.map((p) => typedBatch({ ts: [p.map((r) => r.ts), new TimestampMillisecond()], region: [p.map((r) => r.region), new Utf8()], cost: [p.map((r) => r.cost), new Float64()] }));
+    const datas = parts.map((p) =>
+      typedBatch({
+        ts: [p.map((r) => r.ts), new TimestampMillisecond()],
+        region: [p.map((r) => r.region), new Utf8()],
+        cost: [p.map((r) => r.cost), new Float64()],
+      }),
+    );
     const out = await runTransform(
       'aggregate',
-      { group_by: ['region'], aggregations: { cost: ['sum', 'count', 'max'] }, window: { type: 'tumbling', time_column: 'ts', size: '1h', watermark_delay: '30m', allowed_lateness: '10m' } },
+      {
+        group_by: ['region'],
+        aggregations: { cost: ['sum', 'count', 'max'] },
+        window: { type: 'tumbling', time_column: 'ts', size: '1h', watermark_delay: '30m', allowed_lateness: '10m' },
+      },
       datas,
     );
     // One output per input, plus the final flush; meta carried.
@@ -143,29 +177,53 @@ describe('aggregate with windows', () => {
 
   it('hopping windows put each row in size/slide windows', async () => {
     const data = typedBatch({ ts: [[T0, T0 + 20 * 60_000, T0 + 40 * 60_000], new TimestampMillisecond()], v: [[1, 2, 4], new Float64()] });
-    const out = await runTransform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'hopping', time_column: 'ts', size: '1h', slide: '30m' } }, [data]);
+    const out = await runTransform(
+      'aggregate',
+      { aggregations: { v: ['sum'] }, window: { type: 'hopping', time_column: 'ts', size: '1h', slide: '30m' } },
+      [data],
+    );
     const rows = out.flatMap((b) => rowsOf(b.data)).map((r) => [Number(r.window_start) - T0, r.v_sum]);
-    expect(rows).toEqual([[-30 * 60_000, 3], [0, 7], [30 * 60_000, 4]]);
+    expect(rows).toEqual([
+      [-30 * 60_000, 3],
+      [0, 7],
+      [30 * 60_000, 4],
+    ]);
   });
 
   it('session windows split on the gap per key, merge bridged sessions and dead-letter late events', async () => {
     const m = 60_000;
-    const b1 = typedBatch({ ts: [[T0, T0 + 16 * m, T0 + 3 * m], new TimestampMillisecond()], user: [['a', 'a', 'b'], new Utf8()], v: [[1, 2, 10], new Float64()] });
+    const b1 = typedBatch({
+      ts: [[T0, T0 + 16 * m, T0 + 3 * m], new TimestampMillisecond()],
+      user: [['a', 'a', 'b'], new Utf8()],
+      v: [[1, 2, 10], new Float64()],
+    });
     // 8m bridges a's two events into one session; the watermark moves to 40m: b's session [3m, 13m) closes.
-    const b2 = typedBatch({ ts: [[T0 + 8 * m, T0 + 50 * m], new TimestampMillisecond()], user: [['a', 'b'], new Utf8()], v: [[4, 20], new Float64()] });
+    const b2 = typedBatch({
+      ts: [[T0 + 8 * m, T0 + 50 * m], new TimestampMillisecond()],
+      user: [['a', 'b'], new Utf8()],
+      v: [[4, 20], new Float64()],
+    });
     // 5m is older than the watermark (50m − 10m delay = 40m): late.
     const b3 = typedBatch({ ts: [[T0 + 5 * m], new TimestampMillisecond()], user: [['b'], new Utf8()], v: [[99], new Float64()] });
     const out = await runTransform(
       'aggregate',
-      { group_by: ['user'], aggregations: { v: ['sum', 'first', 'last'] }, window: { type: 'session', time_column: 'ts', gap: '10m', watermark_delay: '10m' } },
+      {
+        group_by: ['user'],
+        aggregations: { v: ['sum', 'first', 'last'] },
+        window: { type: 'session', time_column: 'ts', gap: '10m', watermark_delay: '10m' },
+      },
       [b1, b2, b3],
     );
-    const rows = out.flatMap((b) => rowsOf(b.data)).map((r) => ({ ...r, window_start: Number(r.window_start) - T0, window_end: Number(r.window_end) - T0 }));
-    expect(rows).toEqual([
-      { window_start: 0, window_end: 26 * m, user: 'a', v_sum: 7, v_first: 1, v_last: 4 },
-      { window_start: 3 * m, window_end: 13 * m, user: 'b', v_sum: 10, v_first: 10, v_last: 10 },
-      { window_start: 50 * m, window_end: 60 * m, user: 'b', v_sum: 20, v_first: 20, v_last: 20 },
-    ].sort((x, y) => x.window_start - y.window_start));
+    const rows = out
+      .flatMap((b) => rowsOf(b.data))
+      .map((r) => ({ ...r, window_start: Number(r.window_start) - T0, window_end: Number(r.window_end) - T0 }));
+    expect(rows).toEqual(
+      [
+        { window_start: 0, window_end: 26 * m, user: 'a', v_sum: 7, v_first: 1, v_last: 4 },
+        { window_start: 3 * m, window_end: 13 * m, user: 'b', v_sum: 10, v_first: 10, v_last: 10 },
+        { window_start: 50 * m, window_end: 60 * m, user: 'b', v_sum: 20, v_first: 20, v_last: 20 },
+      ].sort((x, y) => x.window_start - y.window_start),
+    );
     expect(out[2].meta.deadLetters?.map((d) => d.record)).toEqual([{ ts: T0 + 5 * m, user: 'b', v: 99 }]);
   });
 
@@ -173,10 +231,12 @@ describe('aggregate with windows', () => {
     const input = new Subject<Batch>();
     const seen: Batch[] = [];
     let failed: unknown;
-    const subscription = input.pipe(makeTransform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 1000 } })).subscribe({
-      next: (b) => seen.push(b),
-      error: (e: unknown) => (failed = e),
-    });
+    const subscription = input
+      .pipe(makeTransform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 1000 } }))
+      .subscribe({
+        next: (b) => seen.push(b),
+        error: (e: unknown) => (failed = e),
+      });
     const [b] = batchesOf([typedBatch({ ts: [[1, 2], new TimestampMillisecond()], v: [[1, 2], new Float64()] })]);
     input.next(b);
     expect(seen).toHaveLength(1);

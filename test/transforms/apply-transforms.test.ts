@@ -11,20 +11,47 @@ const table = () => [
 
 describe('applyTransforms', () => {
   it('runs the list in priority order and reports rows in/out and time per step', async () => {
-    const fill = { rule_id: 'clean_001', name: 'Basic Cleaning', type: 'clean', config: { missing_values: { strategy: 'fill', fill_values: { cost: 10, status: 'unknown' } } } };
+    const fill = {
+      rule_id: 'clean_001',
+      name: 'Basic Cleaning',
+      type: 'clean',
+      config: { missing_values: { strategy: 'fill', fill_values: { cost: 10, status: 'unknown' } } },
+    };
     const keep = { rule_id: 'filter_001', type: 'filter', config: { condition: 'cost > 5' } };
-    const first = await applyTransforms(table(), [{ ...keep, priority: 2 }, { ...fill, priority: 1 }]);
-    expect(first.stats.map((s) => [s.rule_id, s.rows_in, s.rows_out])).toEqual([['clean_001', 5, 5], ['filter_001', 5, 4]]);
-    expect(first.batches.flatMap((b) => rowsOf(b)).map((r) => [r.resource_id, r.status, r.cost])).toEqual([['a', 'unknown', 10], ['a', 'ok', 8], ['c', 'bad', 20], ['d', 'unknown', 10]]);
+    const first = await applyTransforms(table(), [
+      { ...keep, priority: 2 },
+      { ...fill, priority: 1 },
+    ]);
+    expect(first.stats.map((s) => [s.rule_id, s.rows_in, s.rows_out])).toEqual([
+      ['clean_001', 5, 5],
+      ['filter_001', 5, 4],
+    ]);
+    expect(first.batches.flatMap((b) => rowsOf(b)).map((r) => [r.resource_id, r.status, r.cost])).toEqual([
+      ['a', 'unknown', 10],
+      ['a', 'ok', 8],
+      ['c', 'bad', 20],
+      ['d', 'unknown', 10],
+    ]);
     expect(first.stats.every((s) => s.duration_ms >= 0)).toBe(true);
     // Reversed priorities: the filter drops the null costs before they are filled.
-    const second = await applyTransforms(table(), [{ ...keep, priority: 1 }, { ...fill, priority: 2 }]);
+    const second = await applyTransforms(table(), [
+      { ...keep, priority: 1 },
+      { ...fill, priority: 2 },
+    ]);
     expect(second.batches.flatMap((b) => rowsOf(b)).map((r) => r.resource_id)).toEqual(['a', 'c']);
   });
 
   it('returns the quality report of validate steps and collects dead letters', async () => {
     const result = await applyTransforms(table(), [
-      { type: 'validate', config: { validation_rules: [{ name: 'unique_resources', type: 'unique', columns: ['resource_id'], action: 'dead_letter' }, { name: 'has_status', type: 'not_null', columns: ['status'] }] } },
+      {
+        type: 'validate',
+        config: {
+          validation_rules: [
+            { name: 'unique_resources', type: 'unique', columns: ['resource_id'], action: 'dead_letter' },
+            { name: 'has_status', type: 'not_null', columns: ['status'] },
+          ],
+        },
+      },
       { type: 'aggregate', config: { aggregations: { cost: ['sum', 'count'] } } },
     ]);
     expect(result.stats[0]).toMatchObject({ type: 'validate', rows_in: 5, rows_out: 4, dead_letters: 1 });
@@ -34,9 +61,19 @@ describe('applyTransforms', () => {
   });
 
   it('orders stably, skips disabled entries and rejects unknown types or bad configs before running', async () => {
-    expect(orderByPriority([{ type: 'a' }, { type: 'b', priority: 5 }, { type: 'c', priority: 1 }, { type: 'd', enabled: false }, { type: 'e', priority: 1 }]).map((s) => s.type)).toEqual(['c', 'e', 'b', 'a']);
+    expect(
+      orderByPriority([
+        { type: 'a' },
+        { type: 'b', priority: 5 },
+        { type: 'c', priority: 1 },
+        { type: 'd', enabled: false },
+        { type: 'e', priority: 1 },
+      ]).map((s) => s.type),
+    ).toEqual(['c', 'e', 'b', 'a']);
     await expect(applyTransforms(table(), [{ type: 'nope' }])).rejects.toMatchObject({ code: 'SLUICE_UNKNOWN_TYPE' });
-    await expect(applyTransforms(table(), [{ type: 'clean', rule_id: 'c1', config: { remove_outliers: 'yes' } }])).rejects.toThrow(/transformations\.c1\.config\.remove_outliers/);
+    await expect(applyTransforms(table(), [{ type: 'clean', rule_id: 'c1', config: { remove_outliers: 'yes' } }])).rejects.toThrow(
+      /transformations\.c1\.config\.remove_outliers/,
+    );
   });
 
   it("runs the seed's cleaning, normalization and aggregation examples verbatim", async () => {
@@ -52,23 +89,51 @@ describe('applyTransforms', () => {
       storage_size: [[-8, 4, 4, 2, 1, 0], new Float64()],
       resource_count: [[1, 1, 1, 1, 1, 1], new Float64()],
     });
-    const result = await applyTransforms([data], [
-      {
-        type: 'clean',
-        config: {
-          remove_duplicates: true,
-          duplicate_columns: ['resource_id'],
-          missing_values: { strategy: 'fill', fill_values: { compliance_status: 'unknown', cost: 0.0 } },
-          remove_outliers: true,
-          outlier_columns: ['cost', 'cpu_utilization'],
+    const result = await applyTransforms(
+      [data],
+      [
+        {
+          type: 'clean',
+          config: {
+            remove_duplicates: true,
+            duplicate_columns: ['resource_id'],
+            missing_values: { strategy: 'fill', fill_values: { compliance_status: 'unknown', cost: 0.0 } },
+            remove_outliers: true,
+            outlier_columns: ['cost', 'cpu_utilization'],
+          },
         },
-      },
-      { type: 'normalize', config: { min_max_columns: ['cost', 'utilization'], zscore_columns: ['response_time'], unit_scale_columns: ['storage_size'] } },
-      { type: 'aggregate', config: { group_by: ['resource_group', 'region'], aggregations: { cost: ['sum', 'mean', 'max'], utilization: ['mean', 'std'], resource_count: ['count'] } } },
+        {
+          type: 'normalize',
+          config: { min_max_columns: ['cost', 'utilization'], zscore_columns: ['response_time'], unit_scale_columns: ['storage_size'] },
+        },
+        {
+          type: 'aggregate',
+          config: {
+            group_by: ['resource_group', 'region'],
+            aggregations: { cost: ['sum', 'mean', 'max'], utilization: ['mean', 'std'], resource_count: ['count'] },
+          },
+        },
+      ],
+    );
+    expect(result.stats.map((s) => [s.type, s.rows_in, s.rows_out])).toEqual([
+      ['clean', 6, 5],
+      ['normalize', 5, 5],
+      ['aggregate', 5, 2],
     ]);
-    expect(result.stats.map((s) => [s.type, s.rows_in, s.rows_out])).toEqual([['clean', 6, 5], ['normalize', 5, 5], ['aggregate', 5, 2]]);
     const rows = rowsOf(result.batches[0]);
-    expect(rows.map((r) => [r.resource_group, r.region, r.cost_max, r.resource_count_count])).toEqual([['rg-a', 'eastus', 0.2, 2n], ['rg-b', 'westus', 1, 3n]]);
-    expect(Object.keys(rows[0])).toEqual(['resource_group', 'region', 'cost_sum', 'cost_mean', 'cost_max', 'utilization_mean', 'utilization_std', 'resource_count_count']);
+    expect(rows.map((r) => [r.resource_group, r.region, r.cost_max, r.resource_count_count])).toEqual([
+      ['rg-a', 'eastus', 0.2, 2n],
+      ['rg-b', 'westus', 1, 3n],
+    ]);
+    expect(Object.keys(rows[0])).toEqual([
+      'resource_group',
+      'region',
+      'cost_sum',
+      'cost_mean',
+      'cost_max',
+      'utilization_mean',
+      'utilization_std',
+      'resource_count_count',
+    ]);
   });
 });

@@ -1,4 +1,18 @@
-import { Bool, DateDay, Dictionary, FixedSizeList, Float64, Int32, List, Field, TimestampMicrosecond, Utf8, vectorFromArray, FixedSizeBinary, Schema } from 'apache-arrow';
+import {
+  Bool,
+  DateDay,
+  Dictionary,
+  FixedSizeList,
+  Float64,
+  Int32,
+  List,
+  Field,
+  TimestampMicrosecond,
+  Utf8,
+  vectorFromArray,
+  FixedSizeBinary,
+  Schema,
+} from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { recordBatchFromRows, rowsOf } from '../../src/core/batch.js';
 import { indicesOfMask, recordBatchOf, takeRows, takeVector, withColumns } from '../../src/transforms/arrow-ops.js';
@@ -28,7 +42,12 @@ describe('arrow-ops', () => {
       const vector = vectorFromArray(values, type as never);
       const taken = takeVector(vector, indices);
       expect(String(taken.type)).toBe(String(vector.type));
-      const normalize = (v: unknown) => (v && typeof v === 'object' && 'toArray' in v ? [...(v as { toArray(): Iterable<unknown> }).toArray()] : v instanceof Uint8Array ? [...v] : v);
+      const normalize = (v: unknown) =>
+        v && typeof v === 'object' && 'toArray' in v
+          ? [...(v as { toArray(): Iterable<unknown> }).toArray()]
+          : v instanceof Uint8Array
+            ? [...v]
+            : v;
       expect(valuesOf(taken).map(normalize), String(type)).toEqual([3, 0, 0, 2].map((i) => normalize(vector.get(i))));
       // The same from a slice starting at row 1 (Arrow keeps an offset into the buffers).
       const fromSlice = takeVector(vector.slice(1), Int32Array.from([2, 0]));
@@ -40,12 +59,18 @@ describe('arrow-ops', () => {
     const data = typedBatch({ a: [[1, 2, 3], new Float64()], s: [['x', null, 'z'], new Utf8()] });
     expect(takeRows(data, Int32Array.from([0, 1, 2]))).toBe(data);
     const out = takeRows(data.slice(1, 3), Int32Array.from([1, 0]));
-    expect(rowsOf(out)).toEqual([{ a: 3, s: 'z' }, { a: 2, s: null }]);
+    expect(rowsOf(out)).toEqual([
+      { a: 3, s: 'z' },
+      { a: 2, s: null },
+    ]);
     expect(out.schema.fields).toEqual(data.schema.fields);
   });
 
   it('withColumns replaces in place and appends, keeping schema metadata, without touching the input', () => {
-    const base = recordBatchFromRows([{ a: 1, b: 'x' }, { a: 2, b: 'y' }]);
+    const base = recordBatchFromRows([
+      { a: 1, b: 'x' },
+      { a: 2, b: 'y' },
+    ]);
     const withMeta = recordBatchOf(new Schema(base.schema.fields, new Map([['k', 'v']])), [base.getChildAt(0)!, base.getChildAt(1)!]);
     const out = withColumns(withMeta, [
       { name: 'a', vector: vectorFromArray([10, 20], new Float64()) },
@@ -53,7 +78,13 @@ describe('arrow-ops', () => {
     ]);
     expect(out.schema.fields.map((f) => f.name)).toEqual(['a', 'b', 'c']);
     expect(out.schema.metadata.get('k')).toBe('v');
-    expect(rowsOf(out)).toEqual([{ a: 10, b: 'x', c: true }, { a: 20, b: 'y', c: null }]);
-    expect(rowsOf(base)).toEqual([{ a: 1, b: 'x' }, { a: 2, b: 'y' }]);
+    expect(rowsOf(out)).toEqual([
+      { a: 10, b: 'x', c: true },
+      { a: 20, b: 'y', c: null },
+    ]);
+    expect(rowsOf(base)).toEqual([
+      { a: 1, b: 'x' },
+      { a: 2, b: 'y' },
+    ]);
   });
 });

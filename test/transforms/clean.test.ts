@@ -17,7 +17,12 @@ afterAll(() => db?.closeSync());
 async function setup(seed: number, n = 1200) {
   const random = rng(seed);
   const rows = randomRows(random, n);
-  await loadTable(db, 'src', SQL_COLUMNS, rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })));
+  await loadTable(
+    db,
+    'src',
+    SQL_COLUMNS,
+    rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })),
+  );
   return { rows, batches: splitRandomly(random, rows).map(toArrow) };
 }
 
@@ -45,7 +50,11 @@ describe('clean against DuckDB', () => {
   it('without duplicate_columns compares every column', async () => {
     const data = typedBatch({ a: [[1, 1, 1, null, null], new Int32()], b: [['x', 'x', 'y', null, null], new Utf8()] });
     const out = await runTransform('clean', { remove_duplicates: true }, [data]);
-    expect(outRows(out)).toEqual([{ a: 1, b: 'x' }, { a: 1, b: 'y' }, { a: null, b: null }]);
+    expect(outRows(out)).toEqual([
+      { a: 1, b: 'x' },
+      { a: 1, b: 'y' },
+      { a: null, b: null },
+    ]);
   });
 
   it("fills missing values with the seed's fill_values config (NaN counts as missing)", async () => {
@@ -64,7 +73,10 @@ describe('clean against DuckDB', () => {
     expect(outRows(out).map((r) => r.id)).toEqual(theirs.map((r) => r.id));
   });
 
-  for (const [strategy, sql] of [['mean', 'avg(x)'], ['median', 'median(x)']] as const) {
+  for (const [strategy, sql] of [
+    ['mean', 'avg(x)'],
+    ['median', 'median(x)'],
+  ] as const) {
     it(`fills with the ${strategy} of the whole input`, async () => {
       const { batches } = await setup(15);
       const out = await runTransform('clean', { missing_values: { strategy, columns: ['x'] } }, batches);
@@ -72,19 +84,30 @@ describe('clean against DuckDB', () => {
       const theirs = await query(db, `SELECT id, coalesce(x, (SELECT ${sql} FROM src)) AS x FROM src ORDER BY id`);
       const ours = outRows(out);
       expect(ours).toHaveLength(theirs.length);
-      ours.forEach((row, i) => expect(close(row.x, theirs[i].x), `row ${i}: ${String(row.x)} vs ${String(theirs[i].x)} (fill ${String(fill)})`).toBe(true));
+      ours.forEach((row, i) =>
+        expect(close(row.x, theirs[i].x), `row ${i}: ${String(row.x)} vs ${String(theirs[i].x)} (fill ${String(fill)})`).toBe(true),
+      );
     });
   }
 
   it('fills with the mode (ties to the smallest value)', async () => {
     const data = typedBatch({ s: [['b', null, 'a', 'b', 'a', null], new Utf8()], n: [[3, 1, null, 1, 3, null], new Int32()] });
     const out = await runTransform('clean', { missing_values: { strategy: 'mode' } }, [data]);
-    expect(outRows(out).map((r) => [r.s, r.n])).toEqual([['b', 3], ['a', 1], ['a', 1], ['b', 1], ['a', 3], ['a', 1]]);
+    expect(outRows(out).map((r) => [r.s, r.n])).toEqual([
+      ['b', 3],
+      ['a', 1],
+      ['a', 1],
+      ['b', 1],
+      ['a', 3],
+      ['a', 1],
+    ]);
   });
 
   it('forward-fills across batch boundaries', async () => {
     const { batches } = await setup(16);
-    const out = await runTransform('clean', { missing_values: { strategy: 'forward_fill', columns: ['x', 'g'] } }, batches, { unbounded: true });
+    const out = await runTransform('clean', { missing_values: { strategy: 'forward_fill', columns: ['x', 'g'] } }, batches, {
+      unbounded: true,
+    });
     const theirs = await query(
       db,
       `SELECT id, last_value(x IGNORE NULLS) OVER w AS x, last_value(g IGNORE NULLS) OVER w AS g FROM src
@@ -95,7 +118,12 @@ describe('clean against DuckDB', () => {
 
   it("removes IQR outliers over the whole input (the seed's config)", async () => {
     const { batches } = await setup(17);
-    const config = { remove_duplicates: false, missing_values: { strategy: 'fill', fill_values: { g: 'unknown' } }, remove_outliers: true, outlier_columns: ['k'] };
+    const config = {
+      remove_duplicates: false,
+      missing_values: { strategy: 'fill', fill_values: { g: 'unknown' } },
+      remove_outliers: true,
+      outlier_columns: ['k'],
+    };
     const out = await runTransform('clean', config, batches);
     const theirs = await query(
       db,
@@ -109,7 +137,11 @@ describe('clean against DuckDB', () => {
 
   it('clips z-score outliers to mean ± threshold·std', async () => {
     const { batches } = await setup(18);
-    const out = await runTransform('clean', { remove_outliers: true, outlier_columns: ['x'], outlier_method: 'zscore', outlier_threshold: 1, outlier_action: 'clip' }, batches);
+    const out = await runTransform(
+      'clean',
+      { remove_outliers: true, outlier_columns: ['x'], outlier_method: 'zscore', outlier_threshold: 1, outlier_action: 'clip' },
+      batches,
+    );
     const theirs = await query(
       db,
       `WITH s AS (SELECT avg(x) AS m, stddev_samp(x) AS sd FROM src) SELECT id, CASE WHEN x IS NULL THEN NULL ELSE least(greatest(x, m - sd), m + sd) END AS x FROM src, s ORDER BY id`,
@@ -123,7 +155,9 @@ describe('clean against DuckDB', () => {
     expect(() => makeTransform('clean', { remove_outliers: true }, { unbounded: true })).toThrow(/remove_outliers.*unbounded/);
     expect(() => makeTransform('clean', { missing_values: { strategy: 'median' } }, { unbounded: true })).toThrow(/median/);
     const data = typedBatch({ cost: [[1, null], new Float64()] });
-    await expect(runTransform('clean', { missing_values: { strategy: 'fill', fill_values: { cost: 'none' } } }, [data])).rejects.toThrow(/cannot put "none" in a float column/);
+    await expect(runTransform('clean', { missing_values: { strategy: 'fill', fill_values: { cost: 'none' } } }, [data])).rejects.toThrow(
+      /cannot put "none" in a float column/,
+    );
   });
 });
 
@@ -145,9 +179,14 @@ describe('normalize against DuckDB', () => {
   });
 
   it('makes a constant column 0, keeps nulls, and refuses an unbounded input', async () => {
-    const out = await runTransform('normalize', { min_max_columns: ['v'], zscore_columns: ['w'] }, [typedBatch({ v: [[5, 5, null], new Float64()], w: [[1, 1, 1], new Float64()] })]);
-    expect(outRows(out)).toEqual([{ v: 0, w: 0 }, { v: 0, w: 0 }, { v: null, w: 0 }]);
+    const out = await runTransform('normalize', { min_max_columns: ['v'], zscore_columns: ['w'] }, [
+      typedBatch({ v: [[5, 5, null], new Float64()], w: [[1, 1, 1], new Float64()] }),
+    ]);
+    expect(outRows(out)).toEqual([
+      { v: 0, w: 0 },
+      { v: 0, w: 0 },
+      { v: null, w: 0 },
+    ]);
     expect(() => makeTransform('normalize', { min_max_columns: ['v'] }, { unbounded: true })).toThrow(/whole input/);
   });
 });
-

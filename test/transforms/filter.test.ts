@@ -32,9 +32,28 @@ describe('filter transform', () => {
 
   it('keeps true rows in order across batches, keeps meta, emits empty batches and completes', async () => {
     const batches = [
-      batchOf(recordBatchFromRows([{ id: 1, status: 'ok', cost: 5 }, { id: 2, status: 'bad', cost: 50 }, { id: 3, status: 'ok', cost: null }]), 1),
-      batchOf(recordBatchFromRows([{ id: 4, status: 'bad', cost: 1 }, { id: 5, status: 'bad', cost: 2 }]), 2),
-      batchOf(recordBatchFromRows([{ id: 6, status: 'ok', cost: 7 }, { id: 7, status: 'ok', cost: 8 }]), 3),
+      batchOf(
+        recordBatchFromRows([
+          { id: 1, status: 'ok', cost: 5 },
+          { id: 2, status: 'bad', cost: 50 },
+          { id: 3, status: 'ok', cost: null },
+        ]),
+        1,
+      ),
+      batchOf(
+        recordBatchFromRows([
+          { id: 4, status: 'bad', cost: 1 },
+          { id: 5, status: 'bad', cost: 2 },
+        ]),
+        2,
+      ),
+      batchOf(
+        recordBatchFromRows([
+          { id: 6, status: 'ok', cost: 7 },
+          { id: 7, status: 'ok', cost: 8 },
+        ]),
+        3,
+      ),
     ];
     const out = await firstValueFrom(from(batches).pipe(filter("status = 'ok' and cost < 100"), toArray()));
     expect(out.map((b) => b.meta)).toEqual(batches.map((b) => b.meta));
@@ -68,16 +87,24 @@ describe('filter transform', () => {
     const { makeData, RecordBatch } = await import('apache-arrow');
     const structData = makeData({ type: struct, length: 3, nullCount: 0, children: [inner.data[0]] });
     const schema = new Schema([rows.schema.fields[0], new Field('nested', struct)], new Map([['sluice.keys', '["id"]']]));
-    const data = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 3, nullCount: 0, children: [rows.getChildAt(0)!.data[0], structData] }));
+    const data = new RecordBatch(
+      schema,
+      makeData({ type: new Struct(schema.fields), length: 3, nullCount: 0, children: [rows.getChildAt(0)!.data[0], structData] }),
+    );
     const [out] = await firstValueFrom(from([batchOf(data, 1)]).pipe(filter('id != 2'), toArray()));
     expect(out.data.schema.metadata.get('sluice.keys')).toBe('["id"]');
-    expect(rowsOf(out.data).map((r) => [r.id, (r.nested as { x: number }).x])).toEqual([[1, 1], [3, 3]]);
+    expect(rowsOf(out.data).map((r) => [r.id, (r.nested as { x: number }).x])).toEqual([
+      [1, 1],
+      [3, 3],
+    ]);
   });
 
   it('errors with the column name when the condition names a missing column', async () => {
     const subject = new Subject<Batch>();
     const seen: Batch[] = [];
-    const failure = new Promise<unknown>((resolve) => subject.pipe(filter('missing > 1')).subscribe({ next: (b) => seen.push(b), error: resolve }));
+    const failure = new Promise<unknown>((resolve) =>
+      subject.pipe(filter('missing > 1')).subscribe({ next: (b) => seen.push(b), error: resolve }),
+    );
     subject.next(batchOf(recordBatchFromRows([{ a: 1 }]), 1));
     const error = (await failure) as Error & { code: string };
     expect(error.code).toBe('SLUICE_EXPRESSION_INVALID');

@@ -27,10 +27,14 @@ const types = (b: Batch) => b.data.schema.fields.map((f) => `${f.name}:${String(
 
 describe('map transform config', () => {
   it('validates options and expressions when the config is parsed', () => {
-    expect(() => parseConfig(definition.configSchema, { compute: { total: 'a +* b' } })).toThrow("config.compute.total: unexpected '*' at 1:4");
+    expect(() => parseConfig(definition.configSchema, { compute: { total: 'a +* b' } })).toThrow(
+      "config.compute.total: unexpected '*' at 1:4",
+    );
     expect(() => parseConfig(definition.configSchema, { cast: { a: 'decimal' } })).toThrow(/config\.cast\.a/);
     expect(() => parseConfig(definition.configSchema, { selct: ['a'] })).toThrow(/selct/);
-    expect(parseConfig(definition.configSchema, { field_mapping: { ResourceId: 'resource_id' } })).toEqual({ field_mapping: { ResourceId: 'resource_id' } });
+    expect(parseConfig(definition.configSchema, { field_mapping: { ResourceId: 'resource_id' } })).toEqual({
+      field_mapping: { ResourceId: 'resource_id' },
+    });
   });
 });
 
@@ -96,7 +100,9 @@ describe('map transform', () => {
 
   it('names the missing column for every option', async () => {
     const data = recordBatchFromRows([{ a: 1, b: 2 }]);
-    await expect(run({ rename: { zz: 'y' } }, data)).rejects.toThrow("map: rename names column 'zz', which the batch does not have (columns: a, b)");
+    await expect(run({ rename: { zz: 'y' } }, data)).rejects.toThrow(
+      "map: rename names column 'zz', which the batch does not have (columns: a, b)",
+    );
     await expect(run({ field_mapping: { Zz: 'y' } }, data)).rejects.toThrow("map: field_mapping names column 'Zz'");
     await expect(run({ cast: { c: 'int' } }, data)).rejects.toThrow("map: cast names column 'c'");
     await expect(run({ drop: ['c'] }, data)).rejects.toThrow("map: drop names column 'c'");
@@ -114,7 +120,14 @@ describe('map transform', () => {
     const out = await run({ compute: { b: 'x * 10' }, rename: { a: 'x' } }, ...batches);
     expect(out.map((b) => b.meta.seq)).toEqual([1, 2, 3]);
     expect(out.map((b) => b.meta.position)).toEqual([1, 2, 3]);
-    expect(out.map((b) => rowsOf(b.data))).toEqual([[{ x: 1, b: 10 }, { x: 2, b: 20 }], [], [{ x: 4, b: 40 }]]);
+    expect(out.map((b) => rowsOf(b.data))).toEqual([
+      [
+        { x: 1, b: 10 },
+        { x: 2, b: 20 },
+      ],
+      [],
+      [{ x: 4, b: 40 }],
+    ]);
     expect(types(out[1])).toEqual(['x:Float64', 'b:Float64']);
   });
 });

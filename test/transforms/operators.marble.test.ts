@@ -26,7 +26,14 @@ describe('operator behaviour (marbles)', () => {
       const input = cold('-a-b-c-|', { a, b, c });
       const out = input.pipe(makeTransform('clean', { remove_duplicates: true, duplicate_columns: ['id'] }), map(summary));
       expectObservable(out).toBe('-a-b-c-|', {
-        a: { seq: 0, retainedFrom: undefined, rows: [{ id: 'x', v: 1, ts: 1000 }, { id: 'y', v: 2, ts: 2000 }] },
+        a: {
+          seq: 0,
+          retainedFrom: undefined,
+          rows: [
+            { id: 'x', v: 1, ts: 1000 },
+            { id: 'y', v: 2, ts: 2000 },
+          ],
+        },
         b: { seq: 1, retainedFrom: undefined, rows: [{ id: 'z', v: 4, ts: 12_000 }] },
         c: { seq: 2, retainedFrom: undefined, rows: [] },
       });
@@ -46,11 +53,22 @@ describe('operator behaviour (marbles)', () => {
 
   it('a full aggregate retains until completion, then emits its result in the completing frame', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const out = cold('-a-b-|', { a, b }).pipe(makeTransform('aggregate', { group_by: ['id'], aggregations: { v: ['sum'] } }), map(summary));
+      const out = cold('-a-b-|', { a, b }).pipe(
+        makeTransform('aggregate', { group_by: ['id'], aggregations: { v: ['sum'] } }),
+        map(summary),
+      );
       expectObservable(out).toBe('-a-b-(r|)', {
         a: { seq: 0, retainedFrom: 0, rows: [] },
         b: { seq: 1, retainedFrom: 0, rows: [] },
-        r: { seq: 1, retainedFrom: undefined, rows: [{ id: 'x', v_sum: 1 }, { id: 'y', v_sum: 5 }, { id: 'z', v_sum: 4 }] },
+        r: {
+          seq: 1,
+          retainedFrom: undefined,
+          rows: [
+            { id: 'x', v_sum: 1 },
+            { id: 'y', v_sum: 5 },
+            { id: 'z', v_sum: 4 },
+          ],
+        },
       });
     });
   });
@@ -59,19 +77,26 @@ describe('operator behaviour (marbles)', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const config = { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } };
       const out = cold('-a-b-c-#', { a, b, c }, new Error('source broke')).pipe(makeTransform('aggregate', config), map(summary));
-      expectObservable(out).toBe('-a-b-c-#', {
-        a: { seq: 0, retainedFrom: 0, rows: [] },
-        // ts 12s moves the watermark past the first window [0, 10s).
-        b: { seq: 1, retainedFrom: 1, rows: [{ window_start: 0, window_end: 10_000, v_sum: 6 }] },
-        c: { seq: 2, retainedFrom: 2, rows: [{ window_start: 10_000, window_end: 20_000, v_sum: 4 }] },
-      }, new Error('source broke'));
+      expectObservable(out).toBe(
+        '-a-b-c-#',
+        {
+          a: { seq: 0, retainedFrom: 0, rows: [] },
+          // ts 12s moves the watermark past the first window [0, 10s).
+          b: { seq: 1, retainedFrom: 1, rows: [{ window_start: 0, window_end: 10_000, v_sum: 6 }] },
+          c: { seq: 2, retainedFrom: 2, rows: [{ window_start: 10_000, window_end: 20_000, v_sum: 4 }] },
+        },
+        new Error('source broke'),
+      );
     });
   });
 
   it('a failing batch errors the stream at that frame', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const bad = { ...b, data: typedBatch({ other: [[1], new Float64()] }) };
-      const out = cold('-a-b-|', { a, b: bad }).pipe(makeTransform('clean', { remove_duplicates: true, duplicate_columns: ['id'] }), map((x) => x.meta.seq));
+      const out = cold('-a-b-|', { a, b: bad }).pipe(
+        makeTransform('clean', { remove_duplicates: true, duplicate_columns: ['id'] }),
+        map((x) => x.meta.seq),
+      );
       expectObservable(out).toBe('-a-#', { a: 0 }, expect.objectContaining({ message: expect.stringMatching(/no column 'id'/) }));
     });
   });
@@ -93,7 +118,10 @@ describe('operator behaviour (marbles)', () => {
 
   it('a whole-input transform retains until its last result is out', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const out = cold('-a-b-|', { a, b }).pipe(makeTransform('normalize', { min_max_columns: ['v'] }), map((x) => [x.meta.retainedFrom, x.data.numRows]));
+      const out = cold('-a-b-|', { a, b }).pipe(
+        makeTransform('normalize', { min_max_columns: ['v'] }),
+        map((x) => [x.meta.retainedFrom, x.data.numRows]),
+      );
       expectObservable(out).toBe('-a-b-(xy|)', { a: [0, 0], b: [0, 0], x: [0, 2], y: [undefined, 2] });
     });
   });
@@ -102,5 +130,6 @@ describe('operator behaviour (marbles)', () => {
 describe('operators leave their input batches as they were', () => {
   describe('clean', () => untouchedSpec(transform('clean', { remove_duplicates: true, duplicate_columns: ['id'] })));
   describe('normalize', () => untouchedSpec(transform('normalize', { min_max_columns: ['v'] })));
-  describe('aggregate', () => untouchedSpec(transform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } })));
+  describe('aggregate', () =>
+    untouchedSpec(transform('aggregate', { aggregations: { v: ['sum'] }, window: { type: 'tumbling', time_column: 'ts', size: 10_000 } })));
 });

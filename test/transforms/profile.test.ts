@@ -36,7 +36,10 @@ describe('profileTable against DuckDB', () => {
     await loadTable(db, 'src', SQL_COLUMNS, rows);
     const report = profileTable(splitRandomly(random, rows).map(toArrow), { topValues: 3 });
     expect(report.row_count).toBe(2000);
-    const [{ dups }] = await query(db, 'SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (__row) FROM src)) AS dups FROM src');
+    const [{ dups }] = await query(
+      db,
+      'SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (__row) FROM src)) AS dups FROM src',
+    );
     expect(report.duplicate_rows).toBe(Number(dups));
 
     const x = report.columns.find((c) => c.name === 'x')!;
@@ -51,11 +54,21 @@ describe('profileTable against DuckDB', () => {
     expect(x.distinct_count).toBe(Number(s.distinct_count));
     expect(x.distinct_exact).toBe(true);
     expect([x.min, x.max]).toEqual([s.lo, s.hi]);
-    for (const [ours, theirs] of [[x.mean, s.mean], [x.std, s.sd], [x.quantiles!.p25, s.p25], [x.quantiles!.p50, s.p50], [x.quantiles!.p75, s.p75]]) expect(close(ours, theirs)).toBe(true);
+    for (const [ours, theirs] of [
+      [x.mean, s.mean],
+      [x.std, s.sd],
+      [x.quantiles!.p25, s.p25],
+      [x.quantiles!.p50, s.p50],
+      [x.quantiles!.p75, s.p75],
+    ])
+      expect(close(ours, theirs)).toBe(true);
 
     const g = report.columns.find((c) => c.name === 'g')!;
     expect(g.inferred_type).toBe('string');
-    const top = await query(db, 'SELECT g AS value, count(*) AS count FROM src WHERE g IS NOT NULL GROUP BY g ORDER BY count DESC, g LIMIT 3');
+    const top = await query(
+      db,
+      'SELECT g AS value, count(*) AS count FROM src WHERE g IS NOT NULL GROUP BY g ORDER BY count DESC, g LIMIT 3',
+    );
     expect(g.top_values.map((t) => t.count)).toEqual(top.map((t) => Number(t.count)));
     expect(g.top_values[0].value).toBe(top[0].value);
     const empty = report.columns.find((c) => c.name === 'empty')!;

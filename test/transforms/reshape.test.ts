@@ -18,7 +18,12 @@ describe('pivot against DuckDB', () => {
     it(`pivots with ${aggfunc} over random batches`, async () => {
       const random = rng(61);
       const rows = randomRows(random, 1500).filter((r) => r.g !== null && r.g !== '');
-      await loadTable(db, 'src', SQL_COLUMNS, rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })));
+      await loadTable(
+        db,
+        'src',
+        SQL_COLUMNS,
+        rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })),
+      );
       const out = await runTransform('pivot', { index: 'h', columns: 'g', values: 'x', aggfunc }, splitRandomly(random, rows).map(toArrow));
       const result = out.at(-1)!;
       expect(result.meta.retainedFrom).toBeUndefined();
@@ -41,7 +46,12 @@ describe('pivot against DuckDB', () => {
   }
 
   it('names cells <values>_<pivot> with several value columns, and refuses an unbounded input', async () => {
-    const data = typedBatch({ rg: [['a', 'a', 'b'], new Utf8()], region: [['eu', 'us', 'eu'], new Utf8()], cost: [[1, 2, 3], new Float64()], cpu: [[10, 20, 30], new Float64()] });
+    const data = typedBatch({
+      rg: [['a', 'a', 'b'], new Utf8()],
+      region: [['eu', 'us', 'eu'], new Utf8()],
+      cost: [[1, 2, 3], new Float64()],
+      cpu: [[10, 20, 30], new Float64()],
+    });
     const out = await runTransform('pivot', { index: ['rg'], columns: 'region', values: ['cost', 'cpu'], aggfunc: 'sum' }, [data]);
     expect(rowsOf(out.at(-1)!.data)).toEqual([
       { rg: 'a', cost_eu: 1, cost_us: 2, cpu_eu: 10, cpu_us: 20 },
@@ -55,11 +65,20 @@ describe('unpivot against DuckDB', () => {
   it('melts numeric value columns block by block, per batch', async () => {
     const random = rng(62);
     const rows = randomRows(random, 600);
-    await loadTable(db, 'src', SQL_COLUMNS, rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })));
+    await loadTable(
+      db,
+      'src',
+      SQL_COLUMNS,
+      rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })),
+    );
     const batches = splitRandomly(random, rows).map(toArrow);
-    const out = await runTransform('unpivot', { id_columns: ['id'], value_columns: ['x', 'h'], var_name: 'metric' }, batches, { unbounded: true });
+    const out = await runTransform('unpivot', { id_columns: ['id'], value_columns: ['x', 'h'], var_name: 'metric' }, batches, {
+      unbounded: true,
+    });
     expect(out).toHaveLength(batches.length);
-    const ours = out.flatMap((b) => rowsOf(b.data)).sort((a, b) => (a.id as number) - (b.id as number) || String(a.metric).localeCompare(String(b.metric)));
+    const ours = out
+      .flatMap((b) => rowsOf(b.data))
+      .sort((a, b) => (a.id as number) - (b.id as number) || String(a.metric).localeCompare(String(b.metric)));
     await db.run('CREATE OR REPLACE TABLE wide AS SELECT id, x, CAST(h AS DOUBLE) AS h FROM src');
     const theirs = await query(db, 'SELECT * FROM wide UNPIVOT INCLUDE NULLS (value FOR metric IN (x, h)) ORDER BY id, metric');
     expect(ours.map((r) => [r.id, r.metric, r.value])).toEqual(theirs.map((r) => [r.id, r.metric, r.value]));
@@ -85,14 +104,18 @@ describe('mask', () => {
       notes: [['secret', 'x', null, 'y'], new Utf8()],
       account: [[1234567n, 42n, 7n, 1n], new Int64()],
     });
-    const out = await runTransform('mask', {
-      columns: {
-        email: { method: 'hash', salt: 's3cret' },
-        card: { method: 'partial', keep_last: 4 },
-        notes: { method: 'redact' },
-        account: { method: 'partial', keep_first: 1, keep_last: 1, mask_char: '#' },
+    const out = await runTransform(
+      'mask',
+      {
+        columns: {
+          email: { method: 'hash', salt: 's3cret' },
+          card: { method: 'partial', keep_last: 4 },
+          notes: { method: 'redact' },
+          account: { method: 'partial', keep_first: 1, keep_last: 1, mask_char: '#' },
+        },
       },
-    }, [data]);
+      [data],
+    );
     const rows = rowsOf(out[0].data);
     const [expected] = await query(db, "SELECT sha256('s3cret' || 'ann@example.com') AS ann, sha256('s3cret' || 'bob@example.com') AS bob");
     expect(rows.map((r) => r.email)).toEqual([expected.ann, null, expected.bob, expected.ann]);

@@ -29,9 +29,19 @@ describe('validate', () => {
     });
     const out = await runTransform('validate', { validation_rules: SEED_RULES }, [data]);
     // Default action flag: every row kept, failures named.
-    expect(rowsOf(out[0].data).map((r) => r._validation_flags)).toEqual([null, 'required_fields,valid_cost_range', 'unique_resources,valid_cost_range', 'required_fields', null]);
+    expect(rowsOf(out[0].data).map((r) => r._validation_flags)).toEqual([
+      null,
+      'required_fields,valid_cost_range',
+      'unique_resources,valid_cost_range',
+      'required_fields',
+      null,
+    ]);
     const report = validateTable([data], SEED_RULES as never);
-    expect(report.rules.map((r) => [r.name, r.passed, r.failed])).toEqual([['required_fields', 3, 2], ['unique_resources', 4, 1], ['valid_cost_range', 3, 2]]);
+    expect(report.rules.map((r) => [r.name, r.passed, r.failed])).toEqual([
+      ['required_fields', 3, 2],
+      ['unique_resources', 4, 1],
+      ['valid_cost_range', 3, 2],
+    ]);
     expect(report).toMatchObject({ rows_checked: 5, rows_failed: 3, rows_passed: 2 });
     expect(report.data_quality_score).toBeCloseTo(10 / 15);
   });
@@ -39,7 +49,12 @@ describe('validate', () => {
   it('dead-letters failing rows with the rules they broke, across batches, matching DuckDB counts', async () => {
     const random = rng(31);
     const rows = randomRows(random, 1500);
-    await loadTable(db, 'src', SQL_COLUMNS, rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })));
+    await loadTable(
+      db,
+      'src',
+      SQL_COLUMNS,
+      rows.map((r) => ({ ...r, x: Number.isNaN(r.x) ? null : r.x })),
+    );
     const rules = [
       { name: 'x_range', type: 'range', column: 'x', min_value: 0, max_value: 100, action: 'dead_letter' },
       { name: 'known_region', type: 'allowed_values', column: 'g', values: ['eu-west', 'us-east', 'ap-south'], action: 'dead_letter' },
@@ -76,7 +91,11 @@ describe('validate', () => {
   it('fails the run on a fail rule, naming the rule and the first bad row', async () => {
     const data = typedBatch({ id: [[1, 2, 3], new Int32()], status: [['ok', 'weird', 'ok'], new Utf8()] });
     await expect(
-      runTransform('validate', { validation_rules: [{ name: 'status_known', type: 'allowed_values', column: 'status', values: ['ok'], action: 'fail' }] }, [data]),
+      runTransform(
+        'validate',
+        { validation_rules: [{ name: 'status_known', type: 'allowed_values', column: 'status', values: ['ok'], action: 'fail' }] },
+        [data],
+      ),
     ).rejects.toThrow(/status_known.*1 row.*"id":2/);
   });
 
@@ -90,6 +109,8 @@ describe('validate', () => {
   });
 
   it('rejects an incomplete rule at creation', async () => {
-    await expect(runTransform('validate', { validation_rules: [{ type: 'range', column: 'x' }] }, [])).rejects.toThrow(/range needs min_value/);
+    await expect(runTransform('validate', { validation_rules: [{ type: 'range', column: 'x' }] }, [])).rejects.toThrow(
+      /range needs min_value/,
+    );
   });
 });

@@ -16,21 +16,32 @@ pipeline_id and steps) and creates it on the control plane, or stores it as a ne
 it exists. The server validates it and reports every problem with its path.
 --url and --key default to SLUICE_URL and SLUICE_API_KEY.`,
   async run(args) {
-    const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, key: { type: 'string' } } });
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { url: { type: 'string' }, key: { type: 'string' } },
+    });
     if (positionals.length !== 1) {
       writeOut(`${this.usage}\n`);
       return EXIT.usage;
     }
     const document = (await loadTopologyFile(positionals[0])) as { pipeline_id?: unknown; steps?: unknown };
     if (typeof document?.pipeline_id !== 'string' || !Array.isArray(document.steps)) {
-      throw new SluiceError('SLUICE_TOPOLOGY_INVALID', `${positionals[0]}: not a pipeline document (needs pipeline_id and steps); run streaming topologies with 'sluice run'`, {
-        issues: [{ path: 'pipeline_id', message: 'required' }],
-      });
+      throw new SluiceError(
+        'SLUICE_TOPOLOGY_INVALID',
+        `${positionals[0]}: not a pipeline document (needs pipeline_id and steps); run streaming topologies with 'sluice run'`,
+        {
+          issues: [{ path: 'pipeline_id', message: 'required' }],
+        },
+      );
     }
     const client = clientOptions(values);
     const id = encodeURIComponent(document.pipeline_id);
     const existing = await request(client, 'GET', `/api/v1/pipelines/${id}`);
-    const saved = existing.status === 404 ? await request<{ version: number }>(client, 'POST', '/api/v1/pipelines', document) : await request<{ version: number }>(client, 'PUT', `/api/v1/pipelines/${id}`, document);
+    const saved =
+      existing.status === 404
+        ? await request<{ version: number }>(client, 'POST', '/api/v1/pipelines', document)
+        : await request<{ version: number }>(client, 'PUT', `/api/v1/pipelines/${id}`, document);
     writeOut(`pipeline '${document.pipeline_id}' ${existing.status === 404 ? 'created' : 'updated'}: version ${saved.body.version}\n`);
     return EXIT.ok;
   },

@@ -29,8 +29,20 @@ async function runAndFollow(client: ClientOptions, pipelineId: string, showBar: 
   writeErr(`run ${run.run_id} started\n`);
   const steps = new Map(run.steps.map((s) => [s.step_id, s.status]));
   const rows = new Map<string, number>();
-  const bar = showBar ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} steps | {active} | {rows} rows', stream: process.stderr, hideCursor: true, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
-  const payload = () => ({ active: [...steps].filter(([, s]) => s === 'running').map(([id]) => id).join(', ') || '-', rows: [...rows.values()].reduce((a, b) => a + b, 0) });
+  const bar = showBar
+    ? new cliProgress.SingleBar(
+        { format: '{bar} {value}/{total} steps | {active} | {rows} rows', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+        cliProgress.Presets.shades_classic,
+      )
+    : undefined;
+  const payload = () => ({
+    active:
+      [...steps]
+        .filter(([, s]) => s === 'running')
+        .map(([id]) => id)
+        .join(', ') || '-',
+    rows: [...rows.values()].reduce((a, b) => a + b, 0),
+  });
   const done = () => [...steps.values()].filter((s) => DONE.has(s)).length;
   bar?.start(steps.size, 0, payload());
   await followEvents(client, `/api/v1/pipelines/runs/${run.run_id}/events`, (event, data) => {
@@ -53,11 +65,19 @@ run: starts a run, shows a progress bar of its steps (live, over Server-Sent Eve
 each step's result. Exit 0 when the run completed, 1 when it did not.
 --url and --key default to SLUICE_URL and SLUICE_API_KEY.`,
   async run(args) {
-    const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { url: { type: 'string' }, key: { type: 'string' } } });
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { url: { type: 'string' }, key: { type: 'string' } },
+    });
     const client = clientOptions(values);
     const [action, id] = positionals;
     if (action === 'list' && positionals.length === 1) {
-      const { body } = await request<{ pipelines: Array<{ pipeline_id: string; version: number; schedule: string | null }> }>(client, 'GET', '/api/v1/pipelines');
+      const { body } = await request<{ pipelines: Array<{ pipeline_id: string; version: number; schedule: string | null }> }>(
+        client,
+        'GET',
+        '/api/v1/pipelines',
+      );
       for (const p of body.pipelines) writeOut(`${p.pipeline_id}\tv${p.version}${p.schedule ? `\t${p.schedule}` : ''}\n`);
       return EXIT.ok;
     }
@@ -66,7 +86,10 @@ each step's result. Exit 0 when the run completed, 1 when it did not.
       return EXIT.usage;
     }
     const run = await runAndFollow(client, id, process.stderr.isTTY === true);
-    for (const s of run.steps) writeOut(`${s.step_id.padEnd(24)} ${s.status.padEnd(11)} rows ${String(s.rows_out).padStart(10)}  attempts ${s.attempts}${s.error ? `  ${s.error}` : ''}\n`);
+    for (const s of run.steps)
+      writeOut(
+        `${s.step_id.padEnd(24)} ${s.status.padEnd(11)} rows ${String(s.rows_out).padStart(10)}  attempts ${s.attempts}${s.error ? `  ${s.error}` : ''}\n`,
+      );
     writeOut(`run ${run.run_id} ${run.status}${run.error ? `: ${run.error}` : ''}\n`);
     return run.status === 'completed' ? EXIT.ok : EXIT.failed;
   },

@@ -24,7 +24,12 @@ Options:
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { port: { type: 'string', default: '8081' }, host: { type: 'string', default: '127.0.0.1' }, brokers: { type: 'string' }, topic: { type: 'string' } },
+      options: {
+        port: { type: 'string', default: '8081' },
+        host: { type: 'string', default: '127.0.0.1' },
+        brokers: { type: 'string' },
+        topic: { type: 'string' },
+      },
     });
     const port = Number(values.port);
     if (positionals.length > 0 || !Number.isInteger(port) || port < 0 || port > 65535) {

@@ -30,7 +30,11 @@ Environment:
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: process.env.SLUICE_PORT ?? '8008' }, 'state-dir': { type: 'string', default: '.sluice' } },
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: process.env.SLUICE_PORT ?? '8008' },
+        'state-dir': { type: 'string', default: '.sluice' },
+      },
     });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {

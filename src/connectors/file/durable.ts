@@ -49,10 +49,10 @@ export async function truncatePartialRecord(handle: FileHandle, scanner: Boundar
   const { size } = await handle.stat();
   const block = Buffer.alloc(READ_BLOCK);
   let end = 0;
-  for (let at = 0; at < size; ) {
+  for (let at = 0; at < size;) {
     const { bytesRead } = await handle.read(block, 0, Math.min(READ_BLOCK, size - at), at);
     const bytes = block.subarray(0, bytesRead);
-    for (let i = 0; i < bytes.length; ) {
+    for (let i = 0; i < bytes.length;) {
       const next = scanner.scan(bytes, i);
       if (next < 0) break;
       scanner.reset();
@@ -70,7 +70,7 @@ export async function truncatePartialRecord(handle: FileHandle, scanner: Boundar
 
 /** Writes all of `bytes` at `position`, going on after short writes. */
 export async function writeAt(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }

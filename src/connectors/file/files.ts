@@ -8,7 +8,10 @@ import type { FileConfig } from './config.js';
 /** The format of one file: the configured one, else the one its extension implies. */
 export function formatOf(config: FileConfig, file: string): FormatName {
   const format = config.format ?? formatFromPath(file);
-  if (!format) throw new SluiceError('SLUICE_CONFIG_INVALID', `cannot tell the format of ${file} from its extension; set config.format`, { issues: [{ path: 'config.format', message: 'required for this path' }] });
+  if (!format)
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `cannot tell the format of ${file} from its extension; set config.format`, {
+      issues: [{ path: 'config.format', message: 'required for this path' }],
+    });
   return format;
 }
 
@@ -31,5 +34,8 @@ export async function matchingFiles(config: FileConfig): Promise<string[]> {
   });
   if (!info.isDirectory()) return [path];
   const entries = await readdir(path, { withFileTypes: true });
-  return entries.filter((e) => e.isFile() && wanted(e.name, config.format)).map((e) => join(path, e.name)).sort();
+  return entries
+    .filter((e) => e.isFile() && wanted(e.name, config.format))
+    .map((e) => join(path, e.name))
+    .sort();
 }

@@ -17,9 +17,18 @@ async function checkPath(config: FileConfig): Promise<void> {
     return;
   }
   const path = resolve(config.path);
-  const reachable = await access(path, constants.R_OK).then(() => true, () => access(dirname(path), constants.W_OK).then(() => true, () => false));
+  const reachable = await access(path, constants.R_OK).then(
+    () => true,
+    () =>
+      access(dirname(path), constants.W_OK).then(
+        () => true,
+        () => false,
+      ),
+  );
   if (!reachable) {
-    throw new SluiceError('SLUICE_NOT_FOUND', `neither ${path} nor its directory is accessible`, { issues: [{ path: 'config.path', message: 'path and its directory not accessible' }] });
+    throw new SluiceError('SLUICE_NOT_FOUND', `neither ${path} nor its directory is accessible`, {
+      issues: [{ path: 'config.path', message: 'path and its directory not accessible' }],
+    });
   }
 }
 

@@ -16,7 +16,9 @@ export function fileConfigRules(config: FileConfig, role: ConnectorRole): ErrorI
   if (role === 'source') return [];
   const format = sinkFormatOf(config);
   if (!format) return [{ path: 'format', message: `cannot tell the format of ${config.path} from its extension; set format` }];
-  if (format === 'xlsx' || format === 'xml') return [{ path: 'format', message: `the file sink does not write ${format} (read-only format); use ndjson, csv or parquet` }];
-  if (format === 'json') return [{ path: 'format', message: 'the file sink writes ndjson, csv or parquet (a JSON array cannot be appended to durably)' }];
+  if (format === 'xlsx' || format === 'xml')
+    return [{ path: 'format', message: `the file sink does not write ${format} (read-only format); use ndjson, csv or parquet` }];
+  if (format === 'json')
+    return [{ path: 'format', message: 'the file sink writes ndjson, csv or parquet (a JSON array cannot be appended to durably)' }];
   return [];
 }

@@ -100,7 +100,9 @@ export class FileSink implements Sink {
     if (!info.isDirectory()) throw invalidTarget(`${this.path} is not a directory of parquet part files`);
     const foreign = (await readdir(this.path)).filter((name) => !PART.test(name) && !TEMP.test(name));
     if (foreign.length > 0) {
-      throw invalidTarget(`${this.path} holds files other than part files (${foreign.slice(0, 3).join(', ')}); a replace swaps the whole directory, so give it a directory of its own`);
+      throw invalidTarget(
+        `${this.path} holds files other than part files (${foreign.slice(0, 3).join(', ')}); a replace swaps the whole directory, so give it a directory of its own`,
+      );
     }
   }
 
@@ -110,7 +112,10 @@ export class FileSink implements Sink {
     const handle = await open(path, fresh ? 'w' : constants.O_RDWR | constants.O_CREAT);
     this.handle = handle;
     if (!fresh) {
-      const dropped = this.format === 'csv' ? await truncatePartialRecord(handle, csvScanner(this.csvDelimiter, this.config.csv?.quote ?? '"')) : await truncatePartialLine(handle);
+      const dropped =
+        this.format === 'csv'
+          ? await truncatePartialRecord(handle, csvScanner(this.csvDelimiter, this.config.csv?.quote ?? '"'))
+          : await truncatePartialLine(handle);
       if (dropped > 0) this.logger.warn({ path, bytes: dropped }, 'dropped a partial last record left by an interrupted write');
     }
     this.durableLength = (await handle.stat()).size;
@@ -149,7 +154,10 @@ export class FileSink implements Sink {
 
   private async appendText(batch: Batch): Promise<void> {
     if (!this.handle) throw new SluiceError('SLUICE_SINK_FAILED', `file sink ${this.path} written before open()`, { retriable: false });
-    const text = this.format === 'csv' ? encodeCsv(batch.data, { delimiter: this.csvDelimiter, quote: this.config.csv?.quote, header: this.csvHeaderPending }) : encodeNdjson(batch.data);
+    const text =
+      this.format === 'csv'
+        ? encodeCsv(batch.data, { delimiter: this.csvDelimiter, quote: this.config.csv?.quote, header: this.csvHeaderPending })
+        : encodeNdjson(batch.data);
     const bytes = Buffer.from(text);
     // What a failed append got onto the disk goes before this one is written, so a retry of the
     // same batch cannot leave its lines twice or glued to a torn one.

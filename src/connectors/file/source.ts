@@ -41,7 +41,11 @@ export class FileSource implements Source {
         inferTypes: csv?.infer_types,
       },
       json: { maxDepth: this.config.json?.max_depth },
-      xlsx: { sheet: this.config.xlsx?.sheet, maxInflatedBytes: this.config.xlsx?.max_inflated_bytes, maxSharedStringsBytes: this.config.xlsx?.max_shared_strings_bytes },
+      xlsx: {
+        sheet: this.config.xlsx?.sheet,
+        maxInflatedBytes: this.config.xlsx?.max_inflated_bytes,
+        maxSharedStringsBytes: this.config.xlsx?.max_shared_strings_bytes,
+      },
       xml: { recordTag: this.config.xml?.record_tag, maxBytes: this.config.xml?.max_bytes },
     };
   }
@@ -74,14 +78,20 @@ export class FileSource implements Source {
           });
         }
       };
-      run().then(
-        () => subscriber.complete(),
-        (error: unknown) =>
-          subscriber.error(isSluiceError(error) ? error : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${partition}: ${errorMessage(error)}`, { cause: error })),
-      ).finally(() => {
-        ctx.signal.removeEventListener('abort', onAbort);
-        this.reads.delete(stop);
-      });
+      run()
+        .then(
+          () => subscriber.complete(),
+          (error: unknown) =>
+            subscriber.error(
+              isSluiceError(error)
+                ? error
+                : new SluiceError('SLUICE_SOURCE_FAILED', `reading ${partition}: ${errorMessage(error)}`, { cause: error }),
+            ),
+        )
+        .finally(() => {
+          ctx.signal.removeEventListener('abort', onAbort);
+          this.reads.delete(stop);
+        });
       return () => stop.abort();
     });
   }

@@ -32,13 +32,29 @@ const SOURCE_SCHEMA: AvroSchema = {
  * With the Debezium envelope the value is an `Envelope` record whose `before`/`after` are
  * nullable `Value` records, so Debezium's Avro consumers read it unchanged.
  */
-export async function encodeAvroBatch(batch: Batch, topic: string, serializer: AvroSerializer, options: EncodeOptions): Promise<AvroMessages> {
+export async function encodeAvroBatch(
+  batch: Batch,
+  topic: string,
+  serializer: AvroSerializer,
+  options: EncodeOptions,
+): Promise<AvroMessages> {
   const namespace = `sluice.${topic.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const fields = batch.data.schema.fields;
   const valueColumns = new Set(valueColumnsOf(batch.data.schema));
-  const row = avroRecordOf(fields.filter((f) => valueColumns.has(f.name)), 'Value', namespace);
+  const row = avroRecordOf(
+    fields.filter((f) => valueColumns.has(f.name)),
+    'Value',
+    namespace,
+  );
   const keyColumns = resolveKeyColumns(batch, options.keyColumns);
-  const keyType = keyColumns.length > 0 ? avroRecordOf(keyColumns.map((k) => fields.find((f) => f.name === k)!), 'Key', namespace) : undefined;
+  const keyType =
+    keyColumns.length > 0
+      ? avroRecordOf(
+          keyColumns.map((k) => fields.find((f) => f.name === k)!),
+          'Key',
+          namespace,
+        )
+      : undefined;
   const debezium = options.envelope === 'debezium';
   const valueSchema = debezium ? envelopeSchema(row.schema, namespace) : row.schema;
 
@@ -59,11 +75,15 @@ export async function encodeAvroBatch(batch: Batch, topic: string, serializer: A
     try {
       messages.push({
         key: record.key === null || !key || !keyType ? null : serializer.encode(key, keyType.convert(record.key)),
-        value: record.value === null ? null : serializer.encode(value, debezium ? envelopeValue(record.value, row) : row.convert(record.value)),
+        value:
+          record.value === null ? null : serializer.encode(value, debezium ? envelopeValue(record.value, row) : row.convert(record.value)),
         headers: withSchemaId(record.headers),
       });
     } catch (error) {
-      rejected.push({ record: record.value ?? record.key, reason: `not encodable with schema ${value.id} of ${topic}-value: ${errorMessage(error)}` });
+      rejected.push({
+        record: record.value ?? record.key,
+        reason: `not encodable with schema ${value.id} of ${topic}-value: ${errorMessage(error)}`,
+      });
     }
   }
   return { messages, rejected };

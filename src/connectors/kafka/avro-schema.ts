@@ -66,7 +66,8 @@ function avroTypeOf(type: DataType): [unknown, Convert] {
     }
     return [{ type: 'long', logicalType: 'timestamp-millis' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v))];
   }
-  if (DataType.isDate(type)) return [{ type: 'int', logicalType: 'date' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v) / DAY_MS)];
+  if (DataType.isDate(type))
+    return [{ type: 'int', logicalType: 'date' }, (v) => Math.floor(Number(v instanceof Date ? v.getTime() : v) / DAY_MS)];
   if (DataType.isDecimal(type)) {
     const scale = type.scale;
     return [{ type: 'string', 'sluice.type': `decimal(${type.precision},${scale})` }, (v) => decimalText(String(v), scale)];

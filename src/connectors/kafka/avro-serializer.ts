@@ -80,7 +80,8 @@ export class AvroSerializer {
    * through the client, once per id). Longs decode as bigints, so 64-bit values stay exact.
    */
   async decode(buffer: Buffer): Promise<unknown> {
-    if (buffer.length < 5 || buffer[0] !== 0) throw new SluiceError('SLUICE_RECORD_INVALID', 'not the Confluent wire format (no magic byte 0)');
+    if (buffer.length < 5 || buffer[0] !== 0)
+      throw new SluiceError('SLUICE_RECORD_INVALID', 'not the Confluent wire format (no magic byte 0)');
     const id = buffer.readUInt32BE(1);
     let reader = this.readers.get(id);
     if (!reader) {
@@ -111,10 +112,15 @@ export class AvroSerializer {
       if (isSluiceError(error)) throw error;
       const status = (error as { status?: number }).status;
       if (status === 409) {
-        throw new SluiceError('SLUICE_SCHEMA_INCOMPATIBLE', `schema for subject ${subject} is incompatible: ${(error as Error).message}`, { cause: error });
+        throw new SluiceError('SLUICE_SCHEMA_INCOMPATIBLE', `schema for subject ${subject} is incompatible: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       if (status !== undefined && status >= 400 && status < 500) {
-        throw new SluiceError('SLUICE_SINK_FAILED', `schema registry refused subject ${subject}: ${(error as Error).message}`, { cause: error, retriable: false });
+        throw new SluiceError('SLUICE_SINK_FAILED', `schema registry refused subject ${subject}: ${(error as Error).message}`, {
+          cause: error,
+          retriable: false,
+        });
       }
       throw new SluiceError('SLUICE_CONNECTION_FAILED', `schema registry: ${(error as Error).message}`, { cause: error });
     }

@@ -59,7 +59,9 @@ export async function connectMember(config: KafkaConfig, member: KafkaMember): P
       try {
         await member.connect();
       } catch (error) {
-        throw isSluiceError(error) ? error : new SluiceError('SLUICE_CONNECTION_FAILED', `kafka ${datasource.name}: ${String(error)}`, { cause: error });
+        throw isSluiceError(error)
+          ? error
+          : new SluiceError('SLUICE_CONNECTION_FAILED', `kafka ${datasource.name}: ${String(error)}`, { cause: error });
       }
     }),
   );

@@ -6,7 +6,11 @@ const Sasl = Type.Object(
   {
     mechanism: Type.Union([Type.Literal('plain'), Type.Literal('scram-sha-256'), Type.Literal('scram-sha-512')]),
     username: Type.String({ minLength: 1, examples: ['orders-svc'] }),
-    password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true, examples: ['${env:KAFKA_PASSWORD}'] }),
+    password: Type.String({
+      description: 'Use an ${env:NAME} reference, never an inline value.',
+      secret: true,
+      examples: ['${env:KAFKA_PASSWORD}'],
+    }),
   },
   { additionalProperties: false },
 );
@@ -18,13 +22,20 @@ const SchemaRegistry = Type.Object(
       Type.Object(
         {
           username: Type.String({ minLength: 1, examples: ['registry-svc'] }),
-          password: Type.String({ description: 'Use an ${env:NAME} reference, never an inline value.', secret: true, examples: ['${env:SCHEMA_REGISTRY_PASSWORD}'] }),
+          password: Type.String({
+            description: 'Use an ${env:NAME} reference, never an inline value.',
+            secret: true,
+            examples: ['${env:SCHEMA_REGISTRY_PASSWORD}'],
+          }),
         },
         { additionalProperties: false },
       ),
     ),
   },
-  { additionalProperties: false, description: 'Where Avro schemas are registered (sink) and looked up by id (source); needed by format avro.' },
+  {
+    additionalProperties: false,
+    description: 'Where Avro schemas are registered (sink) and looked up by id (source); needed by format avro.',
+  },
 );
 
 const ExactlyOnce = Type.Object(
@@ -35,7 +46,11 @@ const ExactlyOnce = Type.Object(
       examples: ['orders-mirror-1'],
     }),
     group_id: Type.Optional(
-      Type.String({ minLength: 1, description: "Consumer group whose offsets commit with each transaction; defaults to the kafka source's group.", examples: ['orders-mirror'] }),
+      Type.String({
+        minLength: 1,
+        description: "Consumer group whose offsets commit with each transaction; defaults to the kafka source's group.",
+        examples: ['orders-mirror'],
+      }),
     ),
   },
   {
@@ -69,8 +84,21 @@ export const KafkaConfigSchema = Type.Object(
     resilience: Type.Optional(breakerOnlySchema),
 
     // Source
-    topics: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { request: true, minItems: 1, description: 'Topics to read (source).', examples: [['orders', 'payments']] })),
-    group_id: Type.Optional(Type.String({ minLength: 1, description: 'Consumer group (source); defaults to `sluice-<node>`.', examples: ['orders-to-warehouse'] })),
+    topics: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        request: true,
+        minItems: 1,
+        description: 'Topics to read (source).',
+        examples: [['orders', 'payments']],
+      }),
+    ),
+    group_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Consumer group (source); defaults to `sluice-<node>`.',
+        examples: ['orders-to-warehouse'],
+      }),
+    ),
     start_from: Type.Union([Type.Literal('earliest'), Type.Literal('latest'), Type.Literal('timestamp')], {
       default: 'earliest',
       request: true,
@@ -91,7 +119,11 @@ export const KafkaConfigSchema = Type.Object(
         examples: [['order_id']],
       }),
     ),
-    headers: Type.Record(Type.String(), Type.String(), { default: {}, description: 'Static headers added to every message.', examples: [{ team: 'orders' }] }),
+    headers: Type.Record(Type.String(), Type.String(), {
+      default: {},
+      description: 'Static headers added to every message.',
+      examples: [{ team: 'orders' }],
+    }),
     compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { default: 'gzip' }),
     envelope: Type.Union([Type.Literal('none'), Type.Literal('debezium')], {
       default: 'none',

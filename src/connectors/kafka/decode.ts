@@ -31,8 +31,14 @@ export function decodeMessages(messages: KafkaMessage[], format: 'json' | 'raw',
 
 function decodeRaw(messages: KafkaMessage[], where: Where): DecodedMessages {
   const columns: Record<string, Vector> = {
-    key: vectorOf(new Binary(), messages.map((m) => m.key)),
-    value: vectorOf(new Binary(), messages.map((m) => m.value)),
+    key: vectorOf(
+      new Binary(),
+      messages.map((m) => m.key),
+    ),
+    value: vectorOf(
+      new Binary(),
+      messages.map((m) => m.value),
+    ),
     ...metadataColumns(messages, where),
   };
   return { data: recordBatchFromTable(new Table(columns)), deadLetters: [] };
@@ -71,10 +77,22 @@ export async function decodeAvroMessages(messages: KafkaMessage[], registry: Avr
     if (message.value === null) continue;
     try {
       const value = await registry.decode(message.value);
-      const key = message.key === null ? null : message.key[0] === 0 && message.key.length > 5 ? jsonText(await registry.decode(message.key)) : message.key.toString('utf8');
+      const key =
+        message.key === null
+          ? null
+          : message.key[0] === 0 && message.key.length > 5
+            ? jsonText(await registry.decode(message.key))
+            : message.key.toString('utf8');
       decoded.push({ message, row: asRow(value), key });
     } catch (error) {
-      deadLetters.push(deadLetter(message, where, `value is not Avro in the Confluent wire format: ${errorMessage(error)}`, message.value.toString('base64')));
+      deadLetters.push(
+        deadLetter(
+          message,
+          where,
+          `value is not Avro in the Confluent wire format: ${errorMessage(error)}`,
+          message.value.toString('base64'),
+        ),
+      );
     }
   }
   return { data: rowsToBatch(decoded, where), deadLetters };
@@ -87,7 +105,9 @@ interface DecodedRow {
 }
 
 function asRow(parsed: unknown): Record<string, unknown> {
-  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !Buffer.isBuffer(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !Buffer.isBuffer(parsed)
+    ? (parsed as Record<string, unknown>)
+    : { value: parsed };
 }
 
 function deadLetter(message: KafkaMessage, where: Where, reason: string, record: string): DeadLetter {
@@ -97,15 +117,30 @@ function deadLetter(message: KafkaMessage, where: Where, reason: string, record:
 /** Each batch gets the schema of its own messages (see DocumentInference for the type rules). */
 function rowsToBatch(decoded: DecodedRow[], where: Where): RecordBatch {
   const columns: Record<string, Vector> = Object.fromEntries(new DocumentInference().vectors(decoded.map((d) => d.row)));
-  columns.__key = vectorOf(new Utf8(), decoded.map((d) => d.key));
-  Object.assign(columns, metadataColumns(decoded.map((d) => d.message), where));
+  columns.__key = vectorOf(
+    new Utf8(),
+    decoded.map((d) => d.key),
+  );
+  Object.assign(
+    columns,
+    metadataColumns(
+      decoded.map((d) => d.message),
+      where,
+    ),
+  );
   return recordBatchFromTable(new Table(columns));
 }
 
 function metadataColumns(messages: KafkaMessage[], where: Where): Record<string, Vector> {
   return {
     __partition: vectorOf(new Int32(), new Int32Array(messages.length).fill(where.partition)),
-    __offset: vectorOf(new Int64(), messages.map((m) => m.offset)),
-    __timestamp: vectorOf(new Timestamp(TimeUnit.MILLISECOND), messages.map((m) => m.timestamp)),
+    __offset: vectorOf(
+      new Int64(),
+      messages.map((m) => m.offset),
+    ),
+    __timestamp: vectorOf(
+      new Timestamp(TimeUnit.MILLISECOND),
+      messages.map((m) => m.timestamp),
+    ),
   };
 }

@@ -67,7 +67,9 @@ export function changeRecords(batch: Batch, options: EncodeOptions): ChangeRecor
   const keyColumns = resolveKeyColumns(batch, options.keyColumns);
   const valueColumns = valueColumnsOf(batch.data.schema);
   const names = batch.data.schema.fields.map((f) => f.name);
-  const placeholders = names.includes(UNCHANGED_COLUMN) ? placeholdersOf(batch.data.schema, options.unavailablePlaceholder ?? DEBEZIUM_UNAVAILABLE_VALUE) : undefined;
+  const placeholders = names.includes(UNCHANGED_COLUMN)
+    ? placeholdersOf(batch.data.schema, options.unavailablePlaceholder ?? DEBEZIUM_UNAVAILABLE_VALUE)
+    : undefined;
   const changelog = batch.meta.kind === 'changelog' && names.includes(OP_COLUMN);
   const debezium = options.envelope === 'debezium';
   // One headers object per distinct op, shared by the batch's messages (kafkajs only reads them).
@@ -146,7 +148,10 @@ export function resolveKeyColumns(batch: Batch, configured: string[] | undefined
   const keyColumns = configured ?? keyColumnsOf(batch.data.schema);
   const names = batch.data.schema.fields.map((f) => f.name);
   for (const key of keyColumns) {
-    if (!names.includes(key)) throw new SluiceError('SLUICE_SINK_FAILED', `key column ${key} is not in the batch (columns: ${names.join(', ')})`, { retriable: false });
+    if (!names.includes(key))
+      throw new SluiceError('SLUICE_SINK_FAILED', `key column ${key} is not in the batch (columns: ${names.join(', ')})`, {
+        retriable: false,
+      });
   }
   return keyColumns;
 }

@@ -5,7 +5,8 @@ import type { KafkaConfig } from './config.js';
 /** What a kafka config needs beyond its schema, as a source (topics to read) or a sink (a topic to write). */
 export function kafkaConfigRules(config: KafkaConfig, role: ConnectorRole): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
-  if (config.format === 'avro' && !config.schema_registry) issues.push({ path: 'schema_registry', message: 'format avro needs `schema_registry`' });
+  if (config.format === 'avro' && !config.schema_registry)
+    issues.push({ path: 'schema_registry', message: 'format avro needs `schema_registry`' });
   if (role === 'source') {
     if (!config.topics) issues.push({ path: 'topics', message: 'a kafka source needs `topics`' });
     if (config.start_from === 'timestamp' && config.start_timestamp === undefined) {

@@ -59,7 +59,10 @@ export class KafkaSink implements Sink {
     this.deadLetter = ctx?.deadLetter;
     if (this.config.exactly_once) {
       const claimed = transactionalGroups.claim(this.config.exactly_once.group_id);
-      this.logger.info({ groups: claimed.map((m) => m.groupId), transactionalId: this.config.exactly_once.transactional_id }, 'exactly-once: offsets commit inside transactions');
+      this.logger.info(
+        { groups: claimed.map((m) => m.groupId), transactionalId: this.config.exactly_once.transactional_id },
+        'exactly-once: offsets commit inside transactions',
+      );
     }
     await this.connect();
   }
@@ -72,7 +75,10 @@ export class KafkaSink implements Sink {
     } catch (error) {
       if (isSluiceError(error) && error.code === 'SLUICE_SCHEMA_INCOMPATIBLE' && this.deadLetter) {
         this.logger.error({ err: error }, 'batch dead-lettered: incompatible schema');
-        await this.deadLetter(batch, rowsOf(batch.data).map((record) => ({ node: this.ctx.node, reason: error.message, record, origin: { topic: this.topic } })));
+        await this.deadLetter(
+          batch,
+          rowsOf(batch.data).map((record) => ({ node: this.ctx.node, reason: error.message, record, origin: { topic: this.topic } })),
+        );
         return;
       }
       throw error;
@@ -108,7 +114,10 @@ export class KafkaSink implements Sink {
     if (rejected.length > 0) {
       // Retrying cannot help a value the schema cannot hold: dead-letter it, or fail for good.
       if (!this.deadLetter) throw new SluiceError('SLUICE_RECORD_INVALID', rejected[0].reason);
-      await this.deadLetter(batch, rejected.map(({ record, reason }) => ({ node: this.ctx.node, reason, record, origin: { topic: this.topic } })));
+      await this.deadLetter(
+        batch,
+        rejected.map(({ record, reason }) => ({ node: this.ctx.node, reason, record, origin: { topic: this.topic } })),
+      );
     }
     return messages;
   }
@@ -127,10 +136,14 @@ export class KafkaSink implements Sink {
       await this.reset();
       const type = (error as { type?: string }).type;
       if (type && FENCED.has(type)) {
-        throw new SluiceError('SLUICE_SINK_FAILED', `kafka sink ${this.ctx.node} was fenced: another instance uses transactional id ${this.config.exactly_once!.transactional_id}`, {
-          cause: error,
-          retriable: false,
-        });
+        throw new SluiceError(
+          'SLUICE_SINK_FAILED',
+          `kafka sink ${this.ctx.node} was fenced: another instance uses transactional id ${this.config.exactly_once!.transactional_id}`,
+          {
+            cause: error,
+            retriable: false,
+          },
+        );
       }
       throw new SluiceError('SLUICE_SINK_FAILED', `kafka transaction to ${this.topic}: ${String(error)}`, { cause: error });
     }

@@ -81,7 +81,9 @@ export class KafkaSource implements Source, GroupMember {
     this.kafka = createKafkaClient(config, this.logger);
     this.node = ctx.node;
     if (config.format === 'avro') this.avro = new AvroSerializer(config.schema_registry!);
-    this.commitPolicy.onRetry(({ delay, ...reason }) => this.logger.warn({ delay, err: 'error' in reason ? reason.error : undefined }, 'offset commit failed: retrying'));
+    this.commitPolicy.onRetry(({ delay, ...reason }) =>
+      this.logger.warn({ delay, err: 'error' in reason ? reason.error : undefined }, 'offset commit failed: retrying'),
+    );
     transactionalGroups.add(this);
   }
 
@@ -95,7 +97,11 @@ export class KafkaSource implements Source, GroupMember {
     return new Observable<Batch>((subscriber) => {
       const { topic, partition: number } = parseTopicPartition(partition);
       if (!this.topics.includes(topic) || !Number.isInteger(number)) {
-        subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `${partition} is not a partition of topics ${this.topics.join(', ')}`, { retriable: false }));
+        subscriber.error(
+          new SluiceError('SLUICE_SOURCE_FAILED', `${partition} is not a partition of topics ${this.topics.join(', ')}`, {
+            retriable: false,
+          }),
+        );
         return;
       }
       if (ctx.signal.aborted) {
@@ -115,7 +121,9 @@ export class KafkaSource implements Source, GroupMember {
         acquiring: false,
         closed: false,
       };
-      this.readers.get(partition)?.subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `${partition} is read twice`, { retriable: false }));
+      this.readers
+        .get(partition)
+        ?.subscriber.error(new SluiceError('SLUICE_SOURCE_FAILED', `${partition} is read twice`, { retriable: false }));
       this.readers.set(partition, reader);
       const onAbort = (): void => {
         this.detach(reader);
@@ -244,7 +252,9 @@ export class KafkaSource implements Source, GroupMember {
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) return;
-      const error = new SluiceError('SLUICE_SOURCE_FAILED', `kafka consumer ${this.groupId} stopped: ${String(payload.error)}`, { cause: payload.error });
+      const error = new SluiceError('SLUICE_SOURCE_FAILED', `kafka consumer ${this.groupId} stopped: ${String(payload.error)}`, {
+        cause: payload.error,
+      });
       for (const reader of [...this.readers.values()]) {
         this.detach(reader);
         reader.subscriber.error(error);
@@ -279,7 +289,8 @@ export class KafkaSource implements Source, GroupMember {
       return undefined;
     });
     if (reader.closed) return;
-    if (committed !== undefined && (reader.nextOffset === undefined || BigInt(committed) > BigInt(reader.nextOffset))) reader.nextOffset = committed;
+    if (committed !== undefined && (reader.nextOffset === undefined || BigInt(committed) > BigInt(reader.nextOffset)))
+      reader.nextOffset = committed;
     reader.ready = true;
     if (!this.assigned.has(reader.id)) return;
     // Moved away and back again while the offset was fetched.
@@ -349,7 +360,12 @@ export class KafkaSource implements Source, GroupMember {
    * many batches' worth of messages (compressed), and giving them up means fetching and decoding
    * them again. False when the wait ran out or the group moved on: then the partition is held.
    */
-  private async awaitCredit(reader: Reader, heartbeat: () => Promise<void>, isRunning: () => boolean, isStale: () => boolean): Promise<boolean> {
+  private async awaitCredit(
+    reader: Reader,
+    heartbeat: () => Promise<void>,
+    isRunning: () => boolean,
+    isStale: () => boolean,
+  ): Promise<boolean> {
     const deadline = Date.now() + CREDIT_WAIT_MS;
     while (reader.granted === 0) {
       if (reader.closed || !isRunning() || isStale() || Date.now() >= deadline) return false;
@@ -389,13 +405,16 @@ export class KafkaSource implements Source, GroupMember {
   private requestCredit(reader: Reader): void {
     if (reader.acquiring || reader.granted > 0 || reader.closed) return;
     reader.acquiring = true;
-    reader.ctx.flow.acquire().then(() => {
-      reader.acquiring = false;
-      if (reader.closed) return;
-      reader.granted++;
-      reader.wake?.();
-      this.maybeResume(reader);
-    }, (error: unknown) => reader.subscriber.error(error));
+    reader.ctx.flow.acquire().then(
+      () => {
+        reader.acquiring = false;
+        if (reader.closed) return;
+        reader.granted++;
+        reader.wake?.();
+        this.maybeResume(reader);
+      },
+      (error: unknown) => reader.subscriber.error(error),
+    );
   }
 
   private detach(reader: Reader): void {

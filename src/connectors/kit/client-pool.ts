@@ -158,7 +158,10 @@ export class ConnectionPool<C> implements ClientSource<C> {
     if (!waiter) return;
     this.open().then(
       (connection) => waiter.give(this.lend(connection)),
-      (error: unknown) => waiter.fail(error instanceof SluiceError ? error : new SluiceError('SLUICE_CONNECTION_FAILED', errorMessage(error), { cause: error })),
+      (error: unknown) =>
+        waiter.fail(
+          error instanceof SluiceError ? error : new SluiceError('SLUICE_CONNECTION_FAILED', errorMessage(error), { cause: error }),
+        ),
     );
   }
 

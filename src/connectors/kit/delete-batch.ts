@@ -10,7 +10,20 @@ import { keyValues } from '../../core/row-hash.js';
 export function deleteBatch(key: string[], keys: string[], others: string[] = []): RecordBatch {
   const values = keys.map(keyValues);
   const nulls = vectorFromArray(new Array<string | null>(keys.length).fill(null), new Utf8());
-  const fields = [...key.map((k) => new Field(k, new Utf8(), true)), ...others.map((o) => new Field(o, new Utf8(), true)), new Field(OP_COLUMN, new Utf8(), false)];
-  const columns = [...key.map((_, c) => vectorFromArray(values.map((v) => v[c]), new Utf8())), ...others.map(() => nulls), opVector(keys.map(() => Op.delete))];
+  const fields = [
+    ...key.map((k) => new Field(k, new Utf8(), true)),
+    ...others.map((o) => new Field(o, new Utf8(), true)),
+    new Field(OP_COLUMN, new Utf8(), false),
+  ];
+  const columns = [
+    ...key.map((_, c) =>
+      vectorFromArray(
+        values.map((v) => v[c]),
+        new Utf8(),
+      ),
+    ),
+    ...others.map(() => nulls),
+    opVector(keys.map(() => Op.delete)),
+  ];
   return recordBatchOf(new Schema(fields, keyMetadata(key)), columns, keys.length);
 }

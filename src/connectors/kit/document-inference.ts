@@ -1,4 +1,21 @@
-import { Binary, Bool, Field, Float64, Int64, List, RecordBatch, Schema, Struct, TimeUnit, Timestamp, Utf8, makeData, makeVector, type DataType, type Vector } from 'apache-arrow';
+import {
+  Binary,
+  Bool,
+  Field,
+  Float64,
+  Int64,
+  List,
+  RecordBatch,
+  Schema,
+  Struct,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  makeData,
+  makeVector,
+  type DataType,
+  type Vector,
+} from 'apache-arrow';
 import { makeColumnBuilder } from './columns/make-builder.js';
 
 /** A document as connectors receive it: a plain object of JSON-like values, plus bigint, Date and bytes. */

@@ -16,8 +16,20 @@ import type { Datasource } from './connection-metrics.js';
 
 const breakerSchema = Type.Object(
   {
-    threshold: Type.Optional(Type.Integer({ minimum: 1, default: 5, description: 'Consecutive retriable failures (connects, writes) that open the circuit of the datasource' })),
-    half_open_after_ms: Type.Optional(Type.Integer({ minimum: 1, default: 30_000, description: 'How long an open circuit fails calls at once before it lets one through; its success closes the circuit' })),
+    threshold: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 5,
+        description: 'Consecutive retriable failures (connects, writes) that open the circuit of the datasource',
+      }),
+    ),
+    half_open_after_ms: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 30_000,
+        description: 'How long an open circuit fails calls at once before it lets one through; its success closes the circuit',
+      }),
+    ),
   },
   { default: {}, additionalProperties: false },
 );
@@ -31,11 +43,20 @@ const breakerSchema = Type.Object(
  */
 export const resilienceSchema = Type.Object(
   {
-    retries: Type.Optional(Type.Integer({ minimum: 0, default: 2, description: 'Retries of a connection attempt that failed with a retriable error' })),
-    backoff_ms: Type.Optional(Type.Integer({ minimum: 1, default: 200, description: 'Delay before the first retry; it doubles with each retry, up to 5 s' })),
+    retries: Type.Optional(
+      Type.Integer({ minimum: 0, default: 2, description: 'Retries of a connection attempt that failed with a retriable error' }),
+    ),
+    backoff_ms: Type.Optional(
+      Type.Integer({ minimum: 1, default: 200, description: 'Delay before the first retry; it doubles with each retry, up to 5 s' }),
+    ),
     breaker: Type.Optional(breakerSchema),
   },
-  { default: {}, additionalProperties: false, description: 'Retry with backoff and a circuit breaker per datasource, shared by every node of the process that uses it', examples: [{ retries: 3, backoff_ms: 500, breaker: { threshold: 5, half_open_after_ms: 30_000 } }] },
+  {
+    default: {},
+    additionalProperties: false,
+    description: 'Retry with backoff and a circuit breaker per datasource, shared by every node of the process that uses it',
+    examples: [{ retries: 3, backoff_ms: 500, breaker: { threshold: 5, half_open_after_ms: 30_000 } }],
+  },
 );
 
 /** The `resilience` field of a connector whose driver retries connects itself (kafkajs): the breaker only. */
@@ -65,7 +86,10 @@ function breakerOf(datasource: Datasource, settings: Resolved['breaker']): Circu
   const key = JSON.stringify([datasource.connector, datasource.name, settings.threshold, settings.half_open_after_ms]);
   let breaker = breakers.get(key);
   if (!breaker) {
-    breaker = circuitBreaker(handleWhen(isRetriable), { halfOpenAfter: settings.half_open_after_ms, breaker: new ConsecutiveBreaker(settings.threshold) });
+    breaker = circuitBreaker(handleWhen(isRetriable), {
+      halfOpenAfter: settings.half_open_after_ms,
+      breaker: new ConsecutiveBreaker(settings.threshold),
+    });
     breakers.set(key, breaker);
   }
   return breaker;
@@ -110,9 +134,13 @@ export class Resilience {
       if (!(error instanceof BrokenCircuitError)) throw error;
       const last = this.breaker.lastFailure;
       const reason = last && 'error' in last ? `: last failure: ${errorMessage(last.error)}` : '';
-      throw new SluiceError('SLUICE_CIRCUIT_OPEN', `${this.datasource.connector} ${this.datasource.name}: circuit open after repeated failures, not tried${reason}`, {
-        cause: error,
-      });
+      throw new SluiceError(
+        'SLUICE_CIRCUIT_OPEN',
+        `${this.datasource.connector} ${this.datasource.name}: circuit open after repeated failures, not tried${reason}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 }

@@ -26,7 +26,12 @@ const CANCEL_REPEAT_MS = 100;
  * its socket), so the work fails at once and its transaction rolls back. Rejects with
  * SLUICE_CANCELLED, naming the abort reason.
  */
-export async function cancelOnAbort<T>(config: PostgresConfig, session: Session, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+export async function cancelOnAbort<T>(
+  config: PostgresConfig,
+  session: Session,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   if (!signal) return work();
   if (signal.aborted) throw cancelled(signal);
   const ended = new AbortController();
@@ -68,5 +73,7 @@ async function cancelUntil(config: PostgresConfig, pid: number, ended: AbortSign
 }
 
 function cancelled(signal: AbortSignal, cause?: unknown): SluiceError {
-  return new SluiceError('SLUICE_CANCELLED', `postgresql sink: write cancelled: ${errorMessage(signal.reason)}`, { cause: cause ?? signal.reason });
+  return new SluiceError('SLUICE_CANCELLED', `postgresql sink: write cancelled: ${errorMessage(signal.reason)}`, {
+    cause: cause ?? signal.reason,
+  });
 }

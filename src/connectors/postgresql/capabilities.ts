@@ -13,13 +13,31 @@ export const SYNC_HASH_SOURCE_TYPE = 'sync_postgresql';
  * `write_mode`, and a table is required.
  */
 export const postgresqlCapabilities: ConnectorCapabilities = {
-  capabilities: ['bounded_read', 'incremental', 'cdc', 'upsert_sink', 'changelog_apply', 'atomic_replace', 'sync_hash_push_down', 'bidirectional_sync'],
+  capabilities: [
+    'bounded_read',
+    'incremental',
+    'cdc',
+    'upsert_sink',
+    'changelog_apply',
+    'atomic_replace',
+    'sync_hash_push_down',
+    'bidirectional_sync',
+  ],
   extractConfig: (config) => ({ ...config, mode: 'query' }),
   async loadConfig({ options, step, at }, overlay) {
     const { table, path, key, create_table, mode } = step;
-    const base = await overlay({ ...options, ...(table ? { table } : {}), ...(path ? { path } : {}), ...(key ? { key } : {}), ...(create_table ? { create_table } : {}), write_mode: mode });
+    const base = await overlay({
+      ...options,
+      ...(table ? { table } : {}),
+      ...(path ? { path } : {}),
+      ...(key ? { key } : {}),
+      ...(create_table ? { create_table } : {}),
+      write_mode: mode,
+    });
     if (!base.table) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', 'a load into postgresql needs table_name', { issues: [{ path: `${at}.table_name`, message: 'required for a postgresql target' }] });
+      throw new SluiceError('SLUICE_CONFIG_INVALID', 'a load into postgresql needs table_name', {
+        issues: [{ path: `${at}.table_name`, message: 'required for a postgresql target' }],
+      });
     }
     const { mode: _sourceMode, query: _query, ...connection } = base;
     return connection;
@@ -38,7 +56,9 @@ export const postgresqlCapabilities: ConnectorCapabilities = {
   async releaseSyncSource(config, slot) {
     const client = await connect(parseConfig(postgresConfigSchema, config, 'rule.source_config'));
     try {
-      await client.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active', [config.slot ?? slot]);
+      await client.query('select pg_drop_replication_slot(slot_name) from pg_replication_slots where slot_name = $1 and not active', [
+        config.slot ?? slot,
+      ]);
     } finally {
       await closeQuietly(client);
     }

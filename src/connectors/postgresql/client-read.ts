@@ -8,7 +8,12 @@ import type { PostgresConfig } from './config.js';
 import { postgresPool } from './pool.js';
 
 /** A source read over one connection of the datasource's pool (see the kit's readWithClient, also for `reads`). */
-export function readWithClient(config: PostgresConfig, ctx: ReadContext, body: (read: ClientRead<pg.Client>) => Promise<void>, reads?: Set<AbortController>): Observable<Batch> {
+export function readWithClient(
+  config: PostgresConfig,
+  ctx: ReadContext,
+  body: (read: ClientRead<pg.Client>) => Promise<void>,
+  reads?: Set<AbortController>,
+): Observable<Batch> {
   return readWithPooledClient('postgresql', postgresPool(config), ctx, body, reads);
 }
 

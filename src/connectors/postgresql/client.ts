@@ -28,17 +28,25 @@ export function postgresDatasource(config: PostgresConfig): Datasource {
  * retried under the config's `resilience` through the datasource's circuit breaker, and counted
  * in its connection metrics (connect time, failures, open connections, bytes).
  */
-export async function connect(config: PostgresConfig, options: { replication?: boolean; settings?: Record<string, number> } = {}): Promise<pg.Client> {
+export async function connect(
+  config: PostgresConfig,
+  options: { replication?: boolean; settings?: Record<string, number> } = {},
+): Promise<pg.Client> {
   const datasource = postgresDatasource(config);
   const metrics = new ConnectionMetrics(datasource);
   const client = await new Resilience(datasource, config.resilience).connect(() => metrics.connect(() => open(config, options)));
   const socket = (client as unknown as { connection: { stream: Socket } }).connection.stream;
-  client.once('end', metrics.opened(() => ({ read: socket.bytesRead, written: socket.bytesWritten })));
+  client.once(
+    'end',
+    metrics.opened(() => ({ read: socket.bytesRead, written: socket.bytesWritten })),
+  );
   return client;
 }
 
 async function open(config: PostgresConfig, options: { replication?: boolean; settings?: Record<string, number> }): Promise<pg.Client> {
-  const settings = Object.entries(options.settings ?? {}).map(([name, value]) => ` -c ${name}=${value}`).join('');
+  const settings = Object.entries(options.settings ?? {})
+    .map(([name, value]) => ` -c ${name}=${value}`)
+    .join('');
   const client = new pg.Client({
     connectionString: config.url,
     host: config.url ? undefined : config.host,
@@ -54,7 +62,10 @@ async function open(config: PostgresConfig, options: { replication?: boolean; se
   try {
     await client.connect();
   } catch (error) {
-    throw new SluiceError('SLUICE_CONNECTION_FAILED', `cannot connect to PostgreSQL: ${(error as Error).message}`, { cause: error, retriable: !refusedForGood(error) });
+    throw new SluiceError('SLUICE_CONNECTION_FAILED', `cannot connect to PostgreSQL: ${(error as Error).message}`, {
+      cause: error,
+      retriable: !refusedForGood(error),
+    });
   }
   return client;
 }
@@ -110,7 +121,11 @@ export async function checkServer(config: PostgresConfig): Promise<void> {
   try {
     const { rows } = await client.query<{ wal_level: string }>('show wal_level');
     if (config.mode === 'cdc' && rows[0].wal_level !== 'logical') {
-      throw new SluiceError('SLUICE_CONNECTION_FAILED', `PostgreSQL has wal_level=${rows[0].wal_level}: CDC needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart)`, { retriable: false });
+      throw new SluiceError(
+        'SLUICE_CONNECTION_FAILED',
+        `PostgreSQL has wal_level=${rows[0].wal_level}: CDC needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart)`,
+        { retriable: false },
+      );
     }
   } finally {
     await closeQuietly(client);

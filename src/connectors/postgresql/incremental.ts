@@ -36,39 +36,44 @@ export class IncrementalSource implements Source {
   }
 
   read(partition: string, from: Position | undefined, ctx: ReadContext): Observable<Batch> {
-    return readWithClient(this.config, ctx, async ({ client, signal, emit }) => {
-      const key = this.config.key ?? (await primaryKey(client, this.table));
-      if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set \`key\``);
-      const columns = [this.cursorColumn, ...key];
-      const types = await columnTypes(client, this.table, columns);
-      const order = columns.map(ident).join(', ');
-      const after = `(${order}) > (${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
-      const limit = this.config.batch_size ?? ctx.batchSize;
-      const metadata = keyMetadata(key);
-      const resolver = new TypeResolver(client);
-      let position = from as unknown as IncrementalPosition | undefined;
-      while (!signal.aborted) {
-        const where = position ? `where ${after}` : `where ${ident(this.cursorColumn)} is not null`;
-        const params = position ? [position.cursor, ...position.key] : [];
-        const result = await client.query({
-          text: `select * from ${qualified(this.table)} ${where} order by ${order} limit ${limit}`,
-          values: params,
-          rowMode: 'array',
-          types: TEXT_TYPES,
-        });
-        if (result.rows.length === 0) {
-          if (this.config.poll_interval_ms === undefined) break;
-          await sleep(this.config.poll_interval_ms, signal);
-          continue;
+    return readWithClient(
+      this.config,
+      ctx,
+      async ({ client, signal, emit }) => {
+        const key = this.config.key ?? (await primaryKey(client, this.table));
+        if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set \`key\``);
+        const columns = [this.cursorColumn, ...key];
+        const types = await columnTypes(client, this.table, columns);
+        const order = columns.map(ident).join(', ');
+        const after = `(${order}) > (${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
+        const limit = this.config.batch_size ?? ctx.batchSize;
+        const metadata = keyMetadata(key);
+        const resolver = new TypeResolver(client);
+        let position = from as unknown as IncrementalPosition | undefined;
+        while (!signal.aborted) {
+          const where = position ? `where ${after}` : `where ${ident(this.cursorColumn)} is not null`;
+          const params = position ? [position.cursor, ...position.key] : [];
+          const result = await client.query({
+            text: `select * from ${qualified(this.table)} ${where} order by ${order} limit ${limit}`,
+            values: params,
+            rowMode: 'array',
+            types: TEXT_TYPES,
+          });
+          if (result.rows.length === 0) {
+            if (this.config.poll_interval_ms === undefined) break;
+            await sleep(this.config.poll_interval_ms, signal);
+            continue;
+          }
+          const fields = await fieldsOf(resolver, result);
+          const data = rowsToColumns(result.rows as (string | null)[][], fields.length);
+          const at = columns.map((c) => fields.findIndex((f) => f.name === c));
+          const last = result.rows.length - 1;
+          position = { cursor: data[at[0]][last]!, key: at.slice(1).map((i) => data[i][last]!) };
+          await emit({ data: textBatch(fields, data, metadata), meta: { stream: partition, partition, position, kind: 'records' } });
         }
-        const fields = await fieldsOf(resolver, result);
-        const data = rowsToColumns(result.rows as (string | null)[][], fields.length);
-        const at = columns.map((c) => fields.findIndex((f) => f.name === c));
-        const last = result.rows.length - 1;
-        position = { cursor: data[at[0]][last]!, key: at.slice(1).map((i) => data[i][last]!) };
-        await emit({ data: textBatch(fields, data, metadata), meta: { stream: partition, partition, position, kind: 'records' } });
-      }
-    }, this.reads);
+      },
+      this.reads,
+    );
   }
 
   async commit(): Promise<void> {}

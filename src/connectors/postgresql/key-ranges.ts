@@ -63,11 +63,16 @@ export class KeyRanges {
 /** The queries of `count` equal ranges between the smallest and largest key. */
 async function rangeQueries(client: pg.Client, table: string, key: string, count: number): Promise<RangeQuery[]> {
   const k = ident(key);
-  const { rows } = await client.query<{ lo: string | null; hi: string | null }>(`select min(${k})::text as lo, max(${k})::text as hi from ${qualified(table)}`);
+  const { rows } = await client.query<{ lo: string | null; hi: string | null }>(
+    `select min(${k})::text as lo, max(${k})::text as hi from ${qualified(table)}`,
+  );
   const base = `select * from ${qualified(table)}`;
   if (rows[0].lo === null) return Array.from({ length: count }, () => ({ sql: `${base} where false`, params: [] }));
   const lo = BigInt(rows[0].lo);
   const span = BigInt(rows[0].hi!) - lo + 1n;
   const bound = (i: number) => (lo + (span * BigInt(i)) / BigInt(count)).toString();
-  return Array.from({ length: count }, (_, i) => ({ sql: `${base} where ${k} >= $1::numeric and ${k} < $2::numeric`, params: [bound(i), bound(i + 1)] }));
+  return Array.from({ length: count }, (_, i) => ({
+    sql: `${base} where ${k} >= $1::numeric and ${k} < $2::numeric`,
+    params: [bound(i), bound(i + 1)],
+  }));
 }

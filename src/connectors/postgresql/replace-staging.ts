@@ -78,7 +78,9 @@ export class ReplaceStaging {
     await client.query(`lock table ${target} in access exclusive mode`);
     await client.query(`delete from ${target}`);
     await client.query(`insert into ${target} select * from ${staging}`);
-    await client.query(this.resumeKey === undefined ? `drop table ${staging}` : `truncate table ${staging}; comment on table ${staging} is '${PUBLISHED}'`);
+    await client.query(
+      this.resumeKey === undefined ? `drop table ${staging}` : `truncate table ${staging}; comment on table ${staging} is '${PUBLISHED}'`,
+    );
     this.exists = this.resumeKey !== undefined;
   }
 
@@ -94,7 +96,11 @@ export class ReplaceStaging {
     );
     const [{ locked, present, state }] = rows;
     if (!locked) {
-      throw new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${this.table}: staging table ${this.name} is in use by another run of ${this.resumeKey}`, { retriable: false });
+      throw new SluiceError(
+        'SLUICE_SINK_FAILED',
+        `postgresql sink ${this.table}: staging table ${this.name} is in use by another run of ${this.resumeKey}`,
+        { retriable: false },
+      );
     }
     return present ? (state ?? LOADING) : undefined;
   }

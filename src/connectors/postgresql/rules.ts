@@ -9,7 +9,9 @@ import type { PostgresConfig } from './config.js';
  */
 export function postgresConfigRules(config: PostgresConfig, role: ConnectorRole): ErrorIssue[] {
   if (role === 'sink') {
-    return config.table || config.table_map || config.target_schema ? [] : [{ path: 'table', message: 'a postgresql sink needs `table`, `table_map` or `target_schema`' }];
+    return config.table || config.table_map || config.target_schema
+      ? []
+      : [{ path: 'table', message: 'a postgresql sink needs `table`, `table_map` or `target_schema`' }];
   }
   const issues: ErrorIssue[] = [];
   if (config.mode === 'query') {

@@ -61,7 +61,11 @@ export class PostgresSink implements Sink {
     if (mapped) return mapped;
     if (schema) return `${schema}.${name}`;
     if (table) return table;
-    throw new SluiceError('SLUICE_SINK_FAILED', `postgresql sink: no target table for source table ${source} (add it to table_map or set target_schema)`, { retriable: false });
+    throw new SluiceError(
+      'SLUICE_SINK_FAILED',
+      `postgresql sink: no target table for source table ${source} (add it to table_map or set target_schema)`,
+      { retriable: false },
+    );
   }
 
   private writer(table: string): TableWriter {
@@ -79,7 +83,10 @@ export class PostgresSink implements Sink {
   }
 
   private async connect(): Promise<Session> {
-    this.session ??= await openSession(this.config, { lock_timeout: this.config.lock_timeout_ms, statement_timeout: this.config.statement_timeout_ms });
+    this.session ??= await openSession(this.config, {
+      lock_timeout: this.config.lock_timeout_ms,
+      statement_timeout: this.config.statement_timeout_ms,
+    });
     return this.session;
   }
 }

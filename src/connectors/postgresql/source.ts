@@ -65,15 +65,20 @@ export class QuerySource implements Source {
 
   read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
     const range = /#(\d+)\/\d+$/.exec(partition);
-    return readWithClient(this.config, ctx, async ({ client, signal, emit }) => {
-      const { key, sql, params } = range ? await this.beginRange(client, Number(range[1])) : await this.beginWhole(client);
-      const metadata = key.length > 0 ? keyMetadata(key) : undefined;
-      const stream = this.config.table ?? partition;
-      await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, (fields, columns) =>
-        emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),
-      );
-      await client.query('commit');
-    }, this.reads);
+    return readWithClient(
+      this.config,
+      ctx,
+      async ({ client, signal, emit }) => {
+        const { key, sql, params } = range ? await this.beginRange(client, Number(range[1])) : await this.beginWhole(client);
+        const metadata = key.length > 0 ? keyMetadata(key) : undefined;
+        const stream = this.config.table ?? partition;
+        await readCursor(client, sql, params, this.config.batch_size ?? ctx.batchSize, signal, (fields, columns) =>
+          emit({ data: textBatch(fields, columns, metadata), meta: { stream, partition, position: undefined, kind: 'records' } }),
+        );
+        await client.query('commit');
+      },
+      this.reads,
+    );
   }
 
   async commit(): Promise<void> {}

@@ -26,9 +26,11 @@ export type SyncHashSourceConfig = Static<typeof SyncHashSourceConfigSchema>;
  */
 export const syncHashSourceConnector = registry.connector({
   type: SYNC_HASH_SOURCE_TYPE,
-  description: 'Sync rule source: a PostgreSQL table read as the keys and rows changed since the last sync (row hashes computed by the server)',
+  description:
+    'Sync rule source: a PostgreSQL table read as the keys and rows changed since the last sync (row hashes computed by the server)',
   configSchema: SyncHashSourceConfigSchema,
-  validate: (config) => (typeof config.source.table === 'string' ? [] : [{ path: 'source.table', message: 'a sync hash source reads a table' }]),
+  validate: (config) =>
+    typeof config.source.table === 'string' ? [] : [{ path: 'source.table', message: 'a sync hash source reads a table' }],
   createSource(config: SyncHashSourceConfig) {
     const redis = new Redis(config.redis_url, { maxRetriesPerRequest: 3 });
     redis.on('error', () => undefined);

@@ -39,7 +39,10 @@ export class SyncHashSource implements Source {
   private readonly table: string;
 
   /** `config.table` is set: the definition's validate refuses a config without one. */
-  constructor(private readonly config: PostgresConfig, private readonly options: SyncHashSourceOptions) {
+  constructor(
+    private readonly config: PostgresConfig,
+    private readonly options: SyncHashSourceOptions,
+  ) {
     this.table = config.table!;
   }
 
@@ -49,10 +52,12 @@ export class SyncHashSource implements Source {
 
   read(partition: string, _from: Position | undefined, ctx: ReadContext): Observable<Batch> {
     return readWithClient(this.config, ctx, async ({ client, signal, emit: emitBatch }) => {
-      const emit = (data: Batch['data']) => emitBatch({ data, meta: { stream: this.table, partition, position: undefined, kind: 'changelog' } });
+      const emit = (data: Batch['data']) =>
+        emitBatch({ data, meta: { stream: this.table, partition, position: undefined, kind: 'changelog' } });
       await client.query('begin isolation level repeatable read read only');
       const key = this.config.key ?? (await primaryKey(client, this.table));
-      if (key.length === 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set filters.primary_key`);
+      if (key.length === 0)
+        throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no primary key: set filters.primary_key`);
       const types = await columnTypes(client, this.table);
       const missing = key.filter((k) => !types.has(k));
       if (missing.length > 0) throw new SluiceError('SLUICE_CONFIG_INVALID', `table ${this.table} has no column ${missing.join(', ')}`);
@@ -78,7 +83,11 @@ export class SyncHashSource implements Source {
         await client.query(`declare sluice_hashes no scroll cursor for select ${keyList}, ${hash} from ${qualified(this.table)} t`);
         while (!signal.aborted) {
           // Keys and hashes are small: large pages keep round trips and target transactions few.
-          const { rows } = await client.query<(string | null)[]>({ text: `fetch ${Math.max(batchSize, HASH_PAGE)} from sluice_hashes`, rowMode: 'array', types: TEXT_TYPES });
+          const { rows } = await client.query<(string | null)[]>({
+            text: `fetch ${Math.max(batchSize, HASH_PAGE)} from sluice_hashes`,
+            rowMode: 'array',
+            types: TEXT_TYPES,
+          });
           if (rows.length === 0) break;
           const keys = rows.map((r) => keyString(r.slice(0, key.length)));
           for (const k of keys) seen.add(k);
@@ -119,7 +128,10 @@ export class SyncHashSource implements Source {
 /** Marks a delete batch as this source's own (its rows are counted here, not by the sink). */
 function withNullHash(data: Batch['data']): Batch['data'] {
   const fields = [...data.schema.fields, new Field(ROW_HASH_COLUMN, new Utf8(), true)];
-  const columns = [...data.schema.fields.map((_, i) => data.getChildAt(i)!), vectorFromArray(new Array<string | null>(data.numRows).fill(null), new Utf8())];
+  const columns = [
+    ...data.schema.fields.map((_, i) => data.getChildAt(i)!),
+    vectorFromArray(new Array<string | null>(data.numRows).fill(null), new Utf8()),
+  ];
   return recordBatchOf(new Schema(fields, data.schema.metadata), columns, data.numRows);
 }
 

@@ -91,14 +91,20 @@ export class TableWriter {
 
   private keyOf(data: RecordBatch): string[] {
     const key = this.config.key ?? (this.key && this.key.length > 0 ? this.key : keyColumnsOf(data.schema));
-    if (key.length === 0) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table}: no key to apply changes by (set \`key\` or give the table a primary key)`, { retriable: false });
+    if (key.length === 0)
+      throw new SluiceError(
+        'SLUICE_SINK_FAILED',
+        `table ${this.table}: no key to apply changes by (set \`key\` or give the table a primary key)`,
+        { retriable: false },
+      );
     return key;
   }
 
   /** Creates the table when asked and missing; adds columns that batches bring. */
   private async prepareTable(client: pg.Client, data: RecordBatch): Promise<void> {
     if (!this.columns && !(await this.tableColumns(client))) {
-      if (!this.config.create_table) throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table} does not exist (set create_table)`, { retriable: false });
+      if (!this.config.create_table)
+        throw new SluiceError('SLUICE_SINK_FAILED', `table ${this.table} does not exist (set create_table)`, { retriable: false });
       const fields = dataFields(data.schema);
       const key = this.config.key ?? keyColumnsOf(data.schema);
       const pk = key.length > 0 ? `, primary key (${key.map(ident).join(', ')})` : '';
@@ -107,8 +113,13 @@ export class TableWriter {
     }
     const missing = dataFields(data.schema).filter((f) => !this.columns!.has(f.name));
     if (missing.length > 0 && this.config.add_columns) {
-      await client.query(`alter table ${qualified(this.table)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
-      if (this.replaceStaging?.created) await client.query(`alter table ${this.replaceStaging.name} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`);
+      await client.query(
+        `alter table ${qualified(this.table)} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`,
+      );
+      if (this.replaceStaging?.created)
+        await client.query(
+          `alter table ${this.replaceStaging.name} ${missing.map((f) => `add column if not exists ${columnDdl(f)}`).join(', ')}`,
+        );
       this.logger?.info({ table: this.table, columns: missing.map((f) => f.name) }, 'added columns');
       await this.tableColumns(client);
     }
@@ -138,13 +149,21 @@ export class TableWriter {
    */
   private async alreadyPublished(client: pg.Client): Promise<boolean> {
     if (this.config.write_mode !== 'replace' || !(await this.staging().published(client))) return false;
-    if (!this.skipLogged) this.logger?.warn({ table: this.table }, 'the replace of the resumed run was already published: rows read again are not written');
+    if (!this.skipLogged)
+      this.logger?.warn({ table: this.table }, 'the replace of the resumed run was already published: rows read again are not written');
     this.skipLogged = true;
     return true;
   }
 
   /** Applies the net change of a batch per key in one transaction, after emptying the table when `truncate`. */
-  private async merge(client: pg.Client, target: string, data: RecordBatch, columns: string[], key: string[], truncate: boolean): Promise<void> {
+  private async merge(
+    client: pg.Client,
+    target: string,
+    data: RecordBatch,
+    columns: string[],
+    key: string[],
+    truncate: boolean,
+  ): Promise<void> {
     const formatters = columns.map((c) => textFormatter(data.getChild(c)!));
     const keyFormatters = key.map((k) => {
       const column = data.getChild(k);
@@ -155,12 +174,17 @@ export class TableWriter {
     const stage = await this.stage(client, target, columns);
     const match = key.map((k) => `t.${ident(k)} = s.${ident(k)}`).join(' and ');
     const values = columns.filter((c) => !key.includes(c));
-    const conflict = values.length > 0 ? `do update set ${values.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
-    const set = values.map((c) => `${ident(c)} = case when ${literal(c)} = any(s.__unchanged) then t.${ident(c)} else s.${ident(c)} end`).join(', ');
+    const conflict =
+      values.length > 0 ? `do update set ${values.map((c) => `${ident(c)} = excluded.${ident(c)}`).join(', ')}` : 'do nothing';
+    const set = values
+      .map((c) => `${ident(c)} = case when ${literal(c)} = any(s.__unchanged) then t.${ident(c)} else s.${ident(c)} end`)
+      .join(', ');
     // One round trip for the statements after the COPY: small CDC batches are many.
     const apply = [
       `delete from ${target} t using ${stage} s where s.__op = 'd' and ${match}`,
-      ...(values.length > 0 ? [`update ${target} t set ${set} from ${stage} s where s.__op = 'u' and s.__unchanged is not null and ${match}`] : []),
+      ...(values.length > 0
+        ? [`update ${target} t set ${set} from ${stage} s where s.__op = 'u' and s.__unchanged is not null and ${match}`]
+        : []),
       `insert into ${target} (${columns.map(ident).join(', ')}) select ${columns.map(ident).join(', ')} from ${stage} s
         where s.__op = 'u' and s.__unchanged is null on conflict (${key.map(ident).join(', ')}) ${conflict}`,
       'commit',
@@ -184,7 +208,9 @@ export class TableWriter {
     const shape = `${target}(${columns.join(',')})`;
     if (this.staged !== shape) {
       await client.query(`drop table if exists pg_temp.${this.stageName}`);
-      await client.query(`create temp table ${this.stageName} on commit delete rows as select ${columns.map(ident).join(', ')} from ${target} with no data`);
+      await client.query(
+        `create temp table ${this.stageName} on commit delete rows as select ${columns.map(ident).join(', ')} from ${target} with no data`,
+      );
       await client.query(`alter table ${this.stageName} add column ${ident(OP_COLUMN)} text, add column ${ident(UNCHANGED_COLUMN)} text[]`);
       this.staged = shape;
     }
@@ -219,7 +245,13 @@ async function copyRows(client: pg.Client, table: string, columns: string[], for
   await copyText(client, `copy ${table} (${columns.map(ident).join(', ')}) from stdin`, lines);
 }
 
-async function copyChanges(client: pg.Client, table: string, columns: string[], formatters: TextFormatter[], changes: FoldedChange[]): Promise<void> {
+async function copyChanges(
+  client: pg.Client,
+  table: string,
+  columns: string[],
+  formatters: TextFormatter[],
+  changes: FoldedChange[],
+): Promise<void> {
   const lines = changes.map((change) => {
     const fields = formatters.map((f, c) => {
       if (change.op === 'd') return copyEscape(f(change.row));
@@ -227,7 +259,10 @@ async function copyChanges(client: pg.Client, table: string, columns: string[], 
       return source < 0 ? '\\N' : copyEscape(f(source));
     });
     const unknown = change.sources ? columns.filter((_, c) => change.sources![c] < 0) : [];
-    fields.push(change.op, unknown.length > 0 ? copyEscape(`{${unknown.map((u) => `"${u.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`) : '\\N');
+    fields.push(
+      change.op,
+      unknown.length > 0 ? copyEscape(`{${unknown.map((u) => `"${u.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`) : '\\N',
+    );
     return fields.join('\t');
   });
   await copyText(client, `copy ${table} (${[...columns, OP_COLUMN, UNCHANGED_COLUMN].map(ident).join(', ')}) from stdin`, lines);
@@ -249,10 +284,18 @@ function sinkError(error: unknown, table: string, config: PostgresConfig): Sluic
   if (error instanceof SluiceError) return error;
   const { code, message } = error as { code?: string; message: string };
   if (code === LOCK_NOT_AVAILABLE) {
-    return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: waited longer than lock_timeout_ms (${config.lock_timeout_ms} ms) for a lock another session holds: ${message}`, { cause: error });
+    return new SluiceError(
+      'SLUICE_SINK_FAILED',
+      `postgresql sink ${table}: waited longer than lock_timeout_ms (${config.lock_timeout_ms} ms) for a lock another session holds: ${message}`,
+      { cause: error },
+    );
   }
   if (code === QUERY_CANCELED && /statement timeout/.test(message)) {
-    return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: a statement ran longer than statement_timeout_ms (${config.statement_timeout_ms} ms): ${message}`, { cause: error, retriable: false });
+    return new SluiceError(
+      'SLUICE_SINK_FAILED',
+      `postgresql sink ${table}: a statement ran longer than statement_timeout_ms (${config.statement_timeout_ms} ms): ${message}`,
+      { cause: error, retriable: false },
+    );
   }
   return new SluiceError('SLUICE_SINK_FAILED', `postgresql sink ${table}: ${message}`, { cause: error });
 }

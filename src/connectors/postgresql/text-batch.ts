@@ -2,7 +2,11 @@ import { RecordBatch, Schema, Struct, makeData, type Field } from 'apache-arrow'
 import { columnFromText } from './text-columns.js';
 
 /** A record batch from columns of PostgreSQL text values (one array per field, same length). */
-export function textBatch(fields: Field[], columns: ReadonlyArray<ReadonlyArray<string | null>>, metadata?: Map<string, string>): RecordBatch {
+export function textBatch(
+  fields: Field[],
+  columns: ReadonlyArray<ReadonlyArray<string | null>>,
+  metadata?: Map<string, string>,
+): RecordBatch {
   const schema = new Schema(fields, metadata);
   const length = columns[0]?.length ?? 0;
   const children = fields.map((field, i) => columnFromText(field.type, columns[i]));

@@ -1,4 +1,19 @@
-import { Binary, Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, List, TimeUnit, Timestamp, Utf8, type DataType } from 'apache-arrow';
+import {
+  Binary,
+  Bool,
+  DateDay,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  List,
+  TimeUnit,
+  Timestamp,
+  Utf8,
+  type DataType,
+} from 'apache-arrow';
 import type { Client } from 'pg';
 
 /** What Sluice knows of a PostgreSQL type: enough to pick an Arrow type and parse its text form. */
@@ -29,8 +44,33 @@ const ARROW_TYPES: Record<string, () => DataType> = {
 
 /** Built-in types a sink may recreate by name from `sluice.pg_type` metadata. */
 const BUILTIN_NAMES = new Set([
-  'int2', 'int4', 'int8', 'float4', 'float8', 'bool', 'date', 'timestamp', 'timestamptz', 'bytea', 'text', 'varchar',
-  'bpchar', 'name', 'numeric', 'uuid', 'json', 'jsonb', 'interval', 'time', 'timetz', 'inet', 'cidr', 'macaddr', 'money', 'xml', 'oid',
+  'int2',
+  'int4',
+  'int8',
+  'float4',
+  'float8',
+  'bool',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'bytea',
+  'text',
+  'varchar',
+  'bpchar',
+  'name',
+  'numeric',
+  'uuid',
+  'json',
+  'jsonb',
+  'interval',
+  'time',
+  'timetz',
+  'inet',
+  'cidr',
+  'macaddr',
+  'money',
+  'xml',
+  'oid',
 ]);
 
 /** The Arrow type of a PostgreSQL type: numeric, uuid, json, enums and unknown types stay text (exact). */
@@ -42,7 +82,8 @@ export function arrowTypeOf(type: PgType): DataType {
 
 /** The Arrow field of a column, its PostgreSQL type kept in the field metadata. */
 export function arrowFieldOf(name: string, type: PgType): Field {
-  const pgName = type.kind === 'array' ? `${type.element!.kind === 'enum' ? 'text' : type.element!.name}[]` : type.kind === 'enum' ? 'text' : type.name;
+  const pgName =
+    type.kind === 'array' ? `${type.element!.kind === 'enum' ? 'text' : type.element!.name}[]` : type.kind === 'enum' ? 'text' : type.name;
   return new Field(name, arrowTypeOf(type), true, new Map([[PG_TYPE_META, pgName]]));
 }
 
@@ -78,20 +119,35 @@ export class TypeResolver {
   async resolve(oids: number[]): Promise<PgType[]> {
     const missing = [...new Set(oids.filter((oid) => !this.cache.has(oid)))];
     while (missing.length > 0) {
-      const { rows } = await this.client.query<{ oid: number; typname: string; typtype: string; typelem: number; typcategory: string; typbasetype: number }>(
-        'select oid::int, typname, typtype, typelem::int, typcategory, typbasetype::int from pg_type where oid = any($1::oid[])',
-        [missing.splice(0)],
-      );
+      const { rows } = await this.client.query<{
+        oid: number;
+        typname: string;
+        typtype: string;
+        typelem: number;
+        typcategory: string;
+        typbasetype: number;
+      }>('select oid::int, typname, typtype, typelem::int, typcategory, typbasetype::int from pg_type where oid = any($1::oid[])', [
+        missing.splice(0),
+      ]);
       const pending = new Map(rows.map((r) => [r.oid, r]));
       // Arrays, domains: resolve what they point at first.
-      const next = rows.flatMap((r) => [r.typcategory === 'A' ? r.typelem : 0, r.typtype === 'd' ? r.typbasetype : 0]).filter((o) => o && !this.cache.has(o) && !pending.has(o));
+      const next = rows
+        .flatMap((r) => [r.typcategory === 'A' ? r.typelem : 0, r.typtype === 'd' ? r.typbasetype : 0])
+        .filter((o) => o && !this.cache.has(o) && !pending.has(o));
       if (next.length > 0) await this.resolve(next);
       for (const r of rows) this.cache.set(r.oid, this.describe(r));
     }
     return oids.map((oid) => this.cache.get(oid) ?? { oid, name: 'text', kind: 'scalar' });
   }
 
-  private describe(r: { oid: number; typname: string; typtype: string; typelem: number; typcategory: string; typbasetype: number }): PgType {
+  private describe(r: {
+    oid: number;
+    typname: string;
+    typtype: string;
+    typelem: number;
+    typcategory: string;
+    typbasetype: number;
+  }): PgType {
     if (r.typtype === 'd') return { ...this.cache.get(r.typbasetype)!, oid: r.oid };
     if (r.typcategory === 'A' && r.typelem) return { oid: r.oid, name: r.typname, kind: 'array', element: this.cache.get(r.typelem) };
     if (r.typtype === 'e') return { oid: r.oid, name: r.typname, kind: 'enum' };

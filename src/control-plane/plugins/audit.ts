@@ -11,7 +11,14 @@ declare module 'fastify' {
 /** Gives every request an `audit()` bound to its principal and request id. */
 export function registerAudit(app: FastifyInstance, audit: AuditRepository): void {
   app.decorateRequest('audit', async function (this: import('fastify').FastifyRequest, action: string, resource: string, detail?: unknown) {
-    await audit.record({ actor: this.principal?.actor ?? 'anonymous', role: this.principal?.role ?? 'none', action, resource, request_id: this.id, detail });
+    await audit.record({
+      actor: this.principal?.actor ?? 'anonymous',
+      role: this.principal?.role ?? 'none',
+      action,
+      resource,
+      request_id: this.id,
+      detail,
+    });
     this.log.info({ action, resource, actor: this.principal?.actor }, 'audit');
   });
 }

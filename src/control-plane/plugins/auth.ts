@@ -38,18 +38,26 @@ const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 export function parseApiKeys(spec: string | undefined): KeyEntry[] {
   if (spec === undefined || spec === '') return [];
   if (!spec.trim()) {
-    throw new SluiceError('SLUICE_CONFIG_INVALID', 'SLUICE_API_KEYS is set but holds no key (only whitespace): give key:role entries, or unset it for local development', {
-      issues: [{ path: 'env.SLUICE_API_KEYS', message: 'only whitespace' }],
-    });
+    throw new SluiceError(
+      'SLUICE_CONFIG_INVALID',
+      'SLUICE_API_KEYS is set but holds no key (only whitespace): give key:role entries, or unset it for local development',
+      {
+        issues: [{ path: 'env.SLUICE_API_KEYS', message: 'only whitespace' }],
+      },
+    );
   }
   return spec.split(',').map((entry, i) => {
     const at = entry.lastIndexOf(':');
     const key = entry.slice(0, at).trim();
     const role = entry.slice(at + 1).trim() as Role;
     if (at <= 0 || key.length < 8 || !ROLES.includes(role)) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `SLUICE_API_KEYS entry ${i + 1}: expected <key of 8+ characters>:<viewer|operator|admin>`, {
-        issues: [{ path: `env.SLUICE_API_KEYS[${i}]`, message: 'expected key:role' }],
-      });
+      throw new SluiceError(
+        'SLUICE_CONFIG_INVALID',
+        `SLUICE_API_KEYS entry ${i + 1}: expected <key of 8+ characters>:<viewer|operator|admin>`,
+        {
+          issues: [{ path: `env.SLUICE_API_KEYS[${i}]`, message: 'expected key:role' }],
+        },
+      );
     }
     const digest = createHash('sha256').update(key).digest();
     return { digest, principal: { actor: `key:${digest.toString('hex').slice(0, 12)}`, role } };
@@ -103,14 +111,22 @@ export function registerAuth(app: FastifyInstance, keys: KeyEntry[], failures: A
     if (access === 'public') return;
     if (!match) {
       if (key !== undefined) failures.recordFailure(request.ip);
-      throw new SluiceError('SLUICE_UNAUTHORIZED', key === undefined ? 'an API key is required (Authorization: Bearer <key> or X-API-Key)' : 'unknown API key', {
-        issues: [{ path: 'headers.authorization', message: key === undefined ? 'missing API key' : 'unknown API key' }],
-      });
+      throw new SluiceError(
+        'SLUICE_UNAUTHORIZED',
+        key === undefined ? 'an API key is required (Authorization: Bearer <key> or X-API-Key)' : 'unknown API key',
+        {
+          issues: [{ path: 'headers.authorization', message: key === undefined ? 'missing API key' : 'unknown API key' }],
+        },
+      );
     }
     if (RANK[match.principal.role] < RANK[access]) {
-      throw new SluiceError('SLUICE_FORBIDDEN', `role ${match.principal.role} may not ${request.method} ${request.routeOptions.url}; needs ${access}`, {
-        issues: [{ path: 'headers.authorization', message: `needs role ${access}` }],
-      });
+      throw new SluiceError(
+        'SLUICE_FORBIDDEN',
+        `role ${match.principal.role} may not ${request.method} ${request.routeOptions.url}; needs ${access}`,
+        {
+          issues: [{ path: 'headers.authorization', message: `needs role ${access}` }],
+        },
+      );
     }
   });
 }

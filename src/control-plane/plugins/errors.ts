@@ -31,9 +31,14 @@ function fromFastify(error: FastifyError): SluiceError | undefined {
   if (status === 413 || error.code === 'FST_REQ_FILE_TOO_LARGE' || error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     return new SluiceError('SLUICE_PAYLOAD_TOO_LARGE', error.message, { issues: [{ path: 'body', message: 'too large' }] });
   }
-  if (status === 415) return new SluiceError('SLUICE_UNSUPPORTED_MEDIA', error.message, { issues: [{ path: 'headers.content-type', message: error.message }] });
-  if (status === 429) return new SluiceError('SLUICE_RATE_LIMITED', error.message, { issues: [{ path: 'request', message: 'rate limit exceeded' }] });
-  if (status >= 400 && status < 500) return new SluiceError('SLUICE_CONFIG_INVALID', error.message, { issues: [{ path: 'body', message: error.message }] });
+  if (status === 415)
+    return new SluiceError('SLUICE_UNSUPPORTED_MEDIA', error.message, {
+      issues: [{ path: 'headers.content-type', message: error.message }],
+    });
+  if (status === 429)
+    return new SluiceError('SLUICE_RATE_LIMITED', error.message, { issues: [{ path: 'request', message: 'rate limit exceeded' }] });
+  if (status >= 400 && status < 500)
+    return new SluiceError('SLUICE_CONFIG_INVALID', error.message, { issues: [{ path: 'body', message: error.message }] });
   return undefined;
 }
 
@@ -53,11 +58,18 @@ export function registerErrors(app: FastifyInstance): void {
     if (status >= 500) request.log.error({ err: error }, error.message);
     else request.log.info({ code: error.code, issues: error.issues }, 'request rejected');
     const issues = error.issues.length > 0 ? error.issues : [{ path: 'request', message: error.message }];
-    return reply.status(status).send({ error: { code: error.code, message: redactSecrets(error.message) as string, issues: redactSecrets(issues), request_id: request.id } });
+    return reply.status(status).send({
+      error: { code: error.code, message: redactSecrets(error.message) as string, issues: redactSecrets(issues), request_id: request.id },
+    });
   });
   app.setNotFoundHandler((request, reply) => {
     reply.status(404).send({
-      error: { code: 'SLUICE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, issues: [{ path: 'url', message: 'no such route' }], request_id: request.id },
+      error: {
+        code: 'SLUICE_NOT_FOUND',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+        issues: [{ path: 'url', message: 'no such route' }],
+        request_id: request.id,
+      },
     });
   });
 }

@@ -34,10 +34,16 @@ function nulPath(value: unknown, path: string): string | undefined {
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const path = nulPath(request.params, 'params') ?? nulPath(request.query, 'querystring') ?? nulPath(request.body, 'body');
-    if (path) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: NUL characters are not allowed`, { issues: [{ path, message: 'NUL characters are not allowed' }] });
+    if (path)
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: NUL characters are not allowed`, {
+        issues: [{ path, message: 'NUL characters are not allowed' }],
+      });
     const config = request.routeOptions.config;
     const storesEnvRefs = config?.storesEnvRefs === true && config.access === 'admin';
-    const envPath = envRefPath(request.params, 'params') ?? envRefPath(request.query, 'querystring') ?? (storesEnvRefs ? undefined : envRefPath(request.body, 'body'));
+    const envPath =
+      envRefPath(request.params, 'params') ??
+      envRefPath(request.query, 'querystring') ??
+      (storesEnvRefs ? undefined : envRefPath(request.body, 'body'));
     if (envPath) throw envRefRefused(envPath);
   });
 }

@@ -42,7 +42,10 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
         for (const statement of statements) await tx.exec(statement);
       });
     },
-    withTransaction: (work) => db.transaction(async (tx) => work({ query: async <T>(sql: string, params: unknown[] = []) => (await tx.query<T>(sql, params)).rows })),
+    withTransaction: (work) =>
+      db.transaction(async (tx) =>
+        work({ query: async <T>(sql: string, params: unknown[] = []) => (await tx.query<T>(sql, params)).rows }),
+      ),
     ping: async () => void (await db.query('select 1')),
     close: () => db.close(),
   };
@@ -64,7 +67,10 @@ async function openPostgres(url: string): Promise<Database> {
       withClientTransaction(pool, async (client) => {
         for (const statement of statements) await client.query(statement);
       }),
-    withTransaction: (work) => withClientTransaction(pool, (client) => work({ query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[] })),
+    withTransaction: (work) =>
+      withClientTransaction(pool, (client) =>
+        work({ query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[] }),
+      ),
     ping: async () => void (await pool.query('select 1')),
     close: () => pool.end(),
   };

@@ -41,7 +41,12 @@ export class DatasourceRepository {
     return this.write(name, 'file', config, uploader);
   }
 
-  private async write(name: string, type: string, config: Record<string, unknown>, uploader: string | null): Promise<DatasourceRecord | undefined> {
+  private async write(
+    name: string,
+    type: string,
+    config: Record<string, unknown>,
+    uploader: string | null,
+  ): Promise<DatasourceRecord | undefined> {
     const secrets = datasourceSecrets(type, config);
     for (const value of secrets.values) rememberSecret(value);
     // One statement, so two uploads racing for a name cannot both win.
@@ -63,7 +68,9 @@ export class DatasourceRepository {
   }
 
   async get(name: string): Promise<DatasourceRecord | undefined> {
-    const [row] = await this.db.query<Row>('select name, type, public_config, created_at, updated_at from datasources where name = $1', [name]);
+    const [row] = await this.db.query<Row>('select name, type, public_config, created_at, updated_at from datasources where name = $1', [
+      name,
+    ]);
     return row ? normalize(row) : undefined;
   }
 
@@ -71,7 +78,9 @@ export class DatasourceRepository {
   async resolve(name: string): Promise<{ type: string; config: Record<string, unknown> }> {
     const [row] = await this.db.query<Row>('select type, config_sealed from datasources where name = $1', [name]);
     if (!row) {
-      throw new SluiceError('SLUICE_NOT_FOUND', `no datasource named '${name}' is connected`, { issues: [{ path: 'source_name', message: `datasource '${name}' not found` }] });
+      throw new SluiceError('SLUICE_NOT_FOUND', `no datasource named '${name}' is connected`, {
+        issues: [{ path: 'source_name', message: `datasource '${name}' not found` }],
+      });
     }
     const config = this.box.open<Record<string, unknown>>(row.config_sealed);
     for (const value of datasourceSecrets(row.type, config).values) rememberSecret(value);
@@ -84,7 +93,13 @@ export class DatasourceRepository {
 }
 
 function normalize(row: Row): DatasourceRecord {
-  return { name: row.name, type: row.type, public_config: row.public_config, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
+  return {
+    name: row.name,
+    type: row.type,
+    public_config: row.public_config,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
 }
 
 export function iso(value: unknown): string {

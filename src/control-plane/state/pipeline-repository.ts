@@ -49,12 +49,10 @@ export class PipelineRepository {
        returning version`,
       [pipelineId, JSON.stringify(document), actor],
     );
-    await this.db.query('update pipelines set current_version = $2, enabled = $3, schedule = $4, updated_at = now() where pipeline_id = $1', [
-      pipelineId,
-      row.version,
-      document.enabled ?? true,
-      document.schedule ?? null,
-    ]);
+    await this.db.query(
+      'update pipelines set current_version = $2, enabled = $3, schedule = $4, updated_at = now() where pipeline_id = $1',
+      [pipelineId, row.version, document.enabled ?? true, document.schedule ?? null],
+    );
     return (await this.get(pipelineId))!;
   }
 
@@ -75,14 +73,22 @@ export class PipelineRepository {
 
   async versions(pipelineId: string): Promise<PipelineVersion[]> {
     await this.require(pipelineId);
-    const rows = await this.db.query<PipelineVersion>('select version, created_by, created_at, document from pipeline_versions where pipeline_id = $1 order by version', [pipelineId]);
+    const rows = await this.db.query<PipelineVersion>(
+      'select version, created_by, created_at, document from pipeline_versions where pipeline_id = $1 order by version',
+      [pipelineId],
+    );
     return rows.map((r) => ({ ...r, created_at: iso(r.created_at) }));
   }
 
   async version(pipelineId: string, version: number): Promise<PipelineVersion> {
-    const [row] = await this.db.query<PipelineVersion>('select version, created_by, created_at, document from pipeline_versions where pipeline_id = $1 and version = $2', [pipelineId, version]);
+    const [row] = await this.db.query<PipelineVersion>(
+      'select version, created_by, created_at, document from pipeline_versions where pipeline_id = $1 and version = $2',
+      [pipelineId, version],
+    );
     if (!row) {
-      throw new SluiceError('SLUICE_NOT_FOUND', `pipeline '${pipelineId}' has no version ${version}`, { issues: [{ path: 'body.version', message: `no version ${version}` }] });
+      throw new SluiceError('SLUICE_NOT_FOUND', `pipeline '${pipelineId}' has no version ${version}`, {
+        issues: [{ path: 'body.version', message: `no version ${version}` }],
+      });
     }
     return { ...row, created_at: iso(row.created_at) };
   }
@@ -93,7 +99,9 @@ export class PipelineRepository {
 }
 
 export function notFound(pipelineId: string): SluiceError {
-  return new SluiceError('SLUICE_NOT_FOUND', `no pipeline '${pipelineId}'`, { issues: [{ path: 'params.pipeline_id', message: `pipeline '${pipelineId}' not found` }] });
+  return new SluiceError('SLUICE_NOT_FOUND', `no pipeline '${pipelineId}'`, {
+    issues: [{ path: 'params.pipeline_id', message: `pipeline '${pipelineId}' not found` }],
+  });
 }
 
 function normalize(row: PipelineRecord): PipelineRecord {

@@ -30,7 +30,10 @@ export class SecretBox {
       mkdirSync(dirname(devKeyPath), { recursive: true });
       writeFileSync(devKeyPath, randomBytes(32).toString('base64'), { mode: 0o600 });
     }
-    logger.warn({ devKeyPath }, 'SLUICE_SECRET_KEY is not set: datasource secrets are sealed with a development key stored next to the state');
+    logger.warn(
+      { devKeyPath },
+      'SLUICE_SECRET_KEY is not set: datasource secrets are sealed with a development key stored next to the state',
+    );
     return new SecretBox(Buffer.from(readFileSync(devKeyPath, 'utf8').trim(), 'base64'));
   }
 
@@ -53,7 +56,9 @@ export class SecretBox {
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return JSON.parse(Buffer.concat([decipher.update(Buffer.from(data, 'base64')), decipher.final()]).toString('utf8')) as T;
     } catch (error) {
-      throw new SluiceError('SLUICE_INTERNAL', 'a sealed datasource config does not open with the current SLUICE_SECRET_KEY', { cause: error });
+      throw new SluiceError('SLUICE_INTERNAL', 'a sealed datasource config does not open with the current SLUICE_SECRET_KEY', {
+        cause: error,
+      });
     }
   }
 }

@@ -18,8 +18,15 @@ function selection(step: Record<string, unknown>, names: string[], at: string): 
  * `extractConfig` hook. Only fields the connector lets a request set are accepted (see
  * overlayRequest); `at` locates the step's fields in the request.
  */
-export async function extractSourceConfig(ds: ResolvedDatasource, step: Omit<ExtractConfig, 'source'>, at = 'config'): Promise<Record<string, unknown>> {
-  const config = await overlayRequest(ds, { ...requestedFields(step.options, `${at}.options`), ...selection(step, ['query', 'table', 'path', 'params'], at) });
+export async function extractSourceConfig(
+  ds: ResolvedDatasource,
+  step: Omit<ExtractConfig, 'source'>,
+  at = 'config',
+): Promise<Record<string, unknown>> {
+  const config = await overlayRequest(ds, {
+    ...requestedFields(step.options, `${at}.options`),
+    ...selection(step, ['query', 'table', 'path', 'params'], at),
+  });
   return connectorDefinition(ds.type).extractConfig?.(config) ?? config;
 }
 
@@ -28,12 +35,20 @@ export async function extractSourceConfig(ds: ResolvedDatasource, step: Omit<Ext
  * connector's `loadConfig` hook (unset: options, table, path and key laid over it). Mode upsert
  * needs a connector that declares `upsert_sink`.
  */
-export async function loadSinkConfig(ds: ResolvedDatasource, step: Omit<LoadConfig, 'target'>, at = 'config'): Promise<Record<string, unknown>> {
+export async function loadSinkConfig(
+  ds: ResolvedDatasource,
+  step: Omit<LoadConfig, 'target'>,
+  at = 'config',
+): Promise<Record<string, unknown>> {
   const definition = connectorDefinition(ds.type);
   if (step.mode === 'upsert') requireCapability(definition, 'upsert_sink', 'upsert', `${at}.mode`);
   const request: LoadRequest = {
     options: requestedFields(step.options, `${at}.options`),
-    step: { ...selection(step, ['path', 'key', 'create_table'], at), mode: { value: step.mode, at: `${at}.mode` }, ...(step.table_name === undefined ? {} : { table: { value: step.table_name, at: `${at}.table_name` } }) },
+    step: {
+      ...selection(step, ['path', 'key', 'create_table'], at),
+      mode: { value: step.mode, at: `${at}.mode` },
+      ...(step.table_name === undefined ? {} : { table: { value: step.table_name, at: `${at}.table_name` } }),
+    },
     at,
   };
   const overlay = (fields: Record<string, RequestedField>) => overlayRequest(ds, fields);

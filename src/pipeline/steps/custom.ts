@@ -39,9 +39,13 @@ export const runCustom: StepRunner = async (ctx) => {
   const config = ctx.step.config as CustomConfig;
   const fn = functions.get(config.function);
   if (!fn) {
-    throw new SluiceError('SLUICE_UNKNOWN_TYPE', `no custom step function '${config.function}' (registered: ${customStepNames().join(', ') || 'none'})`, {
-      issues: [{ path: 'config.function', message: `'${config.function}' is not registered` }],
-    });
+    throw new SluiceError(
+      'SLUICE_UNKNOWN_TYPE',
+      `no custom step function '${config.function}' (registered: ${customStepNames().join(', ') || 'none'})`,
+      {
+        issues: [{ path: 'config.function', message: `'${config.function}' is not registered` }],
+      },
+    );
   }
   const produced = fn({
     runId: ctx.runId,

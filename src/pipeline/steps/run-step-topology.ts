@@ -14,15 +14,21 @@ import type { StepContext } from './step-context.js';
 export async function runStepTopology(ctx: StepContext, nodes: Record<string, NodeSpec>, sinkNode: string): Promise<number> {
   let topology;
   try {
-    topology = compileTopology({
-      name: `${ctx.runId}.${ctx.step.spec.id}`,
-      settings: { batch_size: ctx.settings.batch_size, sink_retries: 0 },
-      dead_letter: { type: 'file', config: { path: join(ctx.runDir, `${ctx.step.spec.id}.dead-letter.ndjson`), format: 'ndjson' } },
-      nodes,
-    }, { envRefs: 'refuse' });
+    topology = compileTopology(
+      {
+        name: `${ctx.runId}.${ctx.step.spec.id}`,
+        settings: { batch_size: ctx.settings.batch_size, sink_retries: 0 },
+        dead_letter: { type: 'file', config: { path: join(ctx.runDir, `${ctx.step.spec.id}.dead-letter.ndjson`), format: 'ndjson' } },
+        nodes,
+      },
+      { envRefs: 'refuse' },
+    );
   } catch (error) {
     if (error instanceof SluiceError) {
-      throw new SluiceError('SLUICE_CONFIG_INVALID', `step '${ctx.step.spec.id}': ${error.message}`, { issues: error.issues, cause: error });
+      throw new SluiceError('SLUICE_CONFIG_INVALID', `step '${ctx.step.spec.id}': ${error.message}`, {
+        issues: error.issues,
+        cause: error,
+      });
     }
     throw error;
   }
@@ -49,5 +55,7 @@ export async function runStepTopology(ctx: StepContext, nodes: Record<string, No
 /** The error a step stopped by its signal ends with: the reason the executor aborted it with. */
 export function stopReason(ctx: StepContext): SluiceError {
   const reason: unknown = ctx.signal.reason;
-  return reason instanceof SluiceError ? reason : new SluiceError('SLUICE_CANCELLED', `step '${ctx.step.spec.id}' was stopped`, { cause: reason });
+  return reason instanceof SluiceError
+    ? reason
+    : new SluiceError('SLUICE_CANCELLED', `step '${ctx.step.spec.id}' was stopped`, { cause: reason });
 }

@@ -11,7 +11,9 @@ import type { StepRunner } from './step-context.js';
  */
 export const runTransform: StepRunner = async (ctx) => {
   const config = ctx.step.config as TransformConfig;
-  const transformations = await requestTransformations(config.transformations, 'config.transformations', (name) => ctx.resolveDatasource(name));
+  const transformations = await requestTransformations(config.transformations, 'config.transformations', (name) =>
+    ctx.resolveDatasource(name),
+  );
   const nodes: Record<string, NodeSpec> = { input: { type: 'step_output', config: { path: ctx.outputOf(ctx.step.input!) } } };
   let previous = 'input';
   orderByPriority(transformations).forEach((t, i) => {

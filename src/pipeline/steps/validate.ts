@@ -90,15 +90,22 @@ function checkBatch(state: RuleState, batch: RecordBatch): void {
           const value = v.get(r);
           if (value === null) continue;
           const n = Number(value);
-          if (Number.isNaN(n) || (rule.min_value !== undefined && n < rule.min_value) || (rule.max_value !== undefined && n > rule.max_value)) state.violations++;
+          if (
+            Number.isNaN(n) ||
+            (rule.min_value !== undefined && n < rule.min_value) ||
+            (rule.max_value !== undefined && n > rule.max_value)
+          )
+            state.violations++;
         }
       }
       return;
     case 'pattern':
-      for (const v of vectors) for (let r = 0; r < v.length; r++) if (v.get(r) !== null && !state.regex?.test(String(v.get(r)))) state.violations++;
+      for (const v of vectors)
+        for (let r = 0; r < v.length; r++) if (v.get(r) !== null && !state.regex?.test(String(v.get(r)))) state.violations++;
       return;
     case 'allowed_values':
-      for (const v of vectors) for (let r = 0; r < v.length; r++) if (v.get(r) !== null && !state.allowed!.has(v.get(r))) state.violations++;
+      for (const v of vectors)
+        for (let r = 0; r < v.length; r++) if (v.get(r) !== null && !state.allowed!.has(v.get(r))) state.violations++;
       return;
   }
 }
@@ -109,7 +116,8 @@ function normalizeKey(value: unknown): unknown {
 
 function report(state: RuleState, rows: number): RuleReport {
   const { rule } = state;
-  if (state.missing) return { name: rule.name, type: rule.type, passed: false, violations: rows, message: `missing column(s): ${state.missing.join(', ')}` };
+  if (state.missing)
+    return { name: rule.name, type: rule.type, passed: false, violations: rows, message: `missing column(s): ${state.missing.join(', ')}` };
   if (rule.type === 'row_count') {
     const ok = (rule.min_value === undefined || rows >= rule.min_value) && (rule.max_value === undefined || rows <= rule.max_value);
     return { name: rule.name, type: rule.type, passed: ok, violations: ok ? 0 : 1, ...(ok ? {} : { message: `${rows} rows` }) };

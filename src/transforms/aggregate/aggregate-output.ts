@@ -30,7 +30,10 @@ export function aggregateOutput(rows: AggregateRows, numRows: number): RecordBat
 export function emptyOutput(sample: RecordBatch, groupBy: string[], specs: AggSpec[], windowed: boolean): RecordBatch {
   const none = sample.slice(0, 0);
   const keys = new KeyIndex(groupBy.length);
-  keys.ids(groupBy.map((name) => none.getChild(name)!), 0);
+  keys.ids(
+    groupBy.map((name) => none.getChild(name)!),
+    0,
+  );
   const aggregates = new GroupAggregates(specs);
   aggregates.add(none, new Int32Array(0), 0);
   const window = windowed ? { start: [], end: [] } : undefined;

@@ -12,6 +12,9 @@ export const Duration = Type.Union([Type.Number({ minimum: 0 }), Type.String({ p
 export function durationMs(value: number | string, path: string): number {
   if (typeof value === 'number') return value;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value);
-  if (!match) throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: '${value}' is not a duration`, { issues: [{ path, message: 'not a duration' }] });
+  if (!match)
+    throw new SluiceError('SLUICE_CONFIG_INVALID', `${path}: '${value}' is not a duration`, {
+      issues: [{ path, message: 'not a duration' }],
+    });
   return Number(match[1]) * UNITS[match[2]];
 }

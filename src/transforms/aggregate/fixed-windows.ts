@@ -69,7 +69,10 @@ export class FixedWindows {
       this.open.delete(start);
       const groups = window.keys.size;
       const bounds = { start: new Array<number>(groups).fill(start), end: new Array<number>(groups).fill(start + this.size) };
-      return aggregateOutput({ window: bounds, groupBy: this.groupBy, keys: window.keys.keyVectors(), aggregates: window.aggregates.results(groups) }, groups);
+      return aggregateOutput(
+        { window: bounds, groupBy: this.groupBy, keys: window.keys.keyVectors(), aggregates: window.aggregates.results(groups) },
+        groups,
+      );
     });
   }
 

@@ -48,7 +48,10 @@ export class SessionWindows {
     const id = this.nextBatch++;
     this.held.set(id, { data: batch, origin, pending: rows.length });
     const part = takeRows(batch, rows);
-    const groups = this.keys.ids(this.groupBy.map((name) => part.getChild(name)!), part.numRows);
+    const groups = this.keys.ids(
+      this.groupBy.map((name) => part.getChild(name)!),
+      part.numRows,
+    );
     while (this.events.length < this.keys.size) this.events.push([]);
     for (let k = 0; k < rows.length; k++) this.events[groups[k]].push({ t: times[rows[k]], batch: id, row: rows[k] });
   }
@@ -92,14 +95,26 @@ export class SessionWindows {
     for (const batchId of [...byBatch.keys()].sort((a, b) => a - b)) {
       const list = byBatch.get(batchId)!.sort((a, b) => a.row - b.row);
       const held = this.held.get(batchId)!;
-      const part = takeRows(held.data, Int32Array.from(list, (e) => e.row));
-      aggregates.add(part, Int32Array.from(list, (e) => e.session), sessions.length);
+      const part = takeRows(
+        held.data,
+        Int32Array.from(list, (e) => e.row),
+      );
+      aggregates.add(
+        part,
+        Int32Array.from(list, (e) => e.session),
+        sessions.length,
+      );
       held.pending -= list.length;
       if (held.pending === 0) this.held.delete(batchId);
     }
     const keyVectors = this.keys.keyVectorsOf(sessions.map((s) => s.key));
     const window = { start: sessions.map((s) => s.start), end: sessions.map((s) => s.end) };
-    return [aggregateOutput({ window, groupBy: this.groupBy, keys: keyVectors, aggregates: aggregates.results(sessions.length) }, sessions.length)];
+    return [
+      aggregateOutput(
+        { window, groupBy: this.groupBy, keys: keyVectors, aggregates: aggregates.results(sessions.length) },
+        sessions.length,
+      ),
+    ];
   }
 
   retainedFrom(): number | undefined {

@@ -44,7 +44,9 @@ export function valueForKind(value: unknown, kind: Kind, what: string): unknown 
     case 'bool':
       return typeof value === 'boolean' ? value : fail();
     default:
-      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' ? String(value) : fail();
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint'
+        ? String(value)
+        : fail();
   }
 }
 

@@ -73,7 +73,8 @@ export class GroupAggregates {
 }
 
 function emptyResult(func: AggFunc, groups: number): Vector {
-  if (func === 'count' || func === 'count_distinct') return toVector({ kind: 'bigint', values: new BigInt64Array(groups), valid: null }, groups);
+  if (func === 'count' || func === 'count_distinct')
+    return toVector({ kind: 'bigint', values: new BigInt64Array(groups), valid: null }, groups);
   return float64Vector(new Float64Array(groups), new Uint8Array(groups));
 }
 
@@ -99,7 +100,11 @@ class CompositeAccumulator implements Accumulator {
   private readonly last: unknown[] = [];
   private readonly needs: { moments: boolean; extremes: boolean; samples: boolean; distinct: boolean; ends: boolean };
 
-  constructor(funcs: Set<AggFunc>, private readonly numeric: boolean, private readonly kind: Kind) {
+  constructor(
+    funcs: Set<AggFunc>,
+    private readonly numeric: boolean,
+    private readonly kind: Kind,
+  ) {
     this.needs = {
       moments: funcs.has('sum') || funcs.has('mean') || funcs.has('std') || (funcs.has('count') && numeric),
       extremes: funcs.has('min') || funcs.has('max'),
@@ -194,7 +199,10 @@ class CompositeAccumulator implements Accumulator {
       case 'count':
         return toVector({ kind: 'bigint', values: BigInt64Array.from(count.subarray(0, groups), (c) => BigInt(c)), valid: null }, groups);
       case 'count_distinct':
-        return toVector({ kind: 'bigint', values: BigInt64Array.from({ length: groups }, (_, g) => BigInt(this.distinct[g]?.size ?? 0)), valid: null }, groups);
+        return toVector(
+          { kind: 'bigint', values: BigInt64Array.from({ length: groups }, (_, g) => BigInt(this.distinct[g]?.size ?? 0)), valid: null },
+          groups,
+        );
       case 'sum':
       case 'mean':
         for (let g = 0; g < groups; g++) {

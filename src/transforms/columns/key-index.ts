@@ -38,7 +38,8 @@ export class KeyIndex {
 
   /** The group id of every row, given the key columns in order; new keys get the next ids. */
   ids(columns: Vector[], n: number): Int32Array {
-    if (columns.length !== this.arity) throw new SluiceError('SLUICE_INTERNAL', `expected ${this.arity} key columns, got ${columns.length}`);
+    if (columns.length !== this.arity)
+      throw new SluiceError('SLUICE_INTERNAL', `expected ${this.arity} key columns, got ${columns.length}`);
     if (!this.kinds) {
       this.kinds = columns.map((c) => keyKind(c.type as DataType));
       columns.forEach((c, i) => (this.tables[i] = isText(c.type as DataType) ? new BytesTable() : undefined));
@@ -110,7 +111,8 @@ export class KeyIndex {
         const next = this.columnCodes(c, columns[c], n);
         const level = this.levels[c - 1];
         const combined = new Int32Array(n);
-        for (let i = 0; i < n; i++) combined[i] = current[i] < 0 || next[i] < 0 ? -1 : level.get(current[i] * LEVEL_SHIFT + next[i]) ?? -1;
+        for (let i = 0; i < n; i++)
+          combined[i] = current[i] < 0 || next[i] < 0 ? -1 : (level.get(current[i] * LEVEL_SHIFT + next[i]) ?? -1);
         current = combined;
       }
       return current;
@@ -264,7 +266,8 @@ function textCodes(table: BytesTable, vector: Vector, n: number, insert: boolean
   if (data && DataType.isUtf8(type)) {
     const offsets = data.valueOffsets as Int32Array;
     const bytes = data.values as Uint8Array;
-    for (let i = 0; i < n; i++) out[i] = bitSet(bitmap, data.offset + i) ? table.codeOf(bytes, offsets[i], offsets[i + 1], insert) : table.codeOfNull(insert);
+    for (let i = 0; i < n; i++)
+      out[i] = bitSet(bitmap, data.offset + i) ? table.codeOf(bytes, offsets[i], offsets[i + 1], insert) : table.codeOfNull(insert);
     return out;
   }
   if (data && DataType.isDictionary(type) && data.dictionary) {

@@ -28,7 +28,12 @@ export function readNumbers(vector: Vector, what = 'column'): Numbers {
   }
   const n = vector.length;
   const col = loadColumn(vector, kind);
-  const values = col.kind === 'null' ? new Float64Array(n) : col.kind === 'bigint' ? Float64Array.from(col.values, Number) : (col.values as Float64Array);
+  const values =
+    col.kind === 'null'
+      ? new Float64Array(n)
+      : col.kind === 'bigint'
+        ? Float64Array.from(col.values, Number)
+        : (col.values as Float64Array);
   const valid = new Uint8Array(n);
   const source = col.valid;
   let count = 0;

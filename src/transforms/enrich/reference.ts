@@ -23,7 +23,12 @@ type SourceSpec = { type: string; config?: unknown };
 export function referenceSourceIssues(spec: SourceSpec, path: string): ErrorIssue[] {
   const definition = registry.getConnector(spec.type);
   if (!definition?.createSource) {
-    return [{ path: `${path}.type`, message: `no connector with a source of type '${spec.type}' (types: ${registry.connectorTypes().join(', ')})` }];
+    return [
+      {
+        path: `${path}.type`,
+        message: `no connector with a source of type '${spec.type}' (types: ${registry.connectorTypes().join(', ')})`,
+      },
+    ];
   }
   return checkConnectorConfig(definition, spec.config, 'source', `${path}.config`).issues;
 }
@@ -41,7 +46,12 @@ export async function readSource(spec: SourceSpec, ctx: TransformContext, path: 
   try {
     for (const partition of await source.partitions()) {
       // Nothing else is in flight: every batch may be emitted at once.
-      const read = source.read(partition, undefined, { flow: { acquire: async () => undefined }, signal: controller.signal, logger: ctx.logger, batchSize: 10_000 });
+      const read = source.read(partition, undefined, {
+        flow: { acquire: async () => undefined },
+        signal: controller.signal,
+        logger: ctx.logger,
+        batchSize: 10_000,
+      });
       await lastValueFrom(read.pipe(tap((batch) => batches.push(batch.data))), { defaultValue: undefined });
     }
   } finally {
@@ -58,15 +68,25 @@ export function buildReference(batches: RecordBatch[], keyColumns: string[], pat
   const schema = nonEmpty[0].schema;
   for (const name of keyColumns) {
     if (!schema.fields.some((f) => f.name === name)) {
-      throw new SluiceError('SLUICE_TRANSFORM_FAILED', `${path}: the reference dataset has no key column '${name}' (columns: ${schema.fields.map((f) => f.name).join(', ')})`);
+      throw new SluiceError(
+        'SLUICE_TRANSFORM_FAILED',
+        `${path}: the reference dataset has no key column '${name}' (columns: ${schema.fields.map((f) => f.name).join(', ')})`,
+      );
     }
   }
-  const nullRow = recordBatchOf(schema, schema.fields.map((f): Vector => vectorFromArray([null], f.type)), 1);
+  const nullRow = recordBatchOf(
+    schema,
+    schema.fields.map((f): Vector => vectorFromArray([null], f.type)),
+    1,
+  );
   const data = recordBatchFromTable(new Table([...nonEmpty, nullRow]));
   const keys = new KeyIndex(keyColumns.length);
   const n = data.numRows - 1;
   const body = data.slice(0, n);
-  const ids = keys.ids(keyColumns.map((name) => body.getChild(name)!), n);
+  const ids = keys.ids(
+    keyColumns.map((name) => body.getChild(name)!),
+    n,
+  );
   const rowOfGroup = new Int32Array(keys.size).fill(-1);
   for (let i = 0; i < n; i++) if (rowOfGroup[ids[i]] < 0) rowOfGroup[ids[i]] = i;
   return { data, keys, rowOfGroup, nullRow: n };

@@ -16,7 +16,8 @@ const INTEGER_TEXT = /^[+-]?\d+$/;
 export function castVector(vector: Vector, target: CastTarget): Vector {
   const n = vector.length;
   const source = loadColumn(vector, kindOfType(vector.type as DataType));
-  const alreadyTarget = target === 'date' ? vector.type instanceof DateDay : String(vector.type) === String(arrowTypeOf(targetKind(target)));
+  const alreadyTarget =
+    target === 'date' ? vector.type instanceof DateDay : String(vector.type) === String(arrowTypeOf(targetKind(target)));
   if (alreadyTarget) return vector;
   const valid = new Uint8Array(n);
   const isValid = (i: number): boolean => source.kind !== 'null' && (!source.valid || source.valid[i] === 1);

@@ -1,6 +1,18 @@
 import {
-  Bool, DataType, DateDay, Float64, Int32, Int64, makeData, makeVector, Null, TimeUnit, TimestampMillisecond, Utf8,
-  type Data, type Vector,
+  Bool,
+  DataType,
+  DateDay,
+  Float64,
+  Int32,
+  Int64,
+  makeData,
+  makeVector,
+  Null,
+  TimeUnit,
+  TimestampMillisecond,
+  Utf8,
+  type Data,
+  type Vector,
 } from 'apache-arrow';
 
 /**
@@ -86,7 +98,8 @@ export function loadColumn(vector: Vector, kind: Kind): Col {
     case 'timestamp': {
       const values = new Float64Array(n);
       if (data && DataType.isTimestamp(type) && data.values instanceof BigInt64Array) {
-        const scale = type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6;
+        const scale =
+          type.unit === TimeUnit.SECOND ? 1000 : type.unit === TimeUnit.MILLISECOND ? 1 : type.unit === TimeUnit.MICROSECOND ? 1e-3 : 1e-6;
         const raw = data.values;
         for (let i = 0; i < n; i++) values[i] = Number(raw[i]) * scale;
       } else if (data && type instanceof DateDay) {

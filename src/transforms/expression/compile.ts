@@ -40,7 +40,11 @@ export function bindExpression(expr: Expr, schema: Schema): Bound {
       const operand = bindExpression(expr.operand, schema);
       if (expr.op === 'not') {
         requireKind(operand, 'bool', "'not'");
-        return { kind: operand.kind === 'null' ? 'bool' : operand.kind, pos: expr.pos, run: (ctx) => not(asBool(operand.run(ctx), ctx.n), ctx.n) };
+        return {
+          kind: operand.kind === 'null' ? 'bool' : operand.kind,
+          pos: expr.pos,
+          run: (ctx) => not(asBool(operand.run(ctx), ctx.n), ctx.n),
+        };
       }
       if (!isNumericKind(operand.kind) && operand.kind !== 'null') {
         expressionError(`unary '-' needs a number, got ${operand.kind}`, expr.pos);
@@ -65,7 +69,14 @@ export function bindExpression(expr: Expr, schema: Schema): Bound {
       };
     }
     case 'in':
-      return negateIf(expr.negated, bindIn(bindExpression(expr.operand, schema), expr.list.map((item) => bindExpression(item, schema)), expr.pos));
+      return negateIf(
+        expr.negated,
+        bindIn(
+          bindExpression(expr.operand, schema),
+          expr.list.map((item) => bindExpression(item, schema)),
+          expr.pos,
+        ),
+      );
     case 'between': {
       const operand = bindExpression(expr.operand, schema);
       const low = bindBinary('>=', operand, bindExpression(expr.low, schema), expr.pos);
@@ -73,7 +84,10 @@ export function bindExpression(expr: Expr, schema: Schema): Bound {
       return negateIf(expr.negated, bindBinary('and', low, high, expr.pos));
     }
     case 'match':
-      return negateIf(expr.negated, bindMatch(expr.op, bindExpression(expr.operand, schema), bindExpression(expr.pattern, schema), expr.pos));
+      return negateIf(
+        expr.negated,
+        bindMatch(expr.op, bindExpression(expr.operand, schema), bindExpression(expr.pattern, schema), expr.pos),
+      );
     case 'call': {
       const spec = FUNCTIONS.get(expr.name);
       if (!spec) expressionError(`unknown function '${expr.name}'`, expr.pos);
@@ -84,7 +98,15 @@ export function bindExpression(expr: Expr, schema: Schema): Bound {
       }
       const args = expr.args.map((arg) => bindExpression(arg, schema));
       const { kind, apply } = spec.bind(args, expr.pos);
-      return { kind, pos: expr.pos, run: (ctx) => apply(args.map((arg) => arg.run(ctx)), ctx) };
+      return {
+        kind,
+        pos: expr.pos,
+        run: (ctx) =>
+          apply(
+            args.map((arg) => arg.run(ctx)),
+            ctx,
+          ),
+      };
     }
     case 'case':
       return bindCase(
@@ -106,7 +128,8 @@ function bindLiteral(value: LiteralValue, pos: Bound['pos']): Bound {
 }
 
 function requireKind(bound: Bound, kind: Kind, what: string): void {
-  if (bound.kind !== kind && bound.kind !== 'null') expressionError(`${what} needs ${kind === 'bool' ? 'a boolean' : `a ${kind}`}, got ${bound.kind}`, bound.pos);
+  if (bound.kind !== kind && bound.kind !== 'null')
+    expressionError(`${what} needs ${kind === 'bool' ? 'a boolean' : `a ${kind}`}, got ${bound.kind}`, bound.pos);
 }
 
 /** Brings both sides to one kind; a string literal meeting a timestamp must be a valid date. */

@@ -331,7 +331,8 @@ export const FUNCTIONS = new Map<string, FunctionSpec>([
             const d = coerce(digits, 'float', n) as Col & { kind: 'float' };
             const values = new Float64Array(n);
             for (let i = 0; i < n; i++) values[i] = roundHalfAway(x.values[i], d.values[i]);
-            const valid = x.valid || d.valid ? new Uint8Array(n).map((_, i) => (x.valid ? x.valid[i] : 1) & (d.valid ? d.valid[i] : 1)) : null;
+            const valid =
+              x.valid || d.valid ? new Uint8Array(n).map((_, i) => (x.valid ? x.valid[i] : 1) & (d.valid ? d.valid[i] : 1)) : null;
             return { kind: 'float', values, valid };
           },
         };
@@ -370,5 +371,8 @@ export const FUNCTIONS = new Map<string, FunctionSpec>([
       },
     },
   ],
-  ...(['year', 'month', 'day', 'hour', 'minute', 'second'] as const).map((field): [string, FunctionSpec] => [field, dateFieldFunction(field)]),
+  ...(['year', 'month', 'day', 'hour', 'minute', 'second'] as const).map((field): [string, FunctionSpec] => [
+    field,
+    dateFieldFunction(field),
+  ]),
 ]);

@@ -11,8 +11,24 @@ export interface Token {
 }
 
 const KEYWORDS = new Set([
-  'and', 'or', 'not', 'in', 'between', 'is', 'null', 'true', 'false', 'like', 'ilike', 'regexp',
-  'case', 'when', 'then', 'else', 'end', 'from',
+  'and',
+  'or',
+  'not',
+  'in',
+  'between',
+  'is',
+  'null',
+  'true',
+  'false',
+  'like',
+  'ilike',
+  'regexp',
+  'case',
+  'when',
+  'then',
+  'else',
+  'end',
+  'from',
 ]);
 
 // Longest first so `<=` wins over `<`.
@@ -21,7 +37,9 @@ const OPERATORS = ['<>', '<=', '>=', '!=', '==', '=', '<', '>', '+', '-', '*', '
 /** Throws the error every expression problem uses: message ending with `at line:col`. */
 export function expressionError(message: string, pos: SourcePos, detail = ''): never {
   const where = `${pos.line}:${pos.col}`;
-  throw new SluiceError('SLUICE_EXPRESSION_INVALID', `${message} at ${where}${detail}`, { issues: [{ path: where, message: message + detail }] });
+  throw new SluiceError('SLUICE_EXPRESSION_INVALID', `${message} at ${where}${detail}`, {
+    issues: [{ path: where, message: message + detail }],
+  });
 }
 
 /** Splits expression text into tokens, ending with one `eof` token. */

@@ -48,7 +48,11 @@ class ColumnProfiler {
   private sketch: HyperLogLog | undefined;
   private readonly stats: ColumnStats | undefined;
 
-  constructor(readonly name: string, readonly type: DataType, private readonly limit: number) {
+  constructor(
+    readonly name: string,
+    readonly type: DataType,
+    private readonly limit: number,
+  ) {
     this.stats = isNumericType(type) ? new ColumnStats() : undefined;
   }
 
@@ -98,7 +102,10 @@ class ColumnProfiler {
     const profile: ColumnProfile = {
       name: this.name,
       arrow_type: String(this.type),
-      inferred_type: inferredType(this.type, distinctValues.map((d) => d.value)),
+      inferred_type: inferredType(
+        this.type,
+        distinctValues.map((d) => d.value),
+      ),
       null_count: this.nulls,
       null_ratio: this.rows === 0 ? 0 : this.nulls / this.rows,
       distinct_count: this.sketch ? this.sketch.estimate() : distinctValues.length,
@@ -106,7 +113,17 @@ class ColumnProfiler {
       top_values: distinctValues
         .sort((a, b) => b.count - a.count || String(a.value).localeCompare(String(b.value)))
         .slice(0, options.topValues)
-        .map((d) => ({ value: typeof d.value === 'bigint' ? d.value.toString() : kind === 'bool' ? d.value === 1 : kind === 'timestamp' ? new Date(d.value as number).toISOString() : d.value, count: d.count })),
+        .map((d) => ({
+          value:
+            typeof d.value === 'bigint'
+              ? d.value.toString()
+              : kind === 'bool'
+                ? d.value === 1
+                : kind === 'timestamp'
+                  ? new Date(d.value as number).toISOString()
+                  : d.value,
+          count: d.count,
+        })),
     };
     const stats = this.stats;
     if (stats && stats.count > 0) {
@@ -140,7 +157,11 @@ export class Profiler {
   private duplicates = 0;
 
   constructor(options: ProfileOptions = {}) {
-    this.options = { distinctLimit: options.distinctLimit ?? 10_000, topValues: options.topValues ?? 5, quantiles: options.quantiles ?? [0.25, 0.5, 0.75] };
+    this.options = {
+      distinctLimit: options.distinctLimit ?? 10_000,
+      topValues: options.topValues ?? 5,
+      quantiles: options.quantiles ?? [0.25, 0.5, 0.75],
+    };
   }
 
   add(data: RecordBatch): void {

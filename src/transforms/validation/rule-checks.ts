@@ -14,18 +14,28 @@ export type RuleCheck = (data: RecordBatch) => Uint8Array;
 /** Rule types that test one column. */
 const SINGLE_COLUMN = new Set(['range', 'regex', 'allowed_values', 'type']);
 /** The field each rule type reads its test from. */
-const TEST_FIELD: Record<string, keyof ValidationRule> = { regex: 'pattern', allowed_values: 'values', type: 'expected_type', schema: 'schema', expression: 'expression' };
+const TEST_FIELD: Record<string, keyof ValidationRule> = {
+  regex: 'pattern',
+  allowed_values: 'values',
+  type: 'expected_type',
+  schema: 'schema',
+  expression: 'expression',
+};
 
 /** What a rule needs beyond its schema: the columns and the test its type reads, and a pattern that compiles. */
 export function ruleIssues(rule: ValidationRule, path: string): ErrorIssue[] {
   const issues: ErrorIssue[] = [];
   const columns = rule.columns ?? (rule.column ? [rule.column] : []);
-  if ((rule.type === 'not_null' || rule.type === 'unique') && columns.length === 0) issues.push({ path: `${path}.columns`, message: `${rule.type} needs columns` });
-  if (SINGLE_COLUMN.has(rule.type) && columns.length !== 1) issues.push({ path: `${path}.column`, message: `rule ${rule.type} needs one column` });
+  if ((rule.type === 'not_null' || rule.type === 'unique') && columns.length === 0)
+    issues.push({ path: `${path}.columns`, message: `${rule.type} needs columns` });
+  if (SINGLE_COLUMN.has(rule.type) && columns.length !== 1)
+    issues.push({ path: `${path}.column`, message: `rule ${rule.type} needs one column` });
   const field = TEST_FIELD[rule.type];
   // An empty pattern is a valid regular expression; an empty value of the other tests is not.
-  if (field && (field === 'pattern' ? rule.pattern === undefined : !rule[field])) issues.push({ path: `${path}.${field}`, message: `${rule.type} needs ${field}` });
-  if (rule.type === 'range' && rule.min_value === undefined && rule.max_value === undefined) issues.push({ path, message: 'range needs min_value and/or max_value' });
+  if (field && (field === 'pattern' ? rule.pattern === undefined : !rule[field]))
+    issues.push({ path: `${path}.${field}`, message: `${rule.type} needs ${field}` });
+  if (rule.type === 'range' && rule.min_value === undefined && rule.max_value === undefined)
+    issues.push({ path, message: 'range needs min_value and/or max_value' });
   if (rule.type === 'regex' && rule.pattern !== undefined) issues.push(...patternIssues(rule.pattern, `${path}.pattern`));
   return issues;
 }
@@ -41,7 +51,11 @@ function patternIssues(pattern: string, path: string): ErrorIssue[] {
 
 function column(data: RecordBatch, name: string, rule: string): Vector {
   const vector = data.getChild(name);
-  if (!vector) throw new SluiceError('SLUICE_TRANSFORM_FAILED', `validate rule '${rule}': no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`);
+  if (!vector)
+    throw new SluiceError(
+      'SLUICE_TRANSFORM_FAILED',
+      `validate rule '${rule}': no column '${name}' (columns: ${data.schema.fields.map((f) => f.name).join(', ')})`,
+    );
   return vector;
 }
 

@@ -7,20 +7,27 @@ const DataTypeName = Type.Union(['int', 'float', 'number', 'bool', 'date', 'time
 export const ValidationRule = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, description: 'Reported name; defaults to `<type>_<index>`.' })),
-    type: Type.Union(['not_null', 'unique', 'range', 'regex', 'allowed_values', 'type', 'schema', 'expression'].map((t) => Type.Literal(t))),
+    type: Type.Union(
+      ['not_null', 'unique', 'range', 'regex', 'allowed_values', 'type', 'schema', 'expression'].map((t) => Type.Literal(t)),
+    ),
     columns: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })),
     column: Type.Optional(Type.String({ minLength: 1 })),
     min_value: Type.Optional(Type.Number()),
     max_value: Type.Optional(Type.Number()),
     pattern: Type.Optional(Type.String({ description: 'Regular expression a value must match (regex).' })),
-    values: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Allowed values (allowed_values).' })),
+    values: Type.Optional(
+      Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { description: 'Allowed values (allowed_values).' }),
+    ),
     expected_type: Type.Optional(DataTypeName),
-    schema: Type.Optional(Type.Record(Type.String({ minLength: 1 }), DataTypeName, { description: 'Required columns and their types (schema).' })),
+    schema: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), DataTypeName, { description: 'Required columns and their types (schema).' }),
+    ),
     expression: Type.Optional(ExpressionString({ description: 'A condition every row must meet (expression).' })),
     action: Type.Optional(
       Type.Union([Type.Literal('fail'), Type.Literal('dead_letter'), Type.Literal('flag')], {
         default: 'flag',
-        description: 'fail: stop the run; dead_letter: move the row to the dead letters; flag: keep it, name the rule in `_validation_flags`.',
+        description:
+          'fail: stop the run; dead_letter: move the row to the dead letters; flag: keep it, name the rule in `_validation_flags`.',
       }),
     ),
   },

@@ -30,7 +30,10 @@ export class Validator {
   private rowsChecked = 0;
   private rowsFailed = 0;
 
-  constructor(rules: ValidationRule[], private readonly node = 'validate') {
+  constructor(
+    rules: ValidationRule[],
+    private readonly node = 'validate',
+  ) {
     this.rules = rules.map((rule, i) => {
       const name = rule.name ?? `${rule.type}_${i}`;
       return { name, type: rule.type, action: rule.action ?? 'flag', check: compileRule(rule, name), checked: 0, failed: 0 };
@@ -66,7 +69,10 @@ export class Validator {
       if (first >= 0) {
         const count = masks[r].reduce((a, b) => a + b, 0);
         const [row] = rowsOf(takeRows(data, Int32Array.of(first)));
-        throw new SluiceError('SLUICE_RECORD_INVALID', `validate: rule '${rule.name}' (${rule.type}) failed for ${count} row(s); first: ${JSON.stringify(row, bigintSafe)}`);
+        throw new SluiceError(
+          'SLUICE_RECORD_INVALID',
+          `validate: rule '${rule.name}' (${rule.type}) failed for ${count} row(s); first: ${JSON.stringify(row, bigintSafe)}`,
+        );
       }
     }
     let out = data;
@@ -92,7 +98,10 @@ export class Validator {
     const records = rowsOf(takeRows(data, rejected));
     const letters: DeadLetter[] = Array.from(rejected, (row, k) => ({
       node: this.node,
-      reason: `failed validation: ${deadRules.filter((x) => x.mask[row]).map((x) => `${x.rule.name} (${x.rule.type})`).join(', ')}`,
+      reason: `failed validation: ${deadRules
+        .filter((x) => x.mask[row])
+        .map((x) => `${x.rule.name} (${x.rule.type})`)
+        .join(', ')}`,
       record: records[k],
     }));
     const kept = takeRows(out, indicesOfMask(reject.map((v) => v ^ 1)));
@@ -107,7 +116,14 @@ export class Validator {
       rows_passed: this.rowsChecked - this.rowsFailed,
       rows_failed: this.rowsFailed,
       data_quality_score: checked === 0 ? 1 : (checked - failed) / checked,
-      rules: this.rules.map((r) => ({ name: r.name, type: r.type, action: r.action, checked: r.checked, passed: r.checked - r.failed, failed: r.failed })),
+      rules: this.rules.map((r) => ({
+        name: r.name,
+        type: r.type,
+        action: r.action,
+        checked: r.checked,
+        passed: r.checked - r.failed,
+        failed: r.failed,
+      })),
     };
   }
 }

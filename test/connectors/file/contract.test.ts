@@ -40,7 +40,9 @@ async function rowsAt(path: string, format: 'ndjson' | 'csv' | 'parquet'): Promi
   if (format !== 'parquet') return (await readAll(path, format).catch(() => ({ rows: [] }))).rows;
   const parts = (() => {
     try {
-      return readdirSync(path).filter((name) => name.endsWith('.parquet')).sort();
+      return readdirSync(path)
+        .filter((name) => name.endsWith('.parquet'))
+        .sort();
     } catch {
       return [];
     }

@@ -11,7 +11,10 @@ import { tempDir } from '../../formats/helpers.js';
 
 const logger = pino({ level: 'silent' });
 const dir = tempDir('sluice-file-hostile-');
-const lines = (path: string) => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path: string) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 /** Runs file → file and returns the summary, the rows written and the dead letters. */
 async function copy(name: string, input: string, config: Record<string, unknown> = {}) {
@@ -27,7 +30,11 @@ async function copy(name: string, input: string, config: Record<string, unknown>
     },
   });
   const summary = await runTopology(topology, { logger, checkpoints: new MemoryCheckpointStore() });
-  return { summary, rows: lines(out), deadLetters: lines(deadLetters).map((l) => JSON.parse(l) as { reason: string; record: string; origin: string }) };
+  return {
+    summary,
+    rows: lines(out),
+    deadLetters: lines(deadLetters).map((l) => JSON.parse(l) as { reason: string; record: string; origin: string }),
+  };
 }
 
 describe('file source on hostile input', () => {

@@ -24,11 +24,20 @@ async function writeCsv(file: string, from: number, count: number): Promise<void
 /** The bytes of a file, or of every file of a directory, to compare a target before and after. */
 function snapshot(path: string): Record<string, string> {
   if (!statSync(path).isDirectory()) return { '.': readFileSync(path, 'base64') };
-  return Object.fromEntries(readdirSync(path).sort().map((name) => [name, readFileSync(join(path, name), 'base64')]));
+  return Object.fromEntries(
+    readdirSync(path)
+      .sort()
+      .map((name) => [name, readFileSync(join(path, name), 'base64')]),
+  );
 }
 
 async function ids(path: string, format: 'ndjson' | 'parquet'): Promise<number[]> {
-  const files = format === 'parquet' ? readdirSync(path).sort().map((name) => join(path, name)) : [path];
+  const files =
+    format === 'parquet'
+      ? readdirSync(path)
+          .sort()
+          .map((name) => join(path, name))
+      : [path];
   const rows = [];
   for (const file of files) rows.push(...(await readAll(file, format)).rows);
   return rows.map((r) => Number(r.id));

@@ -38,7 +38,11 @@ async function datasetRows(path: string): Promise<Record<string, unknown>[]> {
 /** What a directory holds, and what each file holds, to compare a target before and after. */
 function snapshot(path: string): Record<string, string> {
   if (!statSync(path).isDirectory()) return { '.': readFileSync(path, 'base64') };
-  return Object.fromEntries(readdirSync(path).sort().map((name) => [name, readFileSync(join(path, name), 'base64')]));
+  return Object.fromEntries(
+    readdirSync(path)
+      .sort()
+      .map((name) => [name, readFileSync(join(path, name), 'base64')]),
+  );
 }
 
 /** Names left next to a target by a replace (staging, old parts). */
@@ -95,7 +99,10 @@ describe('file sink, mode replace', () => {
     const path = join(dir, 'mixed');
     mkdirSync(path);
     writeFileSync(join(path, 'notes.txt'), 'mine');
-    await expect(openSink({ path, format: 'parquet', mode: 'replace' })).rejects.toMatchObject({ code: 'SLUICE_CONFIG_INVALID', message: expect.stringContaining('notes.txt') });
+    await expect(openSink({ path, format: 'parquet', mode: 'replace' })).rejects.toMatchObject({
+      code: 'SLUICE_CONFIG_INVALID',
+      message: expect.stringContaining('notes.txt'),
+    });
     expect(readdirSync(path)).toEqual(['notes.txt']);
   });
 

@@ -32,7 +32,12 @@ describe('file sink, NDJSON and CSV', () => {
     mkdirSync(join(dir, 'fresh'));
     writeFileSync(path, '{"old":true}\n');
     const sink = await openSink({ path }, false);
-    await sink.write(batch([{ a: 1, s: 'ü' }, { a: null, s: 'x' }]));
+    await sink.write(
+      batch([
+        { a: 1, s: 'ü' },
+        { a: null, s: 'x' },
+      ]),
+    );
     expect(readFileSync(path, 'utf8')).toBe('{"a":1,"s":"ü"}\n{"a":null,"s":"x"}\n');
     await sink.write(batch([]));
     await sink.write(batch([{ a: 2, s: 'z' }]));
@@ -106,11 +111,18 @@ describe('file sink, NDJSON and CSV', () => {
     await sink.close();
     const text = readFileSync(path, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.trimEnd().split('\n').map((line) => JSON.parse(line))).toEqual([{ a: 1 }, ...rows, { a: 2 }]);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([{ a: 1 }, ...rows, { a: 2 }]);
   });
 
   it('refuses the json format as a sink', () => {
-    expect(() => parseConnectorConfig(connector(), { path: join(dir, 'x.json') }, 'sink')).toThrow(expect.objectContaining({ code: 'SLUICE_CONFIG_INVALID' }));
+    expect(() => parseConnectorConfig(connector(), { path: join(dir, 'x.json') }, 'sink')).toThrow(
+      expect.objectContaining({ code: 'SLUICE_CONFIG_INVALID' }),
+    );
   });
 });
 
@@ -124,7 +136,12 @@ describe('file sink, parquet', () => {
     writeFileSync(join(d, '.part-00008.parquet.tmp'), 'crashed');
     writeFileSync(join(d, 'keep.txt'), 'not ours');
     let sink = await openSink({ path: d, format: 'parquet', compression: 'zstd' }, false);
-    await sink.write(batch([{ id: 1, s: 'ü' }, { id: 2, s: null }]));
+    await sink.write(
+      batch([
+        { id: 1, s: 'ü' },
+        { id: 2, s: null },
+      ]),
+    );
     await sink.write(batch([]));
     await sink.write(batch([{ id: 3, s: 'c' }]));
     await sink.close();

@@ -60,7 +60,11 @@ describe('file source', () => {
     writeFileSync(path, ['{"id":1}', '{"id":2}', 'bad', 'worse', '{"id":"x"}', 'oops', '{"id":3}'].join('\n'));
     const src = source({ path, sample_size: 2 });
     const batches = await collect(src.read(path, undefined, readContext()));
-    expect(batches.map((b) => [b.data.numRows, b.meta.deadLetters!.length])).toEqual([[2, 1], [0, 3], [1, 0]]);
+    expect(batches.map((b) => [b.data.numRows, b.meta.deadLetters!.length])).toEqual([
+      [2, 1],
+      [0, 3],
+      [1, 0],
+    ]);
     expect(batches[0].meta).toMatchObject({ stream: 'orders', partition: path, kind: 'records', position: { offset: 22, line: 3 } });
     expect(batches[1].data.schema.fields.map((f) => f.name)).toEqual(['id']);
     expect(batches[1].meta.deadLetters!.map((d) => [d.node, d.origin, d.record])).toEqual([

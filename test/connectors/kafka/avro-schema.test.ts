@@ -1,4 +1,21 @@
-import { Bool, Decimal, Dictionary, Field, Float32, Float64, Int16, Int32, Int64, List, TimeUnit, Timestamp, Uint32, Utf8, makeData, makeVector } from 'apache-arrow';
+import {
+  Bool,
+  Decimal,
+  Dictionary,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  List,
+  TimeUnit,
+  Timestamp,
+  Uint32,
+  Utf8,
+  makeData,
+  makeVector,
+} from 'apache-arrow';
 import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { avroRecordOf, decimalText } from '../../../src/connectors/kafka/avro-schema.js';
@@ -37,10 +54,27 @@ describe('Avro schema of Arrow fields', () => {
       tags: ['null', 'string'],
     });
     const value = record.convert({
-      small: 1, int: null, big: 2n ** 62n + 1n, unsigned: 4294967295, f32: 1.5, f64: 2.25, flag: true, text: 'x',
-      at_ms: 1700000000123, at_us: 1700000000123.456, amount: '12345', tags: ['a', 'b'],
+      small: 1,
+      int: null,
+      big: 2n ** 62n + 1n,
+      unsigned: 4294967295,
+      f32: 1.5,
+      f64: 2.25,
+      flag: true,
+      text: 'x',
+      at_ms: 1700000000123,
+      at_us: 1700000000123.456,
+      amount: '12345',
+      tags: ['a', 'b'],
     });
-    expect(value).toMatchObject({ big: 2n ** 62n + 1n, at_ms: 1700000000123, at_us: 1700000000123456, amount: '123.45', tags: '["a","b"]', int: null });
+    expect(value).toMatchObject({
+      big: 2n ** 62n + 1n,
+      at_ms: 1700000000123,
+      at_us: 1700000000123456,
+      amount: '123.45',
+      tags: '["a","b"]',
+      int: null,
+    });
     const type = avroType(record.schema as avro.Schema);
     expect({ ...(type.fromBuffer(type.toBuffer(value)) as object) }).toEqual({ ...value, big: 2n ** 62n + 1n, unsigned: 4294967295n });
     // Other consumers read plain Avro longs: a safe value decodes as a number with avsc's defaults.
@@ -53,7 +87,12 @@ describe('Avro schema of Arrow fields', () => {
   });
 
   it('places the decimal point of unscaled decimals', () => {
-    expect([decimalText('12345', 2), decimalText('-5', 2), decimalText('7', 0), decimalText('-100', 3)]).toEqual(['123.45', '-0.05', '7', '-0.100']);
+    expect([decimalText('12345', 2), decimalText('-5', 2), decimalText('7', 0), decimalText('-100', 3)]).toEqual([
+      '123.45',
+      '-0.05',
+      '7',
+      '-0.100',
+    ]);
     const v = makeVector(makeData({ type: new Decimal(2, 10, 128), length: 1, nullCount: 0, data: new Uint32Array([12345, 0, 0, 0]) }));
     expect(decimalText(String(v.get(0)), 2)).toBe('123.45');
   });

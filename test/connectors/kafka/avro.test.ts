@@ -9,7 +9,19 @@ import type { DeadLetter } from '../../../src/core/dead-letter.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
 import { startSchemaRegistry, type RunningSchemaRegistry } from '../../../src/connectors/kafka/schema-registry/start-schema-registry.js';
-import { BROKERS, config, connectorContext, createTopic, deleteCreatedTopics, kafka, Reading, silent, uniqueName, until, withAdmin } from './kafka-helpers.js';
+import {
+  BROKERS,
+  config,
+  connectorContext,
+  createTopic,
+  deleteCreatedTopics,
+  kafka,
+  Reading,
+  silent,
+  uniqueName,
+  until,
+  withAdmin,
+} from './kafka-helpers.js';
 
 const run = promisify(execFile);
 const jars = join(process.env.SLUICE_SERVICES_DIR ?? resolve(import.meta.dirname, '../../../.services'), 'kafka', 'jars', '*');
@@ -30,12 +42,30 @@ const safeRows = rows.map((r, i) => ({ ...r, id: BigInt(1000 + i) }));
 
 function typedBatch(stream = 'items', values = rows): Batch {
   const table = new Table({
-    id: vectorFromArray(values.map((r) => r.id), new Int64()),
-    name: vectorFromArray(values.map((r) => r.name), new Utf8()),
-    price: vectorFromArray(values.map((r) => r.price), new Float64()),
-    active: vectorFromArray(values.map((r) => r.active), new Bool()),
-    at: vectorFromArray(values.map((r) => r.at), new TimestampMillisecond()),
-    day: vectorFromArray(values.map((r) => new Date(r.day * DAY)), new DateDay()),
+    id: vectorFromArray(
+      values.map((r) => r.id),
+      new Int64(),
+    ),
+    name: vectorFromArray(
+      values.map((r) => r.name),
+      new Utf8(),
+    ),
+    price: vectorFromArray(
+      values.map((r) => r.price),
+      new Float64(),
+    ),
+    active: vectorFromArray(
+      values.map((r) => r.active),
+      new Bool(),
+    ),
+    at: vectorFromArray(
+      values.map((r) => r.at),
+      new TimestampMillisecond(),
+    ),
+    day: vectorFromArray(
+      values.map((r) => new Date(r.day * DAY)),
+      new DateDay(),
+    ),
   });
   return { data: recordBatchFromTable(table), meta: { stream, partition: stream, position: undefined, kind: 'records' } };
 }
@@ -95,7 +125,9 @@ describe('kafka avro through a Confluent-compatible registry', () => {
       expect(read.map((r) => ({ id: r.id, name: r.name, price: r.price, active: r.active, at: Number(r.at), day: r.day }))).toEqual(rows);
       expect(reading.batches[0].data.schema.fields.find((f) => f.name === 'id')!.type.toString()).toBe('Int64');
       // Keys as JSON text: 64-bit values as numbers while exact, else as strings.
-      expect(read.map((r) => JSON.parse(String(r.__key)))).toEqual(rows.map((r) => ({ id: r.id < 2n ** 53n ? Number(r.id) : String(r.id) })));
+      expect(read.map((r) => JSON.parse(String(r.__key)))).toEqual(
+        rows.map((r) => ({ id: r.id < 2n ** 53n ? Number(r.id) : String(r.id) })),
+      );
     } finally {
       reading.stop();
       await source.close();
@@ -117,7 +149,10 @@ describe('kafka avro through a Confluent-compatible registry', () => {
     // The old consumer: reader schema v1, writer schema fetched by the id in the message.
     const reader = avro.Type.forSchema(JSON.parse(v1.schema));
     const writer = avro.Type.forSchema(JSON.parse((await fetchJson(`/schemas/ids/${writerId}`)).schema));
-    expect({ ...(reader.fromBuffer(second.value!.subarray(5), reader.createResolver(writer)) as object) }).toEqual({ name: 'bob', age: 41 });
+    expect({ ...(reader.fromBuffer(second.value!.subarray(5), reader.createResolver(writer)) as object) }).toEqual({
+      name: 'bob',
+      age: 41,
+    });
   });
 
   it('registers under a subject configured with another compatibility level', async () => {
@@ -143,11 +178,19 @@ describe('kafka avro through a Confluent-compatible registry', () => {
     await sink.open({ resuming: false, logger: silent, deadLetter: async (_batch, l) => void letters.push(...l) });
     await sink.write(plainBatch([{ sku: 'a', qty: 1 }]));
     // qty turns from a number into text: data written so far cannot be read with the new schema.
-    await sink.write(plainBatch([{ sku: 'b', qty: 'two' }, { sku: 'c', qty: 'three' }]));
+    await sink.write(
+      plainBatch([
+        { sku: 'b', qty: 'two' },
+        { sku: 'c', qty: 'three' },
+      ]),
+    );
     await sink.write(plainBatch([{ sku: 'd', qty: 4 }]));
     await sink.close();
 
-    expect(letters.map((l) => l.record)).toEqual([{ sku: 'b', qty: 'two' }, { sku: 'c', qty: 'three' }]);
+    expect(letters.map((l) => l.record)).toEqual([
+      { sku: 'b', qty: 'two' },
+      { sku: 'c', qty: 'three' },
+    ]);
     expect(letters[0].reason).toContain(`${topic}-value`);
     expect(letters[0].reason).toMatch(/incompatible.*qty/);
     const messages = await rawMessages(topic, 2);
@@ -197,12 +240,28 @@ describe('kafka avro through a Confluent-compatible registry', () => {
     const END = '|#sluice-end#|';
     const { stdout } = await run(
       'java',
-      ['-Xmx128m', '-cp', jars, 'org.apache.kafka.tools.consumer.ConsoleConsumer', '--bootstrap-server', BROKERS[0], '--topic', topic,
-        '--from-beginning', '--max-messages', String(safeRows.length), '--timeout-ms', '30000', '--property', `line.separator=${END}`],
+      [
+        '-Xmx128m',
+        '-cp',
+        jars,
+        'org.apache.kafka.tools.consumer.ConsoleConsumer',
+        '--bootstrap-server',
+        BROKERS[0],
+        '--topic',
+        topic,
+        '--from-beginning',
+        '--max-messages',
+        String(safeRows.length),
+        '--timeout-ms',
+        '30000',
+        '--property',
+        `line.separator=${END}`,
+      ],
       { timeout: 60_000, maxBuffer: 1 << 22, encoding: 'buffer' },
     );
     const values: Buffer[] = [];
-    for (let at = 0, next = stdout.indexOf(END); next >= 0; at = next + END.length, next = stdout.indexOf(END, at)) values.push(stdout.subarray(at, next));
+    for (let at = 0, next = stdout.indexOf(END); next >= 0; at = next + END.length, next = stdout.indexOf(END, at))
+      values.push(stdout.subarray(at, next));
     expect(values).toHaveLength(safeRows.length);
     const types = new Map<number, avro.Type>();
     const decoded = [];

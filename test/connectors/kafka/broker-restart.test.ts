@@ -6,7 +6,10 @@ import { config, connectorContext, createTopic, deleteCreatedTopics, kafka, rest
 
 function numbers(from: number, count: number): Batch {
   const n = Array.from({ length: count }, (_, i) => from + i);
-  return { data: recordBatchFromColumns({ n, label: n.map((v) => `row-${v}`) }), meta: { stream: 'numbers', partition: 'numbers', position: from + count, kind: 'records' } };
+  return {
+    data: recordBatchFromColumns({ n, label: n.map((v) => `row-${v}`) }),
+    meta: { stream: 'numbers', partition: 'numbers', position: from + count, kind: 'records' },
+  };
 }
 
 describe('kafka sink across a broker restart', () => {

@@ -8,7 +8,16 @@ const require = createRequire(import.meta.url);
 const { createErrorFromCode } = require('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
 const createRetry = require('kafkajs/src/retry/index.js') as (options: object) => (fn: () => Promise<unknown>) => Promise<unknown>;
 
-const CODES = { REQUEST_TIMED_OUT: 7, COORDINATOR_LOAD_IN_PROGRESS: 14, COORDINATOR_NOT_AVAILABLE: 15, NOT_COORDINATOR: 16, ILLEGAL_GENERATION: 22, UNKNOWN_MEMBER_ID: 25, REBALANCE_IN_PROGRESS: 27, GROUP_AUTHORIZATION_FAILED: 30 };
+const CODES = {
+  REQUEST_TIMED_OUT: 7,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  ILLEGAL_GENERATION: 22,
+  UNKNOWN_MEMBER_ID: 25,
+  REBALANCE_IN_PROGRESS: 27,
+  GROUP_AUTHORIZATION_FAILED: 30,
+};
 
 /** What a commit rejects with after kafkajs's retrier gave up on `error`. */
 async function afterKafkajsRetries(error: Error): Promise<unknown> {
@@ -28,7 +37,9 @@ describe('kafka offset commit failures', () => {
   });
 
   it('a broker that cannot be reached is transient', async () => {
-    expect(commitFailureOf(await afterKafkajsRetries(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092')))).toBe('transient');
+    expect(
+      commitFailureOf(await afterKafkajsRetries(new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'))),
+    ).toBe('transient');
   });
 
   it.each([

@@ -17,7 +17,10 @@ describe("Kafka's own console consumer reads the sink's output", () => {
     const topic = await createTopic(1);
     const rows = Array.from({ length: 12 }, (_, i) => ({ sku: `sku-${i}`, qty: i, price: i + 0.25, note: i % 3 === 0 ? null : `é${i}` }));
     const sink = new KafkaSink(config({ topic, key_columns: ['sku'] }), connectorContext);
-    await sink.write({ data: recordBatchFromRows(rows), meta: { stream: 'stock', partition: 'stock', position: undefined, kind: 'records' } });
+    await sink.write({
+      data: recordBatchFromRows(rows),
+      meta: { stream: 'stock', partition: 'stock', position: undefined, kind: 'records' },
+    });
     await sink.close();
 
     const { stdout } = await run(

@@ -15,12 +15,19 @@ sourceContract({
     const topic = await createTopic(1);
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: Array.from({ length: count }, (_, id) => ({ value: JSON.stringify({ id, name: `row ${id}` }) })) });
+    await producer.send({
+      topic,
+      messages: Array.from({ length: count }, (_, id) => ({ value: JSON.stringify({ id, name: `row ${id}` }) })),
+    });
     await producer.disconnect();
     return { brokers: BROKERS, topics: [topic], group_id: uniqueName('contract') };
   },
   failures: [
-    { name: 'a broker that cannot be reached', config: async () => ({ brokers: [`127.0.0.1:${await closedPort()}`], topics: ['t'] }), retriable: true },
+    {
+      name: 'a broker that cannot be reached',
+      config: async () => ({ brokers: [`127.0.0.1:${await closedPort()}`], topics: ['t'] }),
+      retriable: true,
+    },
   ],
 });
 
@@ -56,6 +63,10 @@ sinkContract({
     return { config: { brokers: BROKERS, topic }, readBack: () => messagesOf(topic) };
   },
   failures: [
-    { name: 'a broker that cannot be reached', config: async () => ({ brokers: [`127.0.0.1:${await closedPort()}`], topic: 't' }), retriable: true },
+    {
+      name: 'a broker that cannot be reached',
+      config: async () => ({ brokers: [`127.0.0.1:${await closedPort()}`], topic: 't' }),
+      retriable: true,
+    },
   ],
 });

@@ -62,7 +62,11 @@ describe('kafka sink change events', () => {
       ['{"id":1}', null],
     ]);
     const [created, , snapshot, deleted, tombstone] = seen;
-    expect(created.value).toMatchObject({ before: null, after: { id: 1, name: 'ada' }, source: { ts_ms: 1700000000000, table: 'public.customers', snapshot: 'false' } });
+    expect(created.value).toMatchObject({
+      before: null,
+      after: { id: 1, name: 'ada' },
+      source: { ts_ms: 1700000000000, table: 'public.customers', snapshot: 'false' },
+    });
     expect(Object.keys(created.value!).sort()).toEqual(['after', 'before', 'op', 'source', 'ts_ms']);
     expect(created.value!.ts_ms).toBeGreaterThanOrEqual(before);
     expect(snapshot.value).toMatchObject({ after: { id: 2, name: 'bob' }, source: { snapshot: 'true' } });

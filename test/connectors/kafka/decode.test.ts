@@ -46,9 +46,45 @@ describe('kafka message decoding', () => {
       __timestamp: 'Timestamp<MILLISECOND>',
     });
     expect(data.toArray().map((r) => r.toJSON())).toEqual([
-      { id: 1, ok: true, name: 'a', mixed: '1', nested: '{"x":[1,2]}', late: null, value: null, __key: 'k1', __partition: 3, __offset: 10n, __timestamp: 1_700_000_000_010 },
-      { id: 2.5, ok: null, name: null, mixed: 'two', nested: null, late: null, value: null, __key: null, __partition: 3, __offset: 13n, __timestamp: 1_700_000_000_013 },
-      { id: null, ok: null, name: null, mixed: null, nested: null, late: null, value: 'a string value', __key: null, __partition: 3, __offset: 14n, __timestamp: 1_700_000_000_014 },
+      {
+        id: 1,
+        ok: true,
+        name: 'a',
+        mixed: '1',
+        nested: '{"x":[1,2]}',
+        late: null,
+        value: null,
+        __key: 'k1',
+        __partition: 3,
+        __offset: 10n,
+        __timestamp: 1_700_000_000_010,
+      },
+      {
+        id: 2.5,
+        ok: null,
+        name: null,
+        mixed: 'two',
+        nested: null,
+        late: null,
+        value: null,
+        __key: null,
+        __partition: 3,
+        __offset: 13n,
+        __timestamp: 1_700_000_000_013,
+      },
+      {
+        id: null,
+        ok: null,
+        name: null,
+        mixed: null,
+        nested: null,
+        late: null,
+        value: 'a string value',
+        __key: null,
+        __partition: 3,
+        __offset: 14n,
+        __timestamp: 1_700_000_000_014,
+      },
     ]);
     expect(deadLetters).toHaveLength(1);
     expect(deadLetters[0]).toMatchObject({ node: 'src', record: 'not json', origin: { topic: 't', partition: 3, offset: '12' } });

@@ -5,10 +5,23 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { recordBatchFromRows, type Batch } from '../../../src/core/batch.js';
 import { KafkaSink } from '../../../src/connectors/kafka/sink.js';
 import { startSluice } from '../../support/cli.js';
-import { BROKERS, committedOffsets, config, connectorContext, createTopic, deleteCreatedTopics, kafka, until, uniqueName } from './kafka-helpers.js';
+import {
+  BROKERS,
+  committedOffsets,
+  config,
+  connectorContext,
+  createTopic,
+  deleteCreatedTopics,
+  kafka,
+  until,
+  uniqueName,
+} from './kafka-helpers.js';
 
 function batch(values: number[]): Batch {
-  return { data: recordBatchFromRows(values.map((n) => ({ n }))), meta: { stream: 'numbers', partition: 'numbers', position: undefined, kind: 'records' } };
+  return {
+    data: recordBatchFromRows(values.map((n) => ({ n }))),
+    meta: { stream: 'numbers', partition: 'numbers', position: undefined, kind: 'records' },
+  };
 }
 
 /**
@@ -37,7 +50,10 @@ async function produceNumbers(topic: string, count: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
   for (let i = 0; i < count; i += 5000) {
-    const messages = Array.from({ length: Math.min(5000, count - i) }, (_, j) => ({ key: String(i + j), value: JSON.stringify({ n: i + j }) }));
+    const messages = Array.from({ length: Math.min(5000, count - i) }, (_, j) => ({
+      key: String(i + j),
+      value: JSON.stringify({ n: i + j }),
+    }));
     await producer.send({ topic, messages });
   }
   await producer.disconnect();

@@ -1,7 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../../src/core/batch.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
-import { Reading, committedOffsets, config, connectorContext, createTopic, kafka, until, uniqueName, deleteCreatedTopics } from './kafka-helpers.js';
+import {
+  Reading,
+  committedOffsets,
+  config,
+  connectorContext,
+  createTopic,
+  kafka,
+  until,
+  uniqueName,
+  deleteCreatedTopics,
+} from './kafka-helpers.js';
 
 async function produce(topic: string, from: number, count: number): Promise<void> {
   const producer = kafka.producer();
@@ -69,7 +79,10 @@ describe('kafka source offsets', () => {
     await new Promise((r) => setTimeout(r, 20));
     await produce(topic, 3, 2);
 
-    const atTime = new KafkaSource(config({ topics: [topic], group_id: uniqueName('g'), start_from: 'timestamp', start_timestamp: cut }), connectorContext);
+    const atTime = new KafkaSource(
+      config({ topics: [topic], group_id: uniqueName('g'), start_from: 'timestamp', start_timestamp: cut }),
+      connectorContext,
+    );
     const rt = new Reading(atTime, `${topic}:0`);
     await until('rows after the timestamp', () => rt.rows === 2);
     rt.stop();

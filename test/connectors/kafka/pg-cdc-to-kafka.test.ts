@@ -31,14 +31,23 @@ describe('topologies/pg-cdc-to-kafka.ts: PostgreSQL CDC → Avro Debezium events
   it('the topic folded by key, tombstones applied, equals the source table', async () => {
     const db = await createDatabase('kafka_cdc');
     cleanups.push(db.drop);
-    await sql(db.url, 'create table customers (id int primary key, name text, email text, balance numeric(10,2), updated_at timestamptz default now())');
-    await sql(db.url, "insert into customers (id, name, email, balance) select g, 'customer ' || g, 'c' || g || '@example.com', g * 1.25 from generate_series(1, 200) g");
+    await sql(
+      db.url,
+      'create table customers (id int primary key, name text, email text, balance numeric(10,2), updated_at timestamptz default now())',
+    );
+    await sql(
+      db.url,
+      "insert into customers (id, name, email, balance) select g, 'customer ' || g, 'c' || g || '@example.com', g * 1.25 from generate_series(1, 200) g",
+    );
 
     // The topology's fixed topic: start from an empty, compacted one.
     await withAdmin(async (admin) => {
       if ((await admin.listTopics()).includes(TOPIC)) await admin.deleteTopics({ topics: [TOPIC] });
       await until('the old topic gone', async () => !(await admin.listTopics()).includes(TOPIC));
-      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [{ topic: TOPIC, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        waitForLeaders: true,
+      });
     });
     cleanups.push(() => withAdmin((admin) => admin.deleteTopics({ topics: [TOPIC] })));
     const schemasTopic = uniqueName('_schemas-cdc');
@@ -93,7 +102,10 @@ describe('topologies/pg-cdc-to-kafka.ts: PostgreSQL CDC → Avro Debezium events
       },
     });
 
-    const table = async () => new Map((await sql<Customer>(db.url, 'select id, name, email, balance::text as balance from customers order by id')).map((r) => [r.id, r]));
+    const table = async () =>
+      new Map(
+        (await sql<Customer>(db.url, 'select id, name, email, balance::text as balance from customers order by id')).map((r) => [r.id, r]),
+      );
     const matches = async () => {
       const rows = await table();
       return rows.size === state.size && [...rows].every(([id, row]) => JSON.stringify(state.get(id)) === JSON.stringify(row));

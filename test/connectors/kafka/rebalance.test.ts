@@ -9,7 +9,19 @@ import { runTopology } from '../../../src/runtime/run-topology.js';
 import { FileCheckpointStore } from '../../../src/state/file-checkpoint-store.js';
 import { compileTopology } from '../../../src/topology/compile.js';
 import { gate, memorySink } from '../../support/memory-connector.js';
-import { BROKERS, Reading, committedOffsets, config, connectorContext, createTopic, deleteCreatedTopics, kafka, silent, uniqueName, until } from './kafka-helpers.js';
+import {
+  BROKERS,
+  Reading,
+  committedOffsets,
+  config,
+  connectorContext,
+  createTopic,
+  deleteCreatedTopics,
+  kafka,
+  silent,
+  uniqueName,
+  until,
+} from './kafka-helpers.js';
 
 describe('kafka source: a second instance joins the group mid-run', () => {
   const dirs: string[] = [];
@@ -24,7 +36,10 @@ describe('kafka source: a second instance joins the group mid-run', () => {
     const producer = kafka.producer();
     await producer.connect();
     for (let i = 0; i < total; i += 5000) {
-      await producer.send({ topic: input, messages: Array.from({ length: 5000 }, (_, j) => ({ key: String(i + j), value: JSON.stringify({ id: i + j }) })) });
+      await producer.send({
+        topic: input,
+        messages: Array.from({ length: 5000 }, (_, j) => ({ key: String(i + j), value: JSON.stringify({ id: i + j }) })),
+      });
     }
     await producer.disconnect();
     const groupId = uniqueName('rebalance');
@@ -71,7 +86,11 @@ describe('kafka source: a second instance joins the group mid-run', () => {
 
     const seen = () => new Set([...first.sink.rows, ...second.sink.rows]);
     await until('every record written by one instance or the other', () => seen().size === total, 120_000);
-    await until('every offset committed', async () => Object.values(await committedOffsets(groupId, input)).reduce((n, o) => n + Number(o), 0) === total, 60_000);
+    await until(
+      'every offset committed',
+      async () => Object.values(await committedOffsets(groupId, input)).reduce((n, o) => n + Number(o), 0) === total,
+      60_000,
+    );
     const [a, b] = await Promise.all([first.stop(), second.stop()]);
     expect([a.status, b.status]).toEqual(['stopped', 'stopped']);
 

@@ -37,7 +37,9 @@ describe('kafka sink → topic → kafka source', () => {
     await source.close();
 
     const read = readings.flatMap((r) => r.batches.flatMap((b) => rowsOf(b.data)));
-    expect(read.map((r) => ({ id: r.id, name: r.name, amount: r.amount, vip: r.vip })).sort((a, b) => Number(a.id) - Number(b.id))).toEqual(rows);
+    expect(read.map((r) => ({ id: r.id, name: r.name, amount: r.amount, vip: r.vip })).sort((a, b) => Number(a.id) - Number(b.id))).toEqual(
+      rows,
+    );
     for (const row of read) expect(row.__key).toBe(String(row.id));
     // Same key, same partition, offsets in order; the position is the next offset.
     for (const [i, reading] of readings.entries()) {
@@ -90,7 +92,10 @@ describe('kafka sink → topic → kafka source', () => {
     expect([...(rawRows[0].key as Uint8Array)]).toEqual([1, 2]);
     expect(rawRows[1].key).toBeNull();
 
-    const json = new KafkaSource(config({ topics: [topic], group_id: uniqueName('g') }), { node: 'reader', logger: connectorContext.logger });
+    const json = new KafkaSource(config({ topics: [topic], group_id: uniqueName('g') }), {
+      node: 'reader',
+      logger: connectorContext.logger,
+    });
     const reading = new Reading(json, `${topic}:0`);
     await until('the whole partition', () => reading.batches.at(-1)?.meta.position === '3');
     reading.stop();

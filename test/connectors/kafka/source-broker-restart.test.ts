@@ -1,7 +1,18 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../../src/core/batch.js';
 import { KafkaSource } from '../../../src/connectors/kafka/source.js';
-import { Reading, committedOffsets, config, connectorContext, createTopic, deleteCreatedTopics, kafka, restartBroker, until, uniqueName } from './kafka-helpers.js';
+import {
+  Reading,
+  committedOffsets,
+  config,
+  connectorContext,
+  createTopic,
+  deleteCreatedTopics,
+  kafka,
+  restartBroker,
+  until,
+  uniqueName,
+} from './kafka-helpers.js';
 
 async function produce(topic: string, from: number, count: number): Promise<void> {
   const producer = kafka.producer();

@@ -39,9 +39,16 @@ describe('PostgreSQL CDC → kafka: unchanged TOAST values', () => {
         name: uniqueName('toast'),
         dead_letter: { type: 'file', config: { path: join(dir, 'dead-letters.ndjson'), format: 'ndjson' } },
         nodes: {
-          docs: { type: 'postgresql', config: { url: db.url, mode: 'cdc', tables: ['public.docs'], slot, publication: slot, heartbeat_ms: 500 } },
+          docs: {
+            type: 'postgresql',
+            config: { url: db.url, mode: 'cdc', tables: ['public.docs'], slot, publication: slot, heartbeat_ms: 500 },
+          },
           events: { type: 'kafka', inputs: ['docs'], config: { brokers: BROKERS, topic: events, envelope: 'debezium' } },
-          rows: { type: 'kafka', inputs: ['docs'], config: { brokers: BROKERS, topic: rows, unavailable_value_placeholder: '<unavailable>' } },
+          rows: {
+            type: 'kafka',
+            inputs: ['docs'],
+            config: { brokers: BROKERS, topic: rows, unavailable_value_placeholder: '<unavailable>' },
+          },
         },
       },
       { env: {} },
@@ -63,7 +70,9 @@ describe('PostgreSQL CDC → kafka: unchanged TOAST values', () => {
     await consumer.connect();
     cleanups.push(() => consumer.disconnect());
     await consumer.subscribe({ topics: [events, rows], fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(JSON.parse(message.value!.toString()) as Value) });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => void seen.get(topic)!.push(JSON.parse(message.value!.toString()) as Value),
+    });
     await until('the snapshot row on both topics', () => seen.get(events)!.length === 1 && seen.get(rows)!.length === 1, 60_000);
 
     await sql(db.url, "update docs set title = 'final' where id = 1");

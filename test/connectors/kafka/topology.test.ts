@@ -12,7 +12,10 @@ import { BROKERS, committedOffsets, createTopic, kafka, until, uniqueName, delet
 async function produce(topic: string, from: number, count: number): Promise<void> {
   const producer = kafka.producer();
   await producer.connect();
-  await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: String(from + i), value: JSON.stringify({ n: from + i }) })) });
+  await producer.send({
+    topic,
+    messages: Array.from({ length: count }, (_, i) => ({ key: String(from + i), value: JSON.stringify({ n: from + i }) })),
+  });
   await producer.disconnect();
 }
 

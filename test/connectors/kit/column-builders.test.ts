@@ -1,5 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { Binary, Bool, DateDay, Field, Float32, Float64, Int16, Int32, Int64, List, Null, Struct, TimeUnit, Timestamp, Uint8, Utf8, makeVector, vectorFromArray, type DataType } from 'apache-arrow';
+import {
+  Binary,
+  Bool,
+  DateDay,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  List,
+  Null,
+  Struct,
+  TimeUnit,
+  Timestamp,
+  Uint8,
+  Utf8,
+  makeVector,
+  vectorFromArray,
+  type DataType,
+} from 'apache-arrow';
 import { makeColumnBuilder, vectorOf } from '../../../src/connectors/kit/columns/make-builder.js';
 
 /**
@@ -8,7 +28,9 @@ import { makeColumnBuilder, vectorOf } from '../../../src/connectors/kit/columns
  */
 function arrowOwn(type: DataType, values: unknown[]): unknown[] {
   const names = type instanceof Struct ? type.children.map((f) => f.name) : undefined;
-  const explicit = values.map((v) => (v === undefined ? null : names && v !== null ? Object.fromEntries(names.map((n) => [n, (v as Record<string, unknown>)[n] ?? null])) : v));
+  const explicit = values.map((v) =>
+    v === undefined ? null : names && v !== null ? Object.fromEntries(names.map((n) => [n, (v as Record<string, unknown>)[n] ?? null])) : v,
+  );
   return [...vectorFromArray(explicit, type)].map(plain);
 }
 
@@ -31,7 +53,11 @@ const cases: Array<[string, DataType, unknown[]]> = [
   ['Utf8', new Utf8(), ['a', null, '', 'naïve — ✓ 𝄞', 'x'.repeat(1000)]],
   ['Binary', new Binary(), [new Uint8Array([1, 2]), null, new Uint8Array(0), Buffer.from('hello')]],
   ['List<Int32>', new List(new Field('item', new Int32(), true)), [[1, 2], null, [], [3, null]]],
-  ['Struct', new Struct([new Field('a', new Float64(), true), new Field('b', new Utf8(), true)]), [{ a: 1, b: 'x' }, null, { a: null, b: 'y' }, { b: 'z' }]],
+  [
+    'Struct',
+    new Struct([new Field('a', new Float64(), true), new Field('b', new Utf8(), true)]),
+    [{ a: 1, b: 'x' }, null, { a: null, b: 'y' }, { b: 'z' }],
+  ],
 ];
 
 describe('column builders', () => {

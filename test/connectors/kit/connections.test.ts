@@ -22,7 +22,11 @@ async function seriesValue(name: string, labels: Labels): Promise<number> {
   const metric = name.endsWith('_count') ? name.slice(0, -'_count'.length) : name;
   const { values } = await metricsRegistry.getSingleMetric(metric)!.get();
   const wanted = name.endsWith('_count') ? `${metric}_count` : undefined;
-  const match = values.find((v) => (!wanted || (v as { metricName?: string }).metricName === wanted) && Object.entries(labels).every(([k, value]) => v.labels[k] === value));
+  const match = values.find(
+    (v) =>
+      (!wanted || (v as { metricName?: string }).metricName === wanted) &&
+      Object.entries(labels).every(([k, value]) => v.labels[k] === value),
+  );
   return match?.value ?? 0;
 }
 
@@ -138,10 +142,17 @@ describe('connection lifecycle, pool and metrics against PostgreSQL', () => {
       const proxy = await switchableProxy();
       try {
         vi.useFakeTimers({ toFake: ['Date'] });
-        const cfg = config({ url: `postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, resilience: { retries: 0, breaker: { threshold: 3, half_open_after_ms: 60_000 } } });
+        const cfg = config({
+          url: `postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`,
+          resilience: { retries: 0, breaker: { threshold: 3, half_open_after_ms: 60_000 } },
+        });
         const datasource = postgresDatasource(cfg);
         const failures = () => seriesValue('sluice_connector_connection_failures_total', labelsOf(datasource));
-        const attempt = () => checkServer(cfg).then(() => undefined, (e: unknown) => e as SluiceError);
+        const attempt = () =>
+          checkServer(cfg).then(
+            () => undefined,
+            (e: unknown) => e as SluiceError,
+          );
 
         for (let i = 0; i < 3; i++) expect((await attempt())?.code).toBe('SLUICE_CONNECTION_FAILED');
         expect(await failures()).toBe(3);
@@ -173,8 +184,15 @@ describe('connection lifecycle, pool and metrics against PostgreSQL', () => {
       const proxy = await switchableProxy();
       try {
         vi.useFakeTimers({ toFake: ['Date'] });
-        const cfg = config({ url: `postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`, resilience: { retries: 0, breaker: { threshold: 1, half_open_after_ms: 1_000 } } });
-        const attempt = () => checkServer(cfg).then(() => undefined, (e: unknown) => e as SluiceError);
+        const cfg = config({
+          url: `postgres://postgres@127.0.0.1:${proxy.port}/${db.name}`,
+          resilience: { retries: 0, breaker: { threshold: 1, half_open_after_ms: 1_000 } },
+        });
+        const attempt = () =>
+          checkServer(cfg).then(
+            () => undefined,
+            (e: unknown) => e as SluiceError,
+          );
         expect((await attempt())?.code).toBe('SLUICE_CONNECTION_FAILED');
         expect((await attempt())?.code).toBe('SLUICE_CIRCUIT_OPEN');
         vi.setSystemTime(Date.now() + 1_001);
@@ -194,7 +212,12 @@ describe('connection lifecycle, pool and metrics against PostgreSQL', () => {
     try {
       const body = (await server.app.inject({ method: 'GET', url: '/metrics' })).body;
       const { name } = postgresDatasource(cfg);
-      expect(body).toMatch(new RegExp(`^sluice_connector_connections_active\\{connector="postgresql",datasource="${name.replace(/[.]/g, '\\.')}"\\} \\d+$`, 'm'));
+      expect(body).toMatch(
+        new RegExp(
+          `^sluice_connector_connections_active\\{connector="postgresql",datasource="${name.replace(/[.]/g, '\\.')}"\\} \\d+$`,
+          'm',
+        ),
+      );
       expect(body).toContain('sluice_connector_connect_duration_seconds_count{connector="postgresql"');
       expect(body).toContain('sluice_http_request_duration_seconds');
     } finally {
@@ -219,7 +242,11 @@ describe('connection metrics and breaker of the kafka connector', () => {
 
   it('counts a connect failure against a closed port, then fails fast while the breaker is open', { timeout: 60_000 }, async () => {
     const port = await closedPort();
-    const cfg = kafkaConfig({ brokers: [`127.0.0.1:${port}`], topic: 'never', resilience: { breaker: { threshold: 1, half_open_after_ms: 3_600_000 } } });
+    const cfg = kafkaConfig({
+      brokers: [`127.0.0.1:${port}`],
+      topic: 'never',
+      resilience: { breaker: { threshold: 1, half_open_after_ms: 3_600_000 } },
+    });
     const labels = { connector: 'kafka', datasource: `127.0.0.1:${port}` };
     const first = await new KafkaSink(cfg, connectorContext).open().catch((e: unknown) => e as SluiceError);
     expect(first?.code).toBe('SLUICE_CONNECTION_FAILED');

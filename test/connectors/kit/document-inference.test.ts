@@ -6,7 +6,10 @@ function types(inference: DocumentInference): Record<string, string> {
 }
 
 function rows(inference: DocumentInference, documents: Document[]): unknown[] {
-  return inference.recordBatch(documents).toArray().map((row) => JSON.parse(JSON.stringify(row, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))) as unknown);
+  return inference
+    .recordBatch(documents)
+    .toArray()
+    .map((row) => JSON.parse(JSON.stringify(row, (_, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))) as unknown);
 }
 
 describe('document inference', () => {
@@ -90,7 +93,11 @@ describe('document inference', () => {
     expect(first.schema.fields.map((f) => f.name)).toEqual(['id', 's']);
     expect(second.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['id:Float64', 's:Struct<{a:Float64}>', 'name:Utf8']);
     expect(second.toArray().map((r) => r.toJSON())).toEqual([{ id: null, s: null, name: 'x' }]);
-    expect(third.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(['id:Utf8', 's:Struct<{a:Float64, b:Utf8}>', 'name:Utf8']);
+    expect(third.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual([
+      'id:Utf8',
+      's:Struct<{a:Float64, b:Utf8}>',
+      'name:Utf8',
+    ]);
     expect(third.getChild('id')!.toJSON()).toEqual(['seven']);
     // A column once JSON text stays so, whatever comes later.
     inference.observe([{ id: 8 }]);

@@ -11,7 +11,9 @@ describe('jsonText', () => {
   });
 
   it('writes bigints as numbers while exact, else as decimal strings', () => {
-    expect(jsonText({ small: 42n, big: 2n ** 60n, negative: -(2n ** 60n) })).toBe('{"small":42,"big":"1152921504606846976","negative":"-1152921504606846976"}');
+    expect(jsonText({ small: 42n, big: 2n ** 60n, negative: -(2n ** 60n) })).toBe(
+      '{"small":42,"big":"1152921504606846976","negative":"-1152921504606846976"}',
+    );
   });
 
   it('writes Arrow values through toJSON and dates as ISO 8601', () => {

@@ -31,7 +31,8 @@ function reader(source: CdcSource) {
     },
     error: (e: unknown) => (failed = e),
   });
-  const lsnOf = (b: Batch) => (b.meta.position as { lsn: string; snapshot?: string }).snapshot ? 0n : parseLsn((b.meta.position as { lsn: string }).lsn);
+  const lsnOf = (b: Batch) =>
+    (b.meta.position as { lsn: string; snapshot?: string }).snapshot ? 0n : parseLsn((b.meta.position as { lsn: string }).lsn);
   return {
     batches,
     /** Waits until a batch carries a position at or past `lsn`. */
@@ -58,7 +59,8 @@ function changes(batches: Batch[]): string[] {
   for (const b of batches) {
     const ops = b.data.getChild('__op');
     const ids = b.data.getChild('id');
-    for (let r = 0; r < b.data.numRows; r++) if (ops!.get(r) !== 'r') out.push(`${b.meta.stream}:${String(ids?.get(r))}:${String(ops!.get(r))}`);
+    for (let r = 0; r < b.data.numRows; r++)
+      if (ops!.get(r) !== 'r') out.push(`${b.meta.stream}:${String(ids?.get(r))}:${String(ops!.get(r))}`);
   }
   return out;
 }
@@ -85,20 +87,28 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
   });
 
   it('emits interleaved multi-table transactions in commit order, positions only at commit boundaries', async () => {
-    await sql(src.url, 'create table ox (id int primary key, v int); create table oy (id int primary key, v int); create table oz (id int primary key, v int)');
+    await sql(
+      src.url,
+      'create table ox (id int primary key, v int); create table oy (id int primary key, v int); create table oz (id int primary key, v int)',
+    );
     const r = reader(cdc({ slot: 'order', publication: 'order', tables: ['ox', 'oy', 'oz'], max_batch_delay_ms: 300 }));
     stops.push(r.stop);
     await r.until(1n);
-    const clients = await Promise.all([0, 1, 2].map(async () => {
-      const c = new pg.Client({ connectionString: src.url });
-      await c.connect();
-      return c;
-    }));
+    const clients = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const c = new pg.Client({ connectionString: src.url });
+        await c.connect();
+        return c;
+      }),
+    );
     stops.push(async () => {
       for (const c of clients) await c.end();
     });
     // Two transactions in one round trip, so they reach the source together, each across tables.
-    await sql(src.url, 'begin; insert into ox values (1000, 0); insert into oy values (1000, 0); insert into ox values (1003, 0); commit; begin; insert into oz values (1006, 0); insert into ox values (1009, 0); commit');
+    await sql(
+      src.url,
+      'begin; insert into ox values (1000, 0); insert into oy values (1000, 0); insert into ox values (1003, 0); commit; begin; insert into oz values (1006, 0); insert into ox values (1009, 0); commit',
+    );
     const expected = ['ox:1000:c', 'oy:1000:c', 'ox:1003:c', 'oz:1006:c', 'ox:1009:c'].map((c) => `public.${c}`);
     const random = prng(3);
     const tables = ['ox', 'oy', 'oz'];
@@ -154,7 +164,10 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
     const before = await currentLsn(src.url);
     await r.until(before);
     const seen = r.batches.length;
-    await sql(src.url, 'begin; insert into bx select generate_series(1, 30); insert into by_ select generate_series(1, 30); insert into bx select generate_series(31, 60); commit');
+    await sql(
+      src.url,
+      'begin; insert into bx select generate_series(1, 30); insert into by_ select generate_series(1, 30); insert into bx select generate_series(31, 60); commit',
+    );
     const end = await currentLsn(src.url);
     await r.until(end);
     const txn = r.batches.slice(seen).filter((b) => b.data.numRows > 0);
@@ -180,7 +193,10 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
     stops.push(r.stop);
     await r.until(1n);
     const seen = r.batches.length;
-    await sql(src.url, 'begin; insert into gx values (1); insert into gy values (1); insert into gx values (2); commit; begin; delete from gx where id = 1; insert into gy values (2); commit');
+    await sql(
+      src.url,
+      'begin; insert into gx values (1); insert into gy values (1); insert into gx values (2); commit; begin; delete from gx where id = 1; insert into gy values (2); commit',
+    );
     await r.until(await currentLsn(src.url));
     const flushed = r.batches.slice(seen).filter((b) => b.data.numRows > 0);
     expect(changes(flushed)).toEqual(['public.gx:1:c', 'public.gx:2:c', 'public.gx:1:d', 'public.gy:1:c', 'public.gy:2:c']);
@@ -189,25 +205,33 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
   });
 
   it('emits __before with REPLICA IDENTITY FULL, which the Debezium envelope uses as `before`', async () => {
-    await sql(src.url, 'create table imgs (id int primary key, v text, big text); alter table imgs replica identity full; create table noimg (id int primary key, v text)');
+    await sql(
+      src.url,
+      'create table imgs (id int primary key, v text, big text); alter table imgs replica identity full; create table noimg (id int primary key, v text)',
+    );
     const r = reader(cdc({ slot: 'imgs', publication: 'imgs', tables: ['imgs', 'noimg'] }));
     stops.push(r.stop);
     await r.until(1n);
     await sql(src.url, `insert into imgs select 1, 'a', string_agg(md5(random()::text), '') from generate_series(1, 2000)`);
     const [{ big }] = await sql<{ big: string }>(src.url, 'select big from imgs where id = 1');
-    await sql(src.url, "begin; update imgs set v = 'b' where id = 1; update imgs set id = 2 where id = 1; delete from imgs where id = 2; insert into noimg values (1, 'x'); update noimg set v = 'y'; commit");
+    await sql(
+      src.url,
+      "begin; update imgs set v = 'b' where id = 1; update imgs set id = 2 where id = 1; delete from imgs where id = 2; insert into noimg values (1, 'x'); update noimg set v = 'y'; commit",
+    );
     await r.until(await currentLsn(src.url));
-    const rows = r.batches.filter((b) => b.meta.stream === 'public.imgs').flatMap((b) => {
-      const before = b.data.getChild('__before')!;
-      return Array.from({ length: b.data.numRows }, (_, i) => ({
-        op: b.data.getChild('__op')!.get(i) as string,
-        id: b.data.getChild('id')!.get(i) as number,
-        v: b.data.getChild('v')!.get(i) as string | null,
-        big: b.data.getChild('big')!.get(i) === big,
-        unchanged: b.data.getChild('__unchanged')!.get(i),
-        before: (before.get(i) as { toJSON(): Record<string, unknown> } | null)?.toJSON() ?? null,
-      }));
-    });
+    const rows = r.batches
+      .filter((b) => b.meta.stream === 'public.imgs')
+      .flatMap((b) => {
+        const before = b.data.getChild('__before')!;
+        return Array.from({ length: b.data.numRows }, (_, i) => ({
+          op: b.data.getChild('__op')!.get(i) as string,
+          id: b.data.getChild('id')!.get(i) as number,
+          v: b.data.getChild('v')!.get(i) as string | null,
+          big: b.data.getChild('big')!.get(i) === big,
+          unchanged: b.data.getChild('__unchanged')!.get(i),
+          before: (before.get(i) as { toJSON(): Record<string, unknown> } | null)?.toJSON() ?? null,
+        }));
+      });
     const old = (id: number, v: string) => ({ id, v, big });
     expect(rows).toEqual([
       { op: 'c', id: 1, v: 'a', big: true, unchanged: null, before: null },
@@ -222,15 +246,22 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
 
     const imgs = r.batches.filter((b) => b.meta.stream === 'public.imgs' && b.data.numRows > 0);
     const events = imgs.flatMap((b) => changeRecords(b, { envelope: 'debezium', tombstones: false, headers: {}, name: 'pg' }));
-    const envelope = (i: number) => events[i].value as { before: Record<string, unknown> | null; after: Record<string, unknown> | null; op: string };
+    const envelope = (i: number) =>
+      events[i].value as { before: Record<string, unknown> | null; after: Record<string, unknown> | null; op: string };
     expect(envelope(1)).toMatchObject({ op: 'u', before: old(1, 'a'), after: { id: 1, v: 'b' } });
     expect(envelope(4)).toMatchObject({ op: 'd', before: old(2, 'b'), after: null });
     expect(envelope(0)).toMatchObject({ op: 'c', before: null });
   });
 
   it('replicates TRUNCATE as a `t` batch that the PostgreSQL sink applies, routed by source table', async () => {
-    await sql(src.url, "create table tr1 (id int primary key, v text); create table tr2 (id int primary key); insert into tr1 values (1, 'a'), (2, 'b'); insert into tr2 values (1)");
-    await sql(dst.url, 'create schema replica; create table replica.tr1 (id int primary key, v text); create table replica.tr2 (id int primary key)');
+    await sql(
+      src.url,
+      "create table tr1 (id int primary key, v text); create table tr2 (id int primary key); insert into tr1 values (1, 'a'), (2, 'b'); insert into tr2 values (1)",
+    );
+    await sql(
+      dst.url,
+      'create schema replica; create table replica.tr1 (id int primary key, v text); create table replica.tr2 (id int primary key)',
+    );
     const batches: Batch[] = [];
     const sink = new PostgresSink(config({ url: dst.url, target_schema: 'replica' }));
     const p = new Pipeline(cdc({ slot: 'trunc', publication: 'trunc', tables: ['tr1', 'tr2'] }), {
@@ -242,11 +273,20 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
     });
     stops.push(() => p.stop());
     await p.waitFor(await currentLsn(src.url));
-    expect(await sql(dst.url, 'select id, v from replica.tr1 order by id')).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }]);
-    await sql(src.url, "begin; insert into tr1 values (3, 'c'); truncate tr1; insert into tr1 values (4, 'd'); insert into tr2 values (2); commit");
+    expect(await sql(dst.url, 'select id, v from replica.tr1 order by id')).toEqual([
+      { id: 1, v: 'a' },
+      { id: 2, v: 'b' },
+    ]);
+    await sql(
+      src.url,
+      "begin; insert into tr1 values (3, 'c'); truncate tr1; insert into tr1 values (4, 'd'); insert into tr2 values (2); commit",
+    );
     await sql(src.url, "insert into tr1 values (5, 'e')");
     await p.waitFor(await currentLsn(src.url));
-    expect(await sql(dst.url, 'select id, v from replica.tr1 order by id')).toEqual([{ id: 4, v: 'd' }, { id: 5, v: 'e' }]);
+    expect(await sql(dst.url, 'select id, v from replica.tr1 order by id')).toEqual([
+      { id: 4, v: 'd' },
+      { id: 5, v: 'e' },
+    ]);
     expect(await sql(dst.url, 'select id from replica.tr2 order by id')).toEqual([{ id: 1 }, { id: 2 }]);
     expect(changes(batches)).toEqual(['public.tr1:3:c', 'public.tr1:null:t', 'public.tr1:4:c', 'public.tr2:2:c', 'public.tr1:5:c']);
     const truncate = batches.find((b) => b.data.getChild('__op')!.get(0) === 't')!;
@@ -259,7 +299,9 @@ describe('postgresql cdc changes: commit order, before-images, truncate', () => 
   });
 
   it('routes batches to tables by table_map before target_schema and table', async () => {
-    const sink = new PostgresSink(config({ url: dst.url, table: 'fallback', table_map: { 'public.orders': 'sales.orders_copy', items: 'item_copy' } }));
+    const sink = new PostgresSink(
+      config({ url: dst.url, table: 'fallback', table_map: { 'public.orders': 'sales.orders_copy', items: 'item_copy' } }),
+    );
     const batch = (table: string, stream = table) => ({
       data: new (class {})() as never,
       meta: { stream, partition: 'p', position: undefined, kind: 'changelog' as const },

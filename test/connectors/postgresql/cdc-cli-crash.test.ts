@@ -33,22 +33,37 @@ describe('sluice run of PG CDC → PG under kill -9', () => {
     await sql(src.url, WORKLOAD_DDL + '; create publication cli_crash for table a, b, c');
     await sql(dst.url, WORKLOAD_DDL);
     await runWorkload(src.url, 500, 31, 0);
-    const [{ n: snapshotRows }] = await sql<{ n: number }>(src.url, 'select ((select count(*) from a) + (select count(*) from b) + (select count(*) from c))::int as n');
+    const [{ n: snapshotRows }] = await sql<{ n: number }>(
+      src.url,
+      'select ((select count(*) from a) + (select count(*) from b) + (select count(*) from c))::int as n',
+    );
     const name = `cli-crash-${process.pid}`;
     const checkpoints = join(dir, 'checkpoints');
     const changes = join(dir, 'changes.ndjson');
     const topology = join(dir, 'topology.json');
-    writeFileSync(topology, JSON.stringify({
-      name,
-      checkpoint: { store: 'file', path: checkpoints },
-      dead_letter: { type: 'file', config: { path: join(dir, 'dead-letter.ndjson'), format: 'ndjson' } },
-      settings: { batch_size: 500, max_in_flight: 4 },
-      nodes: {
-        source: { type: 'postgresql', config: { url: '${env:PG_SOURCE_URL}', mode: 'cdc', slot: `cli_crash_${process.pid}`, publication: 'cli_crash', heartbeat_ms: 200 } },
-        target: { type: 'postgresql', inputs: ['source'], config: { url: '${env:PG_TARGET_URL}', target_schema: 'public' } },
-        audit: { type: 'file', inputs: ['source'], config: { path: changes, format: 'ndjson' } },
-      },
-    }));
+    writeFileSync(
+      topology,
+      JSON.stringify({
+        name,
+        checkpoint: { store: 'file', path: checkpoints },
+        dead_letter: { type: 'file', config: { path: join(dir, 'dead-letter.ndjson'), format: 'ndjson' } },
+        settings: { batch_size: 500, max_in_flight: 4 },
+        nodes: {
+          source: {
+            type: 'postgresql',
+            config: {
+              url: '${env:PG_SOURCE_URL}',
+              mode: 'cdc',
+              slot: `cli_crash_${process.pid}`,
+              publication: 'cli_crash',
+              heartbeat_ms: 200,
+            },
+          },
+          target: { type: 'postgresql', inputs: ['source'], config: { url: '${env:PG_TARGET_URL}', target_schema: 'public' } },
+          audit: { type: 'file', inputs: ['source'], config: { path: changes, format: 'ndjson' } },
+        },
+      }),
+    );
 
     let exits = 0;
     let stopping = false;
@@ -98,9 +113,13 @@ describe('sluice run of PG CDC → PG under kill -9', () => {
     expect(await dumpTables(dst.url)).toEqual(await dumpTables(src.url));
     // Each workload operation changes one row; the surplus in the change file is what kills replayed.
     const expected = snapshotRows + 5000;
-    const delivered = readFileSync(changes, 'utf8').split('\n').filter((l) => l.startsWith('{')).length;
+    const delivered = readFileSync(changes, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{')).length;
     expect(delivered).toBeGreaterThanOrEqual(expected);
-    process.stderr.write(`sluice run crash test: ${kills} kills, ${exits} failed restarts, ${delivered} change rows delivered for ${expected} changes: ${delivered - expected} duplicates\n`);
+    process.stderr.write(
+      `sluice run crash test: ${kills} kills, ${exits} failed restarts, ${delivered} change rows delivered for ${expected} changes: ${delivered - expected} duplicates\n`,
+    );
     expect(kills).toBeGreaterThanOrEqual(5);
   }, 400_000);
 });

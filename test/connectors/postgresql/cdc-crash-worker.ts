@@ -41,8 +41,12 @@ async function slotExists(): Promise<boolean> {
 }
 
 async function runOnce(): Promise<void> {
-  const source = new CdcSource(parseConfig(postgresConfigSchema, { url: srcUrl, mode: 'cdc', slot, publication: 'crash', heartbeat_ms: 200 }));
-  const sinks = new Map(['a', 'b', 'c'].map((t) => [`public.${t}`, new PostgresSink(parseConfig(postgresConfigSchema, { url: dstUrl, table: t }))]));
+  const source = new CdcSource(
+    parseConfig(postgresConfigSchema, { url: srcUrl, mode: 'cdc', slot, publication: 'crash', heartbeat_ms: 200 }),
+  );
+  const sinks = new Map(
+    ['a', 'b', 'c'].map((t) => [`public.${t}`, new PostgresSink(parseConfig(postgresConfigSchema, { url: dstUrl, table: t }))]),
+  );
   const credits = new Credits(4);
   const flow = exitAfterSlot
     ? {

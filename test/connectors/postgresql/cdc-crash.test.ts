@@ -28,11 +28,16 @@ describe('postgresql cdc under kill -9', () => {
     await sql(src.url, WORKLOAD_DDL + '; create publication crash for table a, b, c');
     await sql(dst.url, WORKLOAD_DDL);
     await runWorkload(src.url, 1000, 11, 0);
-    const [{ n: snapshotRows }] = await sql<{ n: number }>(src.url, 'select ((select count(*) from a) + (select count(*) from b) + (select count(*) from c))::int as n');
+    const [{ n: snapshotRows }] = await sql<{ n: number }>(
+      src.url,
+      'select ((select count(*) from a) + (select count(*) from b) + (select count(*) from c))::int as n',
+    );
     const checkpoint = join(dir, 'checkpoint.json');
     const log = join(dir, 'deliveries.log');
     const start = (): ChildProcess =>
-      spawn(process.execPath, ['--import', 'tsx', join(here, 'cdc-crash-worker.ts'), src.url, dst.url, checkpoint, log], { stdio: ['ignore', 'ignore', 'inherit'] });
+      spawn(process.execPath, ['--import', 'tsx', join(here, 'cdc-crash-worker.ts'), src.url, dst.url, checkpoint, log], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     const random = prng(7);
     let worker = start();
     // The snapshot first (its handoff is covered elsewhere); the kills then hit streaming.
@@ -64,7 +69,9 @@ describe('postgresql cdc under kill -9', () => {
     const deliveries = readFileSync(log, 'utf8');
     const total = delivered(deliveries);
     expect(total).toBeGreaterThanOrEqual(expected);
-    process.stderr.write(`cdc crash test: ${kills} kills, ${total} change rows delivered for ${expected} changes: ${total - expected} duplicates\n`);
+    process.stderr.write(
+      `cdc crash test: ${kills} kills, ${total} change rows delivered for ${expected} changes: ${total - expected} duplicates\n`,
+    );
     expect(kills).toBeGreaterThanOrEqual(5);
   }, 300_000);
 });
@@ -80,5 +87,8 @@ async function waitForCheckpoint(file: string, lsn: bigint): Promise<void> {
 }
 
 function delivered(log: string): number {
-  return log.split('\n').filter((l) => l.startsWith('W ')).reduce((n, l) => n + Number(l.slice(2)), 0);
+  return log
+    .split('\n')
+    .filter((l) => l.startsWith('W '))
+    .reduce((n, l) => n + Number(l.slice(2)), 0);
 }

@@ -17,7 +17,12 @@ export class Pipeline {
   private readonly controller = new AbortController();
   private subscription: Subscription | undefined;
 
-  constructor(readonly source: Source, readonly sink: Sink, from?: Position, onCheckpoint?: (p: Position) => void) {
+  constructor(
+    readonly source: Source,
+    readonly sink: Sink,
+    from?: Position,
+    onCheckpoint?: (p: Position) => void,
+  ) {
     const credits = new Credits(4);
     this.position = from;
     this.done = new Promise<void>((resolve, reject) => {

@@ -35,7 +35,10 @@ describe('postgresql cdc memory', () => {
     await sql(db.url, 'create publication memory for table t');
     await sql(db.url, "select pg_create_logical_replication_slot('memory', 'pgoutput')");
     const discard = { write: async () => undefined, close: async () => undefined };
-    const pipeline = new Pipeline(new CdcSource(config({ url: db.url, mode: 'cdc', slot: 'memory', publication: 'memory', snapshot: 'never', heartbeat_ms: 200 })), discard);
+    const pipeline = new Pipeline(
+      new CdcSource(config({ url: db.url, mode: 'cdc', slot: 'memory', publication: 'memory', snapshot: 'never', heartbeat_ms: 200 })),
+      discard,
+    );
     try {
       for (let i = 0; i < TRANSACTIONS; i++) {
         const from = i * ROWS_PER_TRANSACTION;

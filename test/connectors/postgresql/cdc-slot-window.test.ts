@@ -31,7 +31,11 @@ describe('postgresql cdc killed right after creating its slot', () => {
     const slot = `window_${process.pid}`;
     const checkpoint = join(dir, 'checkpoint.json');
     const run = (...extra: string[]) =>
-      spawn(process.execPath, ['--import', 'tsx', join(here, 'cdc-crash-worker.ts'), src.url, dst.url, checkpoint, join(dir, 'log'), slot, ...extra], { stdio: ['ignore', 'ignore', 'inherit'] });
+      spawn(
+        process.execPath,
+        ['--import', 'tsx', join(here, 'cdc-crash-worker.ts'), src.url, dst.url, checkpoint, join(dir, 'log'), slot, ...extra],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
 
     const first = run('exit-after-slot');
     const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => first.once('exit', (c, s) => resolve([c, s])));

@@ -17,7 +17,9 @@ async function currentLsn(url: string): Promise<bigint> {
 }
 
 async function slotLsn(url: string, slot: string): Promise<string | undefined> {
-  const rows = await sql<{ lsn: string }>(url, 'select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1', [slot]);
+  const rows = await sql<{ lsn: string }>(url, 'select confirmed_flush_lsn::text as lsn from pg_replication_slots where slot_name = $1', [
+    slot,
+  ]);
   return rows[0]?.lsn;
 }
 
@@ -109,7 +111,7 @@ describe('postgresql cdc source', () => {
   }, 180_000);
 
   it('emits changelog batches with __op, __ts, the key, and never a value for unchanged TOAST', async () => {
-    await sql(src.url, "create table toasty (id int primary key, n int, big text); alter table toasty replica identity default");
+    await sql(src.url, 'create table toasty (id int primary key, n int, big text); alter table toasty replica identity default');
     // Random hex does not compress below the TOAST threshold: the value is stored out of line.
     await sql(src.url, "insert into toasty select 1, 1, string_agg(md5(random()::text), '') from generate_series(1, 2000)");
     const reader = collect(new CdcSource(config({ url: src.url, mode: 'cdc', slot: 'toasty', publication: 'toasty', tables: ['toasty'] })));
@@ -134,7 +136,9 @@ describe('postgresql cdc source', () => {
 
   it('confirms the LSN to PostgreSQL only in commit()', async () => {
     await sql(src.url, 'create table conf (id int primary key)');
-    const source = new CdcSource(config({ url: src.url, mode: 'cdc', slot: 'conf', publication: 'conf', tables: ['conf'], heartbeat_ms: 100 }));
+    const source = new CdcSource(
+      config({ url: src.url, mode: 'cdc', slot: 'conf', publication: 'conf', tables: ['conf'], heartbeat_ms: 100 }),
+    );
     const reader = collect(source);
     await reader.until(2);
     const created = await slotLsn(src.url, 'conf');
@@ -172,11 +176,17 @@ describe('postgresql cdc source', () => {
     await sql(dst.url, 'create table evolve (id int primary key, a text)');
     const p = pipeline({ slot: 'evolve', publication: 'evolve', tables: ['evolve'] }, 'evolve');
     await p.waitFor(1n);
-    await sql(src.url, "insert into evolve values (2, 'y'); alter table evolve add column b int; insert into evolve values (3, 'z', 33); update evolve set b = 11 where id = 1");
-    await sql(src.url, "alter table evolve drop column a; insert into evolve values (4, 44)");
+    await sql(
+      src.url,
+      "insert into evolve values (2, 'y'); alter table evolve add column b int; insert into evolve values (3, 'z', 33); update evolve set b = 11 where id = 1",
+    );
+    await sql(src.url, 'alter table evolve drop column a; insert into evolve values (4, 44)');
     await p.waitFor(await currentLsn(src.url));
     expect(await sql(dst.url, 'select id, a, b from evolve order by id')).toEqual([
-      { id: 1, a: 'x', b: 11 }, { id: 2, a: 'y', b: null }, { id: 3, a: 'z', b: 33 }, { id: 4, a: null, b: 44 },
+      { id: 1, a: 'x', b: 11 },
+      { id: 2, a: 'y', b: null },
+      { id: 3, a: 'z', b: 33 },
+      { id: 4, a: null, b: 44 },
     ]);
   });
 
@@ -189,7 +199,10 @@ describe('postgresql cdc source', () => {
     await p.waitFor(await currentLsn(src.url));
     await sql(src.url, "select pg_terminate_backend(active_pid) from pg_replication_slots where slot_name = 'dropped'");
     for (let i = 0; i < 50; i++) {
-      const rows = await sql(src.url, "select pg_drop_replication_slot('dropped') from pg_replication_slots where slot_name = 'dropped' and not active");
+      const rows = await sql(
+        src.url,
+        "select pg_drop_replication_slot('dropped') from pg_replication_slots where slot_name = 'dropped' and not active",
+      );
       if (rows.length > 0) break;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -200,7 +213,11 @@ describe('postgresql cdc source', () => {
     await expect(again.done).rejects.toMatchObject({ retriable: false, message: expect.stringMatching(/does not exist/) });
     // Configured to, it creates the slot again and snapshots again: the target catches up.
     await sql(src.url, 'insert into dropped values (2)');
-    const resnapshot = pipeline({ slot: 'dropped', publication: 'dropped', tables: ['dropped'], on_slot_lost: 'resnapshot' }, 'dropped', p.position as never);
+    const resnapshot = pipeline(
+      { slot: 'dropped', publication: 'dropped', tables: ['dropped'], on_slot_lost: 'resnapshot' },
+      'dropped',
+      p.position as never,
+    );
     await resnapshot.waitFor(await currentLsn(src.url));
     expect(await sql(dst.url, 'select id from dropped order by id')).toEqual([{ id: 1 }, { id: 2 }]);
     expect(await slotLsn(src.url, 'dropped')).toBeDefined();
@@ -220,7 +237,10 @@ describe('postgresql cdc source', () => {
     const second = pipeline({ slot: 'resume', publication: 'resume', tables: ['resume'] }, 'resume');
     await second.waitFor(await currentLsn(src.url));
     // Only what came after the confirmed position is delivered (no re-snapshot).
-    expect(await sql(dst.url, 'select * from resume order by id')).toEqual([{ id: 1, v: 'a2' }, { id: 2, v: 'b' }]);
+    expect(await sql(dst.url, 'select * from resume order by id')).toEqual([
+      { id: 1, v: 'a2' },
+      { id: 2, v: 'b' },
+    ]);
     expect(second.rows).toBe(2);
   });
 
@@ -231,7 +251,10 @@ describe('postgresql cdc source', () => {
     await first.waitFor(await currentLsn(src.url));
     await first.stop();
     await sql(src.url, 'insert into resnap values (51)');
-    const again = pipeline({ slot: 'resnap', publication: 'resnap', tables: ['resnap'] }, 'resnap', { lsn: '0/0', snapshot: 'running' } as never);
+    const again = pipeline({ slot: 'resnap', publication: 'resnap', tables: ['resnap'] }, 'resnap', {
+      lsn: '0/0',
+      snapshot: 'running',
+    } as never);
     await again.waitFor(await currentLsn(src.url));
     expect(again.rows).toBe(51);
     expect(await sql(dst.url, 'select count(*)::int as n from resnap')).toEqual([{ n: 51 }]);

@@ -17,16 +17,32 @@ async function seedTable(count: number, options: { key?: boolean; before?: (tabl
   await sql(db.url, `create table ${table} (id int ${options.key === false ? '' : 'primary key'}, name text, at timestamptz)`);
   await options.before?.(table);
   for (let from = 0; from < count; from += 3) {
-    await sql(db.url, `insert into ${table} select g, 'row ' || g, timestamptz '2024-01-01' + (g / 2) * interval '1 second' from generate_series($1::int, $2::int) g`, [from, Math.min(count, from + 3) - 1]);
+    await sql(
+      db.url,
+      `insert into ${table} select g, 'row ' || g, timestamptz '2024-01-01' + (g / 2) * interval '1 second' from generate_series($1::int, $2::int) g`,
+      [from, Math.min(count, from + 3) - 1],
+    );
   }
   return table;
 }
 
 /** A server that refuses connections, and a database that does not exist (a config error). */
 const connectionFailures = (config: Record<string, unknown>): FailureCase[] => [
-  { name: 'a server that cannot be reached', config: async () => ({ ...config, url: `postgres://postgres@127.0.0.1:${await closedPort()}/postgres` }), retriable: true },
-  { name: 'a database that does not exist', config: () => ({ ...config, url: db.url.replace(/\/[^/]+$/, '/sluice_no_such_db') }), retriable: false },
-  { name: 'a role that does not exist', config: () => ({ ...config, url: db.url.replace('postgres@', 'sluice_no_such_role@') }), retriable: false },
+  {
+    name: 'a server that cannot be reached',
+    config: async () => ({ ...config, url: `postgres://postgres@127.0.0.1:${await closedPort()}/postgres` }),
+    retriable: true,
+  },
+  {
+    name: 'a database that does not exist',
+    config: () => ({ ...config, url: db.url.replace(/\/[^/]+$/, '/sluice_no_such_db') }),
+    retriable: false,
+  },
+  {
+    name: 'a role that does not exist',
+    config: () => ({ ...config, url: db.url.replace('postgres@', 'sluice_no_such_role@') }),
+    retriable: false,
+  },
 ];
 
 sourceContract({
@@ -65,7 +81,16 @@ sourceContract({
         await sql(db.url, `select pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
       },
     });
-    return { url: db.url, mode: 'cdc', slot, publication: slot, tables: [table], snapshot: 'never', heartbeat_ms: 100, max_batch_delay_ms: 20 };
+    return {
+      url: db.url,
+      mode: 'cdc',
+      slot,
+      publication: slot,
+      tables: [table],
+      snapshot: 'never',
+      heartbeat_ms: 100,
+      max_batch_delay_ms: 20,
+    };
   },
   failures: connectionFailures({ mode: 'cdc', slot: 'contract_failure' }),
 });
@@ -80,7 +105,10 @@ for (const mode of ['append', 'upsert', 'replace'] as const) {
     target: async () => {
       // An append target has no key: a run that resumes may write a row twice.
       const table = await seedTable(0, { key: mode !== 'append' });
-      return { config: { url: db.url, table, write_mode: mode }, readBack: () => sql(db.url, `select id, name from ${table} order by id, name`) };
+      return {
+        config: { url: db.url, table, write_mode: mode },
+        readBack: () => sql(db.url, `select id, name from ${table} order by id, name`),
+      };
     },
     failures: connectionFailures({ table: 'anything', write_mode: mode }),
   });

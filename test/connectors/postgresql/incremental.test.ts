@@ -10,13 +10,17 @@ describe('postgresql incremental source', () => {
   beforeAll(async () => {
     db = await createDatabase('sluice_incr');
     // 2,500 rows over only 3 distinct timestamps, so every batch boundary falls inside a tie.
-    await sql(db.url, `create table events (id int primary key, at timestamptz, v text);
+    await sql(
+      db.url,
+      `create table events (id int primary key, at timestamptz, v text);
       insert into events select g, timestamptz '2024-01-01 00:00:00.000001+00' + (g % 3) * interval '1 microsecond', 'v' || g from generate_series(1, 2500) g;
-      insert into events values (0, null, 'no timestamp')`);
+      insert into events values (0, null, 'no timestamp')`,
+    );
   });
   afterAll(async () => db?.drop());
 
-  const ids = (batches: { data: { getChild(name: string): { toArray(): Iterable<number> } | null } }[]) => batches.flatMap((b) => [...b.data.getChild('id')!.toArray()]);
+  const ids = (batches: { data: { getChild(name: string): { toArray(): Iterable<number> } | null } }[]) =>
+    batches.flatMap((b) => [...b.data.getChild('id')!.toArray()]);
 
   it('reads rows with equal timestamps neither lost nor repeated, across batches and a restart', async () => {
     const cfg = config({ url: db.url, mode: 'incremental', table: 'events', cursor_column: 'at', batch_size: 300 });
@@ -30,7 +34,9 @@ describe('postgresql incremental source', () => {
     expect(Math.min(...all)).toBe(1);
     // A later run picks up only new rows, including one tied with the watermark's timestamp.
     await sql(db.url, "insert into events values (2501, timestamptz '2024-01-01 00:00:00.000003+00', 'tie'), (2502, now(), 'new')");
-    const next = await lastValueFrom(new IncrementalSource(cfg).read('events', rest.at(-1)!.meta.position as never, readContext()).pipe(toArray()));
+    const next = await lastValueFrom(
+      new IncrementalSource(cfg).read('events', rest.at(-1)!.meta.position as never, readContext()).pipe(toArray()),
+    );
     expect(ids(next)).toEqual([2501, 2502]);
   });
 
@@ -38,7 +44,10 @@ describe('postgresql incremental source', () => {
     // Abort listeners added per signal: each idle poll waits on the read's signal.
     const added = new Map<EventTarget, number>();
     const addEventListener = EventTarget.prototype.addEventListener;
-    const spy = vi.spyOn(EventTarget.prototype, 'addEventListener').mockImplementation(function (this: EventTarget, ...args: Parameters<EventTarget['addEventListener']>) {
+    const spy = vi.spyOn(EventTarget.prototype, 'addEventListener').mockImplementation(function (
+      this: EventTarget,
+      ...args: Parameters<EventTarget['addEventListener']>
+    ) {
       if (args[0] === 'abort') added.set(this, (added.get(this) ?? 0) + 1);
       addEventListener.apply(this, args);
     });

@@ -14,7 +14,10 @@ describe('postgresql connector registration', () => {
 
   it('creates the source of each mode and says which are unbounded', () => {
     const definition = registry.getConnector('postgresql')!;
-    const source = definition.createSource!(config({ url: db.url, mode: 'incremental', table: 'events', cursor_column: 'at' }), { node: 'n', logger: readContext().logger });
+    const source = definition.createSource!(config({ url: db.url, mode: 'incremental', table: 'events', cursor_column: 'at' }), {
+      node: 'n',
+      logger: readContext().logger,
+    });
     expect(source).toBeInstanceOf(IncrementalSource);
     expect(definition.unbounded!(config({ mode: 'cdc' }))).toBe(true);
     expect(definition.unbounded!(config({ mode: 'incremental', poll_interval_ms: 1000 }))).toBe(true);
@@ -24,6 +27,8 @@ describe('postgresql connector registration', () => {
   it('checks that the server answers and, for CDC, decodes logically', async () => {
     const definition = registry.getConnector('postgresql')!;
     await expect(definition.check!(config({ url: db.url, mode: 'cdc' }))).resolves.toBeUndefined();
-    await expect(definition.check!(config({ url: db.url.replace(/\/[^/]+$/, '/sluice_no_such_db') }))).rejects.toMatchObject({ code: 'SLUICE_CONNECTION_FAILED' });
+    await expect(definition.check!(config({ url: db.url.replace(/\/[^/]+$/, '/sluice_no_such_db') }))).rejects.toMatchObject({
+      code: 'SLUICE_CONNECTION_FAILED',
+    });
   });
 });

@@ -9,7 +9,9 @@ const here = new URL('.', import.meta.url).pathname;
 
 /** Runs the worker to its end: its exit code or the signal that killed it, and its output. */
 function runWorker(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'replace-crash-worker.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'replace-crash-worker.ts'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, output })));

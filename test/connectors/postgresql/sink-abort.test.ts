@@ -7,11 +7,17 @@ import { KEY_META } from '../../../src/core/changelog.js';
 import { arrowFieldOf } from '../../../src/connectors/postgresql/types.js';
 import { config, createDatabase, silent, sql } from './pg-helpers.js';
 
-const fields = [arrowFieldOf('id', { oid: 23, name: 'int4', kind: 'scalar' }), arrowFieldOf('name', { oid: 25, name: 'text', kind: 'scalar' })];
+const fields = [
+  arrowFieldOf('id', { oid: 23, name: 'int4', kind: 'scalar' }),
+  arrowFieldOf('name', { oid: 25, name: 'text', kind: 'scalar' }),
+];
 
 function records(rows: [string, string][]): Batch {
   const columns = [0, 1].map((c) => rows.map((r) => r[c]));
-  return { data: textBatch(fields, columns, new Map([[KEY_META, '["id"]']])), meta: { stream: 't', partition: 't', position: null, kind: 'records' } };
+  return {
+    data: textBatch(fields, columns, new Map([[KEY_META, '["id"]']])),
+    meta: { stream: 't', partition: 't', position: null, kind: 'records' },
+  };
 }
 
 describe('postgresql sink: abort and lock timeout', () => {
@@ -29,7 +35,10 @@ describe('postgresql sink: abort and lock timeout', () => {
   /** Waits until a session of the database other than the holder waits for a lock. */
   async function blockedOnLock(): Promise<void> {
     for (;;) {
-      const rows = await sql(db.url, "select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and pid <> $2", [db.name, holderPid]);
+      const rows = await sql(db.url, "select 1 from pg_stat_activity where datname = $1 and wait_event_type = 'Lock' and pid <> $2", [
+        db.name,
+        holderPid,
+      ]);
       if (rows.length > 0) return;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -64,7 +73,11 @@ describe('postgresql sink: abort and lock timeout', () => {
         expect(await table()).toEqual([{ id: 9, name: 'old' }]);
         // The connection is usable again; a replace that was never finished changed nothing.
         await sink.write(records([['2', 'next']]));
-        if (mode !== 'replace') expect(await table()).toEqual([{ id: 2, name: 'next' }, { id: 9, name: 'old' }]);
+        if (mode !== 'replace')
+          expect(await table()).toEqual([
+            { id: 2, name: 'next' },
+            { id: 9, name: 'old' },
+          ]);
         else expect(await table()).toEqual([{ id: 9, name: 'old' }]);
       } finally {
         await sink.close();
@@ -76,7 +89,9 @@ describe('postgresql sink: abort and lock timeout', () => {
     await holder.query('commit');
     const sink = await openSink({ write_mode: 'append' });
     try {
-      await expect(sink.write(records([['1', 'new']]), AbortSignal.abort(new Error('cancelled')))).rejects.toMatchObject({ code: 'SLUICE_CANCELLED' });
+      await expect(sink.write(records([['1', 'new']]), AbortSignal.abort(new Error('cancelled')))).rejects.toMatchObject({
+        code: 'SLUICE_CANCELLED',
+      });
       expect(await table()).toEqual([{ id: 9, name: 'old' }]);
     } finally {
       await sink.close();
@@ -100,7 +115,10 @@ describe('postgresql sink: abort and lock timeout', () => {
 
   it('fails a write statement that runs longer than statement_timeout, with an error that says so', async () => {
     await holder.query('commit');
-    await sql(db.url, 'create or replace function slow() returns trigger language plpgsql as $$ begin perform pg_sleep(5); return new; end $$');
+    await sql(
+      db.url,
+      'create or replace function slow() returns trigger language plpgsql as $$ begin perform pg_sleep(5); return new; end $$',
+    );
     await sql(db.url, 'create trigger slow before insert on t for each row execute function slow()');
     const sink = await openSink({ write_mode: 'append', statement_timeout_ms: 100 });
     try {

@@ -15,22 +15,36 @@ const fields = [
 
 function records(rows: [string, string | null, string | null][]): Batch {
   const columns = [0, 1, 2].map((c) => rows.map((r) => r[c]));
-  return { data: textBatch(fields, columns, new Map([[KEY_META, '["id"]']])), meta: { stream: 't', partition: 't', position: null, kind: 'records' } };
+  return {
+    data: textBatch(fields, columns, new Map([[KEY_META, '["id"]']])),
+    meta: { stream: 't', partition: 't', position: null, kind: 'records' },
+  };
 }
 
 /** A changelog batch: rows of [op, id, name, body, unchanged columns]. */
 function changes(rows: [string, string, string | null, string | null, string[]?][]): Batch {
-  const all = [...fields, new Field('__op', new Utf8(), false), new Field('__unchanged', new List(new Field('item', new Utf8(), true)), true)];
+  const all = [
+    ...fields,
+    new Field('__op', new Utf8(), false),
+    new Field('__unchanged', new List(new Field('item', new Utf8(), true)), true),
+  ];
   const columns = [
-    rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3]), rows.map((r) => r[0]),
+    rows.map((r) => r[1]),
+    rows.map((r) => r[2]),
+    rows.map((r) => r[3]),
+    rows.map((r) => r[0]),
     rows.map((r) => (r[4] ? `{${r[4].join(',')}}` : null)),
   ];
-  return { data: textBatch(all, columns, new Map([[KEY_META, '["id"]']])), meta: { stream: 't', partition: 't', position: null, kind: 'changelog' } };
+  return {
+    data: textBatch(all, columns, new Map([[KEY_META, '["id"]']])),
+    meta: { stream: 't', partition: 't', position: null, kind: 'changelog' },
+  };
 }
 
 describe('postgresql sink', () => {
   let db: Awaited<ReturnType<typeof createDatabase>>;
-  const table = async () => sql<{ id: number; name: string | null; body: string | null }>(db.url, 'select id, name, body from t order by id');
+  const table = async () =>
+    sql<{ id: number; name: string | null; body: string | null }>(db.url, 'select id, name, body from t order by id');
 
   async function run(cfg: Record<string, unknown>, batches: Batch[], finish = true): Promise<void> {
     const sink = new PostgresSink(config({ url: db.url, table: 't', ...cfg }));
@@ -50,7 +64,13 @@ describe('postgresql sink', () => {
     return sink;
   }
   /** Staging tables of replaces in the database, temporary ones of live sessions included. */
-  const stagingTables = async () => (await sql<{ relname: string }>(db.url, "select relname from pg_class where relkind = 'r' and (relname like '%\\_\\_sluice%' or relname like 'sluice\\_replace%') order by 1")).map((r) => r.relname);
+  const stagingTables = async () =>
+    (
+      await sql<{ relname: string }>(
+        db.url,
+        "select relname from pg_class where relkind = 'r' and (relname like '%\\_\\_sluice%' or relname like 'sluice\\_replace%') order by 1",
+      )
+    ).map((r) => r.relname);
 
   beforeAll(async () => {
     db = await createDatabase('sluice_sink');
@@ -58,20 +78,40 @@ describe('postgresql sink', () => {
   afterAll(async () => db?.drop());
   beforeEach(async () => {
     for (const staging of await stagingTables()) await sql(db.url, `drop table if exists "${staging}"`);
-    await sql(db.url, 'drop table if exists t; drop table if exists t__sluice_staging; create table t (id int primary key, name text, body text not null default \'\')');
+    await sql(
+      db.url,
+      "drop table if exists t; drop table if exists t__sluice_staging; create table t (id int primary key, name text, body text not null default '')",
+    );
   });
 
   it('appends rows', async () => {
-    await run({ write_mode: 'append' }, [records([['1', 'a', 'x'], ['2', 'b', 'y']]), records([['3', 'c', 'z']])]);
-    expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 2, name: 'b', body: 'y' }, { id: 3, name: 'c', body: 'z' }]);
+    await run({ write_mode: 'append' }, [
+      records([
+        ['1', 'a', 'x'],
+        ['2', 'b', 'y'],
+      ]),
+      records([['3', 'c', 'z']]),
+    ]);
+    expect(await table()).toEqual([
+      { id: 1, name: 'a', body: 'x' },
+      { id: 2, name: 'b', body: 'y' },
+      { id: 3, name: 'c', body: 'z' },
+    ]);
   });
 
   it('upserts by primary key, the last row of a key in a batch winning; a replay changes nothing', async () => {
     await sql(db.url, "insert into t values (1, 'old', 'x')");
-    const batch = records([['1', 'new', 'x'], ['2', 'b', 'y'], ['2', 'b2', 'y2']]);
+    const batch = records([
+      ['1', 'new', 'x'],
+      ['2', 'b', 'y'],
+      ['2', 'b2', 'y2'],
+    ]);
     await run({ write_mode: 'upsert' }, [batch]);
     const once = await table();
-    expect(once).toEqual([{ id: 1, name: 'new', body: 'x' }, { id: 2, name: 'b2', body: 'y2' }]);
+    expect(once).toEqual([
+      { id: 1, name: 'new', body: 'x' },
+      { id: 2, name: 'b2', body: 'y2' },
+    ]);
     await run({ write_mode: 'upsert' }, [batch]);
     expect(await table()).toEqual(once);
   });
@@ -102,12 +142,18 @@ describe('postgresql sink', () => {
   it('replaces the table atomically at finish', async () => {
     await sql(db.url, "insert into t values (9, 'old', 'x')");
     await run({ write_mode: 'replace' }, [records([['1', 'a', 'x']]), records([['2', 'b', 'y']])]);
-    expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 2, name: 'b', body: 'y' }]);
+    expect(await table()).toEqual([
+      { id: 1, name: 'a', body: 'x' },
+      { id: 2, name: 'b', body: 'y' },
+    ]);
     expect(await stagingTables()).toEqual([]);
   });
 
   it('keeps concurrent replaces of one table apart, in one-off writes and in separate runs', async () => {
-    for (const [one, two] of [[undefined, undefined], ['run-1/load', 'run-2/load']]) {
+    for (const [one, two] of [
+      [undefined, undefined],
+      ['run-1/load', 'run-2/load'],
+    ]) {
       await sql(db.url, "delete from t; insert into t values (9, 'old', 'x')");
       const first = await openSink({ write_mode: 'replace' }, { resumeKey: one });
       const second = await openSink({ write_mode: 'replace' }, { resumeKey: two });
@@ -116,7 +162,10 @@ describe('postgresql sink', () => {
         await second.write(records([['2', 'b', 'y']]));
         await first.write(records([['3', 'c', 'z']]));
         await first.finish();
-        expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 3, name: 'c', body: 'z' }]);
+        expect(await table()).toEqual([
+          { id: 1, name: 'a', body: 'x' },
+          { id: 3, name: 'c', body: 'z' },
+        ]);
         await second.finish();
         expect(await table()).toEqual([{ id: 2, name: 'b', body: 'y' }]);
       } finally {
@@ -131,7 +180,11 @@ describe('postgresql sink', () => {
     const second = await openSink({ write_mode: 'replace' }, { resumeKey: 'run/load' });
     try {
       await first.write(records([['1', 'a', 'x']]));
-      await expect(second.write(records([['2', 'b', 'y']]))).rejects.toMatchObject({ code: 'SLUICE_SINK_FAILED', retriable: false, message: expect.stringMatching(/in use by another run of run\/load/) });
+      await expect(second.write(records([['2', 'b', 'y']]))).rejects.toMatchObject({
+        code: 'SLUICE_SINK_FAILED',
+        retriable: false,
+        message: expect.stringMatching(/in use by another run of run\/load/),
+      });
       await first.finish();
       expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }]);
     } finally {
@@ -155,7 +208,10 @@ describe('postgresql sink', () => {
     await resumed.write(records([['2', 'b', 'y']]));
     await resumed.finish();
     await resumed.close();
-    expect(await table()).toEqual([{ id: 1, name: 'a', body: 'x' }, { id: 2, name: 'b', body: 'y' }]);
+    expect(await table()).toEqual([
+      { id: 1, name: 'a', body: 'x' },
+      { id: 2, name: 'b', body: 'y' },
+    ]);
 
     // A fresh run of the same key starts its staging over: nothing of an abandoned run reaches the target.
     const abandoned = await openSink({ write_mode: 'replace' }, { resumeKey: 'daily/load' });
@@ -172,7 +228,8 @@ describe('postgresql sink', () => {
   it('names staging tables within the identifier limit, apart for long table names that share a prefix', async () => {
     // 60 bytes each (ö is two), equal but for the last character.
     const names = ['1', '2'].map((n) => `${'ö'.repeat(29)}_${n}`);
-    for (const name of names) await sql(db.url, `drop table if exists "${name}"; create table "${name}" (id int primary key, name text, body text)`);
+    for (const name of names)
+      await sql(db.url, `drop table if exists "${name}"; create table "${name}" (id int primary key, name text, body text)`);
     const sinks = await Promise.all(names.map((name) => openSink({ table: name, write_mode: 'replace' }, { resumeKey: 'run/load' })));
     try {
       await sinks[0].write(records([['1', 'a', 'x']]));
@@ -189,7 +246,9 @@ describe('postgresql sink', () => {
   it('leaves the target untouched when a replace fails or never finishes', async () => {
     await sql(db.url, "insert into t values (9, 'old', 'x')");
     // The second batch breaks the NOT NULL constraint of body.
-    await expect(run({ write_mode: 'replace' }, [records([['1', 'a', 'x']]), records([['2', 'b', null]])])).rejects.toMatchObject({ code: 'SLUICE_SINK_FAILED' });
+    await expect(run({ write_mode: 'replace' }, [records([['1', 'a', 'x']]), records([['2', 'b', null]])])).rejects.toMatchObject({
+      code: 'SLUICE_SINK_FAILED',
+    });
     expect(await table()).toEqual([{ id: 9, name: 'old', body: 'x' }]);
     await run({ write_mode: 'replace' }, [records([['1', 'a', 'x']])], false);
     expect(await table()).toEqual([{ id: 9, name: 'old', body: 'x' }]);

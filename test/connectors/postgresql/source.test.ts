@@ -9,11 +9,15 @@ describe('postgresql query source', () => {
   let db: Awaited<ReturnType<typeof createDatabase>>;
   beforeAll(async () => {
     db = await createDatabase('sluice_query');
-    await sql(db.url, "create table big (id bigint primary key, v text); insert into big select g * 7, 'v' || g from generate_series(-500, 2500) g");
+    await sql(
+      db.url,
+      "create table big (id bigint primary key, v text); insert into big select g * 7, 'v' || g from generate_series(-500, 2500) g",
+    );
   });
   afterAll(async () => db?.drop());
 
-  const ids = (batches: Awaited<ReturnType<typeof readAll>>) => batches.flatMap((b) => [...(b.data.getChild('id')!.toArray() as BigInt64Array)].map(Number));
+  const ids = (batches: Awaited<ReturnType<typeof readAll>>) =>
+    batches.flatMap((b) => [...(b.data.getChild('id')!.toArray() as BigInt64Array)].map(Number));
 
   it('reads a table as key-range partitions that together hold every row once', async () => {
     const source = new QuerySource(config({ url: db.url, table: 'big', parallelism: 4, batch_size: 400 }));
@@ -26,7 +30,10 @@ describe('postgresql query source', () => {
   });
 
   it('reads every key range in one snapshot, whatever commits while the ranges are read', async () => {
-    await sql(db.url, "create table moving (id bigint primary key, v text); insert into moving select g, 'v' || g from generate_series(1, 1000) g");
+    await sql(
+      db.url,
+      "create table moving (id bigint primary key, v text); insert into moving select g, 'v' || g from generate_series(1, 1000) g",
+    );
     const snapshot = await sql<{ id: string; v: string }>(db.url, 'select id::text, v from moving order by moving.id');
     const source = new QuerySource(config({ url: db.url, table: 'moving', parallelism: 4, batch_size: 50 }));
     const partitions = await source.partitions();
@@ -34,7 +41,10 @@ describe('postgresql query source', () => {
     let changed!: () => void;
     const changes = new Promise<void>((resolve) => (changed = resolve));
     const change = async () => {
-      await sql(db.url, "insert into moving select g, 'new' from generate_series(-2000, 0) g; insert into moving select g, 'new' from generate_series(1001, 5000) g");
+      await sql(
+        db.url,
+        "insert into moving select g, 'new' from generate_series(-2000, 0) g; insert into moving select g, 'new' from generate_series(1001, 5000) g",
+      );
       await sql(db.url, "update moving set v = 'changed' where id % 3 = 0; delete from moving where id % 7 = 0");
       changed();
     };
@@ -61,7 +71,9 @@ describe('postgresql query source', () => {
   });
 
   it('passes parameters as values, never as SQL', async () => {
-    const source = new QuerySource(config({ url: db.url, query: 'select id from big where v = $1 or v = $2', params: ['v1', "x' or '1'='1"] }));
+    const source = new QuerySource(
+      config({ url: db.url, query: 'select id from big where v = $1 or v = $2', params: ['v1', "x' or '1'='1"] }),
+    );
     expect(ids(await readAll(source, 'query'))).toEqual([7]);
   });
 });

@@ -41,12 +41,22 @@ describe('postgresql type mapping', () => {
   });
 
   it('maps each type to its Arrow type without losing precision', async () => {
-    const batches = await readAll(new QuerySource(config({ url: source.url, query: 'select * from all_types where id = $1', params: [1] })), 'query');
+    const batches = await readAll(
+      new QuerySource(config({ url: source.url, query: 'select * from all_types where id = $1', params: [1] })),
+      'query',
+    );
     expect(batches).toHaveLength(1);
     const data = batches[0].data;
     const typeOf = (name: string) => data.schema.fields.find((f) => f.name === name)!.type.typeId;
     expect([typeOf('i2'), typeOf('i8'), typeOf('f4'), typeOf('b'), typeOf('d'), typeOf('ts'), typeOf('by'), typeOf('ai')]).toEqual([
-      Type.Int, Type.Int, Type.Float, Type.Bool, Type.Date, Type.Timestamp, Type.Binary, Type.List,
+      Type.Int,
+      Type.Int,
+      Type.Float,
+      Type.Bool,
+      Type.Date,
+      Type.Timestamp,
+      Type.Binary,
+      Type.List,
     ]);
     expect(data.getChild('i8')!.get(0)).toBe(9223372036854775807n);
     expect(data.getChild('num')!.get(0)).toBe('12345678901234567890.123456789012345');
@@ -87,8 +97,20 @@ describe('postgresql type mapping', () => {
       `select attname, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = 'created'::regclass and attnum > 0 order by attnum`,
     );
     expect(Object.fromEntries(types.map((t) => [t.attname, t.type]))).toMatchObject({
-      id: 'integer', i8: 'bigint', num: 'numeric', f4: 'real', b: 'boolean', u: 'uuid', d: 'date', ts: 'timestamp without time zone',
-      tstz: 'timestamp with time zone', jb: 'jsonb', ai: 'integer[]', at: 'text[]', by: 'bytea', m: 'text',
+      id: 'integer',
+      i8: 'bigint',
+      num: 'numeric',
+      f4: 'real',
+      b: 'boolean',
+      u: 'uuid',
+      d: 'date',
+      ts: 'timestamp without time zone',
+      tstz: 'timestamp with time zone',
+      jb: 'jsonb',
+      ai: 'integer[]',
+      at: 'text[]',
+      by: 'bytea',
+      m: 'text',
     });
     const compare = `select id, num::text, ts::text, tstz::text, jb::text, ai::text, by::text, t from %s order by id`;
     expect(await sql(target.url, compare.replace('%s', 'created'))).toEqual(await sql(source.url, compare.replace('%s', 'all_types')));
@@ -99,9 +121,17 @@ describe('postgresql type mapping', () => {
     await sql(source.url, 'create table cdc_types (like all_types including all); insert into cdc_types select * from all_types');
     const sink = new PostgresSink(config({ url: target.url, table: 'cdc_types' }));
     await sink.open({ resuming: false, logger: silent });
-    const pipe = new Pipeline(new CdcSource(config({ url: source.url, mode: 'cdc', slot: 'types', publication: 'types', tables: ['cdc_types'], heartbeat_ms: 200 })), sink);
+    const pipe = new Pipeline(
+      new CdcSource(
+        config({ url: source.url, mode: 'cdc', slot: 'types', publication: 'types', tables: ['cdc_types'], heartbeat_ms: 200 }),
+      ),
+      sink,
+    );
     await pipe.waitFor(1n);
-    await sql(source.url, 'insert into cdc_types select id + 10, i2, i8, num, num_scaled, f4, f8, b, t, u, d, ts, tstz, j, jb, ai, at, by, m from all_types');
+    await sql(
+      source.url,
+      'insert into cdc_types select id + 10, i2, i8, num, num_scaled, f4, f8, b, t, u, d, ts, tstz, j, jb, ai, at, by, m from all_types',
+    );
     const [{ lsn }] = await sql<{ lsn: string }>(source.url, 'select pg_current_wal_lsn()::text as lsn');
     await pipe.waitFor(parseLsn(lsn));
     await pipe.stop();

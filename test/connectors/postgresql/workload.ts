@@ -13,7 +13,6 @@ export const WORKLOAD_DDL = `
 
 export const WORKLOAD_TABLES = ['a', 'b', 'c'];
 
-
 /** Random text that does not compress, so large values are stored out of line (TOAST). */
 function bigText(bytes: number): string {
   return randomBytes(bytes).toString('base64');
@@ -44,7 +43,12 @@ export async function runWorkload(url: string, ops: number, seed: number, idBase
         if (table === 'a') {
           const id = pick(ids.a);
           if (roll < 0.5 || id === undefined) {
-            await client.query('insert into a values ($1, $2, $3, $4)', [nextA, Math.floor(random() * 1e6), `täxt ${nextA}\t"q"`, new Date(Date.now() - random() * 1e10)]);
+            await client.query('insert into a values ($1, $2, $3, $4)', [
+              nextA,
+              Math.floor(random() * 1e6),
+              `täxt ${nextA}\t"q"`,
+              new Date(Date.now() - random() * 1e10),
+            ]);
             ids.a.push(nextA++);
           } else if (roll < 0.8) await client.query('update a set n = n + 1, t = $2 where id = $1', [id, `upd ${random()}`]);
           else {
@@ -54,8 +58,15 @@ export async function runWorkload(url: string, ops: number, seed: number, idBase
         } else if (table === 'b') {
           const id = pick(ids.b);
           if (roll < 0.45 || id === undefined) {
-            const key = randomBytes(16).toString('hex').replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5');
-            await client.query('insert into b values ($1, $2, $3, $4)', [key, `${Math.floor(random() * 1e9)}.${Math.floor(random() * 1e9)}`, bigText(random() < 0.3 ? 20_000 : 100), random() < 0.5]);
+            const key = randomBytes(16)
+              .toString('hex')
+              .replace(/(.{8})(.{4})(.{4})(.{4})(.{12})/, '$1-$2-$3-$4-$5');
+            await client.query('insert into b values ($1, $2, $3, $4)', [
+              key,
+              `${Math.floor(random() * 1e9)}.${Math.floor(random() * 1e9)}`,
+              bigText(random() < 0.3 ? 20_000 : 100),
+              random() < 0.5,
+            ]);
             ids.b.push(key);
           } else if (roll < 0.7) await client.query('update b set flag = not flag, v = v + 1 where id = $1', [id]);
           else if (roll < 0.85) await client.query('update b set big = $2 where id = $1', [id, bigText(random() < 0.5 ? 30_000 : 50)]);

@@ -27,19 +27,34 @@ describe('KeyIndex', () => {
       const text = b % 2 === 0 ? new Utf8() : new Dictionary(new Utf8(), new Int32());
       const data = typedBatch({ s: [s, text], k: [k, new Int64()], f: [f, new Float64()] });
       const ids = index.ids([data.getChild('s')!, data.getChild('k')!, data.getChild('f')!], n);
-      expect(Array.from(ids)).toEqual(referenceIds(seen, s.map((v, i) => [v, k[i], f[i]])));
+      expect(Array.from(ids)).toEqual(
+        referenceIds(
+          seen,
+          s.map((v, i) => [v, k[i], f[i]]),
+        ),
+      );
     }
     expect(index.size).toBe(seen.size);
     expect(index.size).toBeGreaterThan(3000);
     // Key values come back per group.
     const [first] = seen.keys();
-    expect(JSON.stringify([index.keyValue(0, 0), Number(index.keyValue(0, 1)), index.keyValue(0, 2)], (_, v: unknown) => (Number.isNaN(v) ? 'NaN' : v))).toBe(first);
+    expect(
+      JSON.stringify([index.keyValue(0, 0), Number(index.keyValue(0, 1)), index.keyValue(0, 2)], (_, v: unknown) =>
+        Number.isNaN(v) ? 'NaN' : v,
+      ),
+    ).toBe(first);
   });
 
   it('looks keys up without adding them, matching Int64 to Int32 and text across encodings', () => {
     const index = new KeyIndex(2);
-    index.ids([typedBatch({ a: [['x', 'y', null], new Utf8()] }).getChild('a')!, typedBatch({ b: [[1, 2, 3], new Int32()] }).getChild('b')!], 3);
-    const probe = typedBatch({ a: [['y', 'x', 'z', null, 'x'], new Dictionary(new Utf8(), new Int32())], b: [[2n, 1n, 1n, 3n, 2n], new Int64()] });
+    index.ids(
+      [typedBatch({ a: [['x', 'y', null], new Utf8()] }).getChild('a')!, typedBatch({ b: [[1, 2, 3], new Int32()] }).getChild('b')!],
+      3,
+    );
+    const probe = typedBatch({
+      a: [['y', 'x', 'z', null, 'x'], new Dictionary(new Utf8(), new Int32())],
+      b: [[2n, 1n, 1n, 3n, 2n], new Int64()],
+    });
     expect(Array.from(index.lookup([probe.getChild('a')!, probe.getChild('b')!], 5))).toEqual([1, 0, -1, 2, -1]);
     expect(index.size).toBe(3);
   });

@@ -12,7 +12,10 @@ const batch = typedBatch({
   k: [[9007199254740993n, -5n, null, 0n, 2n], new Int64()],
   s: [['héllo', 'World', null, '😀ab', ''], new Utf8()],
   b: [[true, false, null, true, false], new Bool()],
-  ts: [[Date.UTC(2024, 0, 31, 23, 59, 1), Date.UTC(2024, 1, 29, 6, 0), null, Date.UTC(1969, 11, 31, 12), Date.UTC(2024, 11, 31)], new TimestampMillisecond()],
+  ts: [
+    [Date.UTC(2024, 0, 31, 23, 59, 1), Date.UTC(2024, 1, 29, 6, 0), null, Date.UTC(1969, 11, 31, 12), Date.UTC(2024, 11, 31)],
+    new TimestampMillisecond(),
+  ],
 });
 
 function evaluate(text: string): unknown[] {
@@ -51,7 +54,9 @@ describe('arithmetic', () => {
   });
 
   it('rejects strings in arithmetic at bind time', () => {
-    expect(() => compileExpression("s + 'x'").bind(batch.schema)).toThrow("'+' needs numbers, got string and string at 1:3 (use concat() for strings)");
+    expect(() => compileExpression("s + 'x'").bind(batch.schema)).toThrow(
+      "'+' needs numbers, got string and string at 1:3 (use concat() for strings)",
+    );
   });
 });
 
@@ -146,13 +151,17 @@ describe('string functions', () => {
 
   it('concat skips nulls and formats other kinds; coalesce takes the first non-null', () => {
     expect(evaluate("concat(s, ':', i, ':', b, ':', k)")).toEqual([
-      'héllo:3:true:9007199254740993', 'World:0:false:-5', ':7::', '😀ab::true:0', ':-4:false:2',
+      'héllo:3:true:9007199254740993',
+      'World:0:false:-5',
+      ':7::',
+      '😀ab::true:0',
+      ':-4:false:2',
     ]);
     expect(evaluate("concat('t=', ts)")[0]).toBe('t=2024-01-31T23:59:01.000Z');
     expect(evaluate("coalesce(s, 'none')")).toEqual(['héllo', 'World', 'none', '😀ab', '']);
     expect(evaluate('coalesce(x, i, 0)')).toEqual([1, -2.5, 7, Number.NaN, 10]);
     expect(evaluate('coalesce(null, k)')).toEqual([9007199254740993n, -5n, null, 0n, 2n]);
-    expect(() => compileExpression("coalesce(s, 1)").bind(batch.schema)).toThrow('coalesce() cannot mix string with int at 1:13');
+    expect(() => compileExpression('coalesce(s, 1)').bind(batch.schema)).toThrow('coalesce() cannot mix string with int at 1:13');
   });
 });
 
@@ -224,19 +233,28 @@ describe('date functions', () => {
 describe('case', () => {
   it('takes the first true branch; null conditions fall through; no else gives null', () => {
     expect(evaluate("case when x > 5 then 'big' when x > 0 then 'small' when b then 'flag' else 'other' end")).toEqual([
-      'small', 'other', 'other', 'flag', 'big',
+      'small',
+      'other',
+      'other',
+      'flag',
+      'big',
     ]);
     expect(evaluate('case when i > 0 then i end')).toEqual([3, null, 7, null, null]);
     expect(evaluate("case i when 0 then 'zero' when 3 then 'three' end")).toEqual(['three', 'zero', null, null, null]);
     expect(evaluate('case when b then k else 0 end')).toEqual([9007199254740993n, 0n, 0n, 0n, 0n]);
     expect(typeOf('case when b then 1 else 2.5 end')).toBe('Float64');
-    expect(() => compileExpression("case when b then 1 else 'x' end").bind(batch.schema)).toThrow("'case' branches cannot combine int with string at 1:25");
+    expect(() => compileExpression("case when b then 1 else 'x' end").bind(batch.schema)).toThrow(
+      "'case' branches cannot combine int with string at 1:25",
+    );
   });
 });
 
 describe('column handling', () => {
   it('returns a bare column reference unchanged and reads dictionary strings and odd names', () => {
-    const rows = recordBatchFromRows([{ 'odd name': 'a', n: 1 }, { 'odd name': 'b', n: 2 }]);
+    const rows = recordBatchFromRows([
+      { 'odd name': 'a', n: 1 },
+      { 'odd name': 'b', n: 2 },
+    ]);
     const expr = compileExpression('`odd name`');
     expect(expr.evaluate(rows).data[0]).toBe(rows.getChildAt(0)!.data[0]);
     expect(valuesOf(compileExpression("`odd name` = 'b' and n > 1").evaluate(rows))).toEqual([false, true]);

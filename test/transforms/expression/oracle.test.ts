@@ -16,7 +16,6 @@ interface Gen {
   row: (r: Row) => Value;
 }
 
-
 const WORDS = ['alpha', 'Beta', 'gamma', 'héllo', '😀x', '', 'a_b', '100%'];
 
 function randomRows(random: () => number, n: number): Row[] {
@@ -44,7 +43,10 @@ function toBatch(rows: Row[]): RecordBatch {
 const and3 = (a: Value, b: Value): Value => (a === false || b === false ? false : a === null || b === null ? null : true);
 const or3 = (a: Value, b: Value): Value => (a === true || b === true ? true : a === null || b === null ? null : false);
 const not3 = (a: Value): Value => (a === null ? null : !a);
-const strict = <T extends Value>(f: (...args: T[]) => Value) => (...args: Value[]): Value => (args.some((a) => a === null) ? null : f(...(args as T[])));
+const strict =
+  <T extends Value>(f: (...args: T[]) => Value) =>
+  (...args: Value[]): Value =>
+    args.some((a) => a === null) ? null : f(...(args as T[]));
 
 function generator(random: () => number) {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)];
@@ -231,7 +233,9 @@ describe('expression evaluation against a row-by-row reference', () => {
     const expected = rows.map((r) => g.row(r));
     for (let i = 0; i < rows.length; i++) {
       if (!Object.is(actual[i], expected[i]) && actual[i] !== expected[i]) {
-        throw new Error(`${g.text} row ${i} ${JSON.stringify(rows[i], (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}: got ${String(actual[i])}, expected ${String(expected[i])}`);
+        throw new Error(
+          `${g.text} row ${i} ${JSON.stringify(rows[i], (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}: got ${String(actual[i])}, expected ${String(expected[i])}`,
+        );
       }
     }
   };

@@ -54,7 +54,11 @@ describe('parseExpression trees', () => {
   });
 
   it('reads keywords case-insensitively, backquoted names, doubled quotes and big integers', () => {
-    expect(parseExpression('`odd name` IS NOT NULL')).toMatchObject({ kind: 'is_null', negated: true, operand: { kind: 'column', name: 'odd name' } });
+    expect(parseExpression('`odd name` IS NOT NULL')).toMatchObject({
+      kind: 'is_null',
+      negated: true,
+      operand: { kind: 'column', name: 'odd name' },
+    });
     expect(parseExpression("'it''s'")).toMatchObject({ kind: 'literal', value: "it's" });
     expect(parseExpression('9007199254740993')).toMatchObject({ kind: 'literal', value: 9007199254740993n });
     expect(parseExpression('-2.5')).toMatchObject({ kind: 'literal', value: -2.5 });
@@ -68,7 +72,11 @@ describe('parseExpression trees', () => {
       whens: [{ when: { kind: 'binary', op: '=', left: { name: 'k' }, right: { value: 1 } }, then: { value: 'one' } }],
       otherwise: { value: 'many' },
     });
-    expect(parseExpression('extract(month from ts)')).toMatchObject({ kind: 'call', name: 'extract', args: [{ value: 'month' }, { name: 'ts' }] });
+    expect(parseExpression('extract(month from ts)')).toMatchObject({
+      kind: 'call',
+      name: 'extract',
+      args: [{ value: 'month' }, { name: 'ts' }],
+    });
   });
 
   it('lists referenced columns once, in order', () => {

@@ -22,7 +22,12 @@ export const summary = (batch: Batch) => ({ seq: batch.meta.seq, retainedFrom: b
 
 /** Everything a transform could change in place: rows, schema metadata, meta. */
 function snapshot(batch: Batch) {
-  return { rows: rowsOf(batch.data), fields: batch.data.schema.fields.map((f) => `${f.name}:${String(f.type)}`), metadata: [...batch.data.schema.metadata], meta: structuredClone(batch.meta) };
+  return {
+    rows: rowsOf(batch.data),
+    fields: batch.data.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+    metadata: [...batch.data.schema.metadata],
+    meta: structuredClone(batch.meta),
+  };
 }
 
 /**
@@ -46,7 +51,10 @@ export function perBatchSpec(operator: () => OperatorFunction<Batch, Batch>, exp
 
   it('passes an input error on at its frame, after what came before', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const out = cold('-a-#', { a }, new Error('source broke')).pipe(operator(), map((batch) => batch.meta.seq));
+      const out = cold('-a-#', { a }, new Error('source broke')).pipe(
+        operator(),
+        map((batch) => batch.meta.seq),
+      );
       expectObservable(out).toBe('-a-#', { a: 0 }, new Error('source broke'));
     });
   });
@@ -54,7 +62,13 @@ export function perBatchSpec(operator: () => OperatorFunction<Batch, Batch>, exp
   it('unsubscribing downstream unsubscribes the input', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold('-a-b-c-|', { a, b, c });
-      expectObservable(input.pipe(operator(), map((batch) => batch.meta.seq)), '^--!').toBe('-a-', { a: 0 });
+      expectObservable(
+        input.pipe(
+          operator(),
+          map((batch) => batch.meta.seq),
+        ),
+        '^--!',
+      ).toBe('-a-', { a: 0 });
       expectSubscriptions(input.subscriptions).toBe('^--!');
     });
   });
@@ -67,7 +81,12 @@ export function untouchedSpec(operator: () => OperatorFunction<Batch, Batch>): v
   it('never modifies an input batch', () => {
     const before = [a, b, c].map(snapshot);
     scheduler().run(({ cold, expectObservable }) => {
-      expectObservable(cold('-a-b-c-|', { a, b, c }).pipe(operator(), map(() => 'x')));
+      expectObservable(
+        cold('-a-b-c-|', { a, b, c }).pipe(
+          operator(),
+          map(() => 'x'),
+        ),
+      );
     });
     expect([a, b, c].map(snapshot)).toEqual(before);
   });

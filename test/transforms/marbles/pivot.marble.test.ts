@@ -18,7 +18,14 @@ describe('pivot (marbles)', () => {
       expectObservable(input.pipe(pivot(), map(summary))).toBe('-p-q-(r|)', {
         p: { seq: 0, retainedFrom: 0, rows: [] },
         q: { seq: 1, retainedFrom: 0, rows: [] },
-        r: { seq: 1, retainedFrom: undefined, rows: [{ group: 'g1', eu: 5, us: 3 }, { group: 'g2', eu: null, us: 2 }] },
+        r: {
+          seq: 1,
+          retainedFrom: undefined,
+          rows: [
+            { group: 'g1', eu: 5, us: 3 },
+            { group: 'g2', eu: null, us: 2 },
+          ],
+        },
       });
       expectSubscriptions(input.subscriptions).toBe('^----!');
     });
@@ -34,7 +41,13 @@ describe('pivot (marbles)', () => {
   it('unsubscribing downstream unsubscribes the input, and nothing held is emitted', () => {
     scheduler().run(({ cold, expectObservable, expectSubscriptions }) => {
       const input = cold('-p-q-|', { p, q });
-      expectObservable(input.pipe(pivot(), map((batch) => batch.meta.seq)), '^--!').toBe('-p-', { p: 0 });
+      expectObservable(
+        input.pipe(
+          pivot(),
+          map((batch) => batch.meta.seq),
+        ),
+        '^--!',
+      ).toBe('-p-', { p: 0 });
       expectSubscriptions(input.subscriptions).toBe('^--!');
     });
   });

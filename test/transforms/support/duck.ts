@@ -17,7 +17,12 @@ function literal(value: unknown, type: SqlType): string {
 }
 
 /** Creates `name` with the given columns and fills it with the rows (small data only). */
-export async function loadTable(db: DuckDBConnection, name: string, columns: Record<string, SqlType>, rows: Record<string, unknown>[]): Promise<void> {
+export async function loadTable(
+  db: DuckDBConnection,
+  name: string,
+  columns: Record<string, SqlType>,
+  rows: Record<string, unknown>[],
+): Promise<void> {
   const names = Object.keys(columns);
   await db.run(`CREATE OR REPLACE TABLE ${name} (__row INTEGER, ${names.map((c) => `"${c}" ${columns[c]}`).join(', ')})`);
   for (let start = 0; start < rows.length; start += 500) {

@@ -1,10 +1,20 @@
-import { Dictionary, Float64, Int32, Int64, TimestampMillisecond, Utf8, vectorFromArray, Table, type RecordBatch, type Vector } from 'apache-arrow';
+import {
+  Dictionary,
+  Float64,
+  Int32,
+  Int64,
+  TimestampMillisecond,
+  Utf8,
+  vectorFromArray,
+  Table,
+  type RecordBatch,
+  type Vector,
+} from 'apache-arrow';
 import { recordBatchFromTable } from '../../../src/core/batch.js';
 import type { SqlType } from './duck.js';
 import { prng as rng } from '../../../scripts/prng.js';
 
 export { rng };
-
 
 const WORDS = ['eu-west', 'us-east', 'héllo', '😀 zone', 'ap-south', "o'brien", ''];
 
@@ -18,7 +28,15 @@ export type RandomRow = {
   empty: null;
 };
 
-export const SQL_COLUMNS: Record<keyof RandomRow, SqlType> = { id: 'INTEGER', g: 'VARCHAR', h: 'INTEGER', x: 'DOUBLE', k: 'BIGINT', ts: 'TIMESTAMP', empty: 'DOUBLE' };
+export const SQL_COLUMNS: Record<keyof RandomRow, SqlType> = {
+  id: 'INTEGER',
+  g: 'VARCHAR',
+  h: 'INTEGER',
+  x: 'DOUBLE',
+  k: 'BIGINT',
+  ts: 'TIMESTAMP',
+  empty: 'DOUBLE',
+};
 
 /** Rows with nulls, NaN, unicode, bigint and timestamps; `x` is NaN sometimes. */
 export function randomRows(random: () => number, n: number): RandomRow[] {
@@ -50,13 +68,34 @@ export function splitRandomly<T>(random: () => number, rows: T[]): T[][] {
 /** Arrow batch of random rows: `g` dictionary-encoded, `k` Int64, `ts` timestamp ms, `empty` all null. */
 export function toArrow(rows: RandomRow[]): RecordBatch {
   const vectors: Record<string, Vector> = {
-    id: vectorFromArray(rows.map((r) => r.id), new Int32()),
-    g: vectorFromArray(rows.map((r) => r.g), new Dictionary(new Utf8(), new Int32())),
-    h: vectorFromArray(rows.map((r) => r.h), new Int32()),
-    x: vectorFromArray(rows.map((r) => r.x), new Float64()),
-    k: vectorFromArray(rows.map((r) => r.k), new Int64()),
-    ts: vectorFromArray(rows.map((r) => r.ts), new TimestampMillisecond()),
-    empty: vectorFromArray(rows.map(() => null), new Float64()),
+    id: vectorFromArray(
+      rows.map((r) => r.id),
+      new Int32(),
+    ),
+    g: vectorFromArray(
+      rows.map((r) => r.g),
+      new Dictionary(new Utf8(), new Int32()),
+    ),
+    h: vectorFromArray(
+      rows.map((r) => r.h),
+      new Int32(),
+    ),
+    x: vectorFromArray(
+      rows.map((r) => r.x),
+      new Float64(),
+    ),
+    k: vectorFromArray(
+      rows.map((r) => r.k),
+      new Int64(),
+    ),
+    ts: vectorFromArray(
+      rows.map((r) => r.ts),
+      new TimestampMillisecond(),
+    ),
+    empty: vectorFromArray(
+      rows.map(() => null),
+      new Float64(),
+    ),
   };
   return recordBatchFromTable(new Table(vectors));
 }

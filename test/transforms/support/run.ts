@@ -20,7 +20,12 @@ export function makeTransform(type: string, config: unknown, options: { unbounde
 }
 
 /** Runs batches through a transform and collects every output batch. */
-export async function runTransform(type: string, config: unknown, datas: RecordBatch[], options: { unbounded?: boolean } = {}): Promise<Batch[]> {
+export async function runTransform(
+  type: string,
+  config: unknown,
+  datas: RecordBatch[],
+  options: { unbounded?: boolean } = {},
+): Promise<Batch[]> {
   return firstValueFrom(from(batchesOf(datas)).pipe(makeTransform(type, config, options), toArray()));
 }
 

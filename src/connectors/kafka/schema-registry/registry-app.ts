@@ -30,7 +30,11 @@ interface SubjectVersion {
  */
 export function buildRegistryApp(store: SchemaStore, logger: Logger): FastifyInstance {
   const app = Fastify({ loggerInstance: logger.child({ component: 'schema-registry' }) as FastifyBaseLogger });
-  app.addContentTypeParser(/^application\/(vnd\.schemaregistry(\.v1)?\+json|octet-stream)/, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'ignore'));
+  app.addContentTypeParser(
+    /^application\/(vnd\.schemaregistry(\.v1)?\+json|octet-stream)/,
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'ignore'),
+  );
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('content-type', REGISTRY_CONTENT_TYPE);
     return payload;
@@ -42,7 +46,9 @@ export function buildRegistryApp(store: SchemaStore, logger: Logger): FastifyIns
     logger.error({ err: error }, 'schema registry request failed');
     return reply.status(500).send({ error_code: REGISTRY_ERRORS.storeError, message: 'Error in the backend data store' });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error_code: 404, message: `HTTP 404 Not Found: ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error_code: 404, message: `HTTP 404 Not Found: ${request.method} ${request.url}` }),
+  );
 
   app.get('/', async () => ({}));
   app.get('/schemas/types', async () => ['AVRO']);
@@ -52,7 +58,12 @@ export function buildRegistryApp(store: SchemaStore, logger: Logger): FastifyIns
   app.get<{ Params: { id: string } }>('/schemas/ids/:id/versions', async (request) => {
     const id = Number(request.params.id);
     store.schemaById(id);
-    return store.subjectNames().flatMap((s) => store.versions(s).filter((v) => v.id === id).map((v) => ({ subject: s, version: v.version })));
+    return store.subjectNames().flatMap((s) =>
+      store
+        .versions(s)
+        .filter((v) => v.id === id)
+        .map((v) => ({ subject: s, version: v.version })),
+    );
   });
 
   app.get<Subject>('/subjects', async (request) => store.subjectNames(request.query.deleted === 'true'));
@@ -74,9 +85,13 @@ export function buildRegistryApp(store: SchemaStore, logger: Logger): FastifyIns
     reply.send(store.version(request.params.subject, request.params.version).schema),
   );
 
-  app.post<Subject & { Body: SchemaBody }>('/subjects/:subject', async (request) => versionBody(store.lookup(request.params.subject, schemaOf(request.body))));
+  app.post<Subject & { Body: SchemaBody }>('/subjects/:subject', async (request) =>
+    versionBody(store.lookup(request.params.subject, schemaOf(request.body))),
+  );
 
-  app.delete<Subject>('/subjects/:subject', async (request) => store.deleteSubject(request.params.subject, request.query.permanent === 'true'));
+  app.delete<Subject>('/subjects/:subject', async (request) =>
+    store.deleteSubject(request.params.subject, request.query.permanent === 'true'),
+  );
 
   app.delete<SubjectVersion>('/subjects/:subject/versions/:version', async (request) =>
     store.deleteVersion(request.params.subject, request.params.version, request.query.permanent === 'true'),
@@ -93,7 +108,10 @@ export function buildRegistryApp(store: SchemaStore, logger: Logger): FastifyIns
     const own = store.subjectLevel(request.params.subject);
     if (own) return { compatibilityLevel: own };
     if (request.query.defaultToGlobal === 'true') return { compatibilityLevel: store.level(null) };
-    throw new RegistryError(REGISTRY_ERRORS.subjectLevelCompatibilityNotConfigured, `Subject '${request.params.subject}' does not have subject-level compatibility configured`);
+    throw new RegistryError(
+      REGISTRY_ERRORS.subjectLevelCompatibilityNotConfigured,
+      `Subject '${request.params.subject}' does not have subject-level compatibility configured`,
+    );
   });
   app.put<Subject & { Body: { compatibility?: unknown } }>('/config/:subject', async (request) => {
     const level = levelOf(request.body);
@@ -106,8 +124,14 @@ export function buildRegistryApp(store: SchemaStore, logger: Logger): FastifyIns
     const { subject, version } = request.params;
     const latest = version === 'latest' || version === '-1';
     // Against `latest` the subject's level decides which versions count (all of them when transitive).
-    const problems = latest ? (store.subjectNames().includes(subject) ? store.check(subject, schema) : []) : store.check(subject, schema, store.version(subject, version));
-    return request.query.verbose === 'true' ? { is_compatible: problems.length === 0, messages: problems } : { is_compatible: problems.length === 0 };
+    const problems = latest
+      ? store.subjectNames().includes(subject)
+        ? store.check(subject, schema)
+        : []
+      : store.check(subject, schema, store.version(subject, version));
+    return request.query.verbose === 'true'
+      ? { is_compatible: problems.length === 0, messages: problems }
+      : { is_compatible: problems.length === 0 };
   });
 
   return app;
@@ -123,17 +147,25 @@ function versionBody(v: SchemaVersion): Record<string, unknown> {
 
 function schemaOf(body: SchemaBody | undefined): string {
   if (body?.schemaType !== undefined && body.schemaType !== 'AVRO') {
-    throw new RegistryError(REGISTRY_ERRORS.invalidSchema, `Invalid schema: schemaType ${String(body.schemaType)} is not supported (only AVRO)`);
+    throw new RegistryError(
+      REGISTRY_ERRORS.invalidSchema,
+      `Invalid schema: schemaType ${String(body.schemaType)} is not supported (only AVRO)`,
+    );
   }
   if (Array.isArray(body?.references) && body.references.length > 0) {
     throw new RegistryError(REGISTRY_ERRORS.invalidSchema, 'Invalid schema: schema references are not supported');
   }
-  if (typeof body?.schema !== 'string') throw new RegistryError(REGISTRY_ERRORS.invalidSchema, 'Invalid schema: the request needs a "schema" string');
+  if (typeof body?.schema !== 'string')
+    throw new RegistryError(REGISTRY_ERRORS.invalidSchema, 'Invalid schema: the request needs a "schema" string');
   return body.schema;
 }
 
 function levelOf(body: { compatibility?: unknown } | undefined): ReturnType<SchemaStore['level']> {
   const level = typeof body?.compatibility === 'string' ? body.compatibility.toUpperCase() : body?.compatibility;
-  if (!isCompatibilityLevel(level)) throw new RegistryError(REGISTRY_ERRORS.invalidCompatibilityLevel, `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`);
+  if (!isCompatibilityLevel(level))
+    throw new RegistryError(
+      REGISTRY_ERRORS.invalidCompatibilityLevel,
+      `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`,
+    );
   return level;
 }

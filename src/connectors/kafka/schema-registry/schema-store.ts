@@ -79,7 +79,10 @@ export class SchemaStore {
 
   /** Subjects with a live version (or any version when `deleted`). */
   subjectNames(deleted = false): string[] {
-    return [...this.subjects].filter(([, versions]) => versions.some((v) => deleted || !v.deleted)).map(([s]) => s).sort();
+    return [...this.subjects]
+      .filter(([, versions]) => versions.some((v) => deleted || !v.deleted))
+      .map(([s]) => s)
+      .sort();
   }
 
   versions(subject: string, deleted = false): SchemaVersion[] {
@@ -94,7 +97,10 @@ export class SchemaStore {
     if (version === 'latest' || version === '-1') return versions[versions.length - 1];
     const n = Number(version);
     if (!Number.isInteger(n) || n < 1) {
-      throw new RegistryError(REGISTRY_ERRORS.invalidVersion, `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`);
+      throw new RegistryError(
+        REGISTRY_ERRORS.invalidVersion,
+        `The specified version '${version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+      );
     }
     const found = versions.find((v) => v.version === n);
     if (!found) throw new RegistryError(REGISTRY_ERRORS.versionNotFound, `Version ${version} not found.`);
@@ -131,7 +137,11 @@ export class SchemaStore {
     const live = against ? [against] : (this.subjects.get(subject) ?? []).filter((v) => !v.deleted);
     const level = this.level(subject);
     // A single version given explicitly is checked in the level's direction, without transitivity.
-    return incompatibilities(against ? (level.replace('_TRANSITIVE', '') as CompatibilityLevel) : level, text, live.map((v) => v.schema));
+    return incompatibilities(
+      against ? (level.replace('_TRANSITIVE', '') as CompatibilityLevel) : level,
+      text,
+      live.map((v) => v.schema),
+    );
   }
 
   /** Registers a schema under a subject (or returns the version already holding it). */
@@ -143,7 +153,10 @@ export class SchemaStore {
       if (existing) return existing;
       const problems = this.check(subject, text);
       if (problems.length > 0) {
-        throw new RegistryError(REGISTRY_ERRORS.incompatibleSchema, `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${problems.join('; ')}]`);
+        throw new RegistryError(
+          REGISTRY_ERRORS.incompatibleSchema,
+          `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${problems.join('; ')}]`,
+        );
       }
       const id = this.idsBySchema.get(text) ?? Math.max(0, ...this.schemasById.keys()) + 1;
       const version: SchemaVersion = { subject, version: (versions.at(-1)?.version ?? 0) + 1, id, schema: text, deleted: false };
@@ -157,7 +170,10 @@ export class SchemaStore {
     return this.serialized(async () => {
       const all = this.versions(subject, true);
       if (permanent && all.some((v) => !v.deleted)) {
-        throw new RegistryError(REGISTRY_ERRORS.subjectNotSoftDeleted, `Subject '${subject}' was not deleted first before being permanently deleted`);
+        throw new RegistryError(
+          REGISTRY_ERRORS.subjectNotSoftDeleted,
+          `Subject '${subject}' was not deleted first before being permanently deleted`,
+        );
       }
       const targets = permanent ? all : this.versions(subject);
       for (const v of targets) await this.remove(v, permanent);
@@ -170,7 +186,10 @@ export class SchemaStore {
     return this.serialized(async () => {
       const target = this.version(subject, version, permanent);
       if (permanent && !target.deleted) {
-        throw new RegistryError(REGISTRY_ERRORS.schemaVersionNotSoftDeleted, `Subject '${subject}' Version ${target.version} was not deleted first before being permanently deleted`);
+        throw new RegistryError(
+          REGISTRY_ERRORS.schemaVersionNotSoftDeleted,
+          `Subject '${subject}' Version ${target.version} was not deleted first before being permanently deleted`,
+        );
       }
       await this.remove(target, permanent);
       return target.version;
@@ -233,7 +252,11 @@ export class SchemaStore {
           .run({
             autoCommit: false,
             eachMessage: async ({ message }) => {
-              if (message.key) this.apply(JSON.parse(message.key.toString()) as StoreKey, message.value === null ? null : JSON.parse(message.value.toString()));
+              if (message.key)
+                this.apply(
+                  JSON.parse(message.key.toString()) as StoreKey,
+                  message.value === null ? null : JSON.parse(message.value.toString()),
+                );
               if (BigInt(message.offset) + 1n >= end) resolve();
             },
           })

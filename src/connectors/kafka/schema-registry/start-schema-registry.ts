@@ -24,7 +24,10 @@ export interface RunningSchemaRegistry {
 
 /** Replays the schemas topic, then serves the Confluent-compatible API on host:port. */
 export async function startSchemaRegistry(options: SchemaRegistryOptions): Promise<RunningSchemaRegistry> {
-  const kafka = createKafkaClient(parseConfig(KafkaConfigSchema, { brokers: options.brokers, client_id: 'sluice-schema-registry' }), options.logger);
+  const kafka = createKafkaClient(
+    parseConfig(KafkaConfigSchema, { brokers: options.brokers, client_id: 'sluice-schema-registry' }),
+    options.logger,
+  );
   const store = await SchemaStore.open(kafka, { topic: options.topic, logger: options.logger });
   const app = buildRegistryApp(store, options.logger);
   try {

@@ -31,7 +31,8 @@ export abstract class ColumnBuilder<T extends DataType = DataType> {
   /** The rows appended so far as one Arrow `Data`; the builder starts over empty. */
   finish(): Data<T> {
     const length = this.rows;
-    const validity = this.nulls === 0 ? { nullCount: 0 } : { nullCount: this.nulls, nullBitmap: this.validity.subarray(0, (length + 7) >> 3) };
+    const validity =
+      this.nulls === 0 ? { nullCount: 0 } : { nullCount: this.nulls, nullBitmap: this.validity.subarray(0, (length + 7) >> 3) };
     const data = makeData({ type: this.type, length, ...validity, ...this.flush(length) } as never) as Data<T>;
     this.validity = new Uint8Array(8);
     this.nulls = 0;
@@ -48,7 +49,10 @@ export abstract class ColumnBuilder<T extends DataType = DataType> {
 }
 
 /** A copy of `array` with room for at least `needed` elements (doubling, so appends stay amortised O(1)). */
-export function grow<A extends Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array>(array: A, needed: number): A {
+export function grow<A extends Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array | BigInt64Array>(
+  array: A,
+  needed: number,
+): A {
   if (needed <= array.length) return array;
   const next = new (array.constructor as new (n: number) => A)(Math.max(needed, array.length * 2));
   next.set(array as never);

@@ -1,4 +1,20 @@
-import { DateUnit, Type, makeVector, type Binary, type Bool, type DataType, type DateDay, type Float, type Int, type List, type Null, type Struct, type Timestamp, type Utf8, type Vector } from 'apache-arrow';
+import {
+  DateUnit,
+  Type,
+  makeVector,
+  type Binary,
+  type Bool,
+  type DataType,
+  type DateDay,
+  type Float,
+  type Int,
+  type List,
+  type Null,
+  type Struct,
+  type Timestamp,
+  type Utf8,
+  type Vector,
+} from 'apache-arrow';
 import { SluiceError } from '../../../core/errors.js';
 import type { ColumnBuilder } from './column-builder.js';
 import { ListBuilder, StructBuilder } from './nested-builders.js';
@@ -34,7 +50,10 @@ export function makeColumnBuilder(type: DataType): ColumnBuilder {
     case Type.List:
       return new ListBuilder(type as List, makeColumnBuilder((type as List).children[0].type));
     case Type.Struct:
-      return new StructBuilder(type as Struct, (type as Struct).children.map((f) => makeColumnBuilder(f.type)));
+      return new StructBuilder(
+        type as Struct,
+        (type as Struct).children.map((f) => makeColumnBuilder(f.type)),
+      );
   }
   throw new SluiceError('SLUICE_INTERNAL', `no column builder for Arrow type ${String(type)}`, { retriable: false });
 }

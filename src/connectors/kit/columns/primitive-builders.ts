@@ -59,7 +59,12 @@ export class IntBuilder extends FixedWidthBuilder<Int, Int16Array | Int32Array |
   }
 }
 
-const PER_MILLISECOND: Record<TimeUnit, number> = { [TimeUnit.SECOND]: 1e-3, [TimeUnit.MILLISECOND]: 1, [TimeUnit.MICROSECOND]: 1e3, [TimeUnit.NANOSECOND]: 1e6 };
+const PER_MILLISECOND: Record<TimeUnit, number> = {
+  [TimeUnit.SECOND]: 1e-3,
+  [TimeUnit.MILLISECOND]: 1,
+  [TimeUnit.MICROSECOND]: 1e3,
+  [TimeUnit.NANOSECOND]: 1e6,
+};
 
 /**
  * Timestamps of any unit. A `Date` is converted to the unit; a bigint, whole number or decimal

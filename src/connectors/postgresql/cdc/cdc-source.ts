@@ -85,7 +85,14 @@ export class CdcSource implements Source {
     await Promise.all(all.map(closeQuietly));
   }
 
-  private async run(partition: string, from: CdcPosition | undefined, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>, clients: pg.Client[]): Promise<void> {
+  private async run(
+    partition: string,
+    from: CdcPosition | undefined,
+    ctx: ReadContext,
+    signal: AbortSignal,
+    subscriber: Subscriber<Batch>,
+    clients: pg.Client[],
+  ): Promise<void> {
     const { slot, publication } = this.config;
     const open = async (replication = false) => {
       const client = await connect(this.config, { replication });
@@ -101,7 +108,10 @@ export class CdcSource implements Source {
       ctx.logger.warn({ slot, checkpoint: from?.lsn }, 'replication slot dropped or invalidated: creating it again and snapshotting again');
       from = { lsn: from?.lsn ?? '0/0', snapshot: 'running' };
     }
-    if (state?.walStatus === 'lost' && !from?.snapshot) throw slotError(`replication slot ${slot} is invalidated (the WAL it needed was removed): drop it and the checkpoint to snapshot again, or set on_slot_lost: resnapshot`);
+    if (state?.walStatus === 'lost' && !from?.snapshot)
+      throw slotError(
+        `replication slot ${slot} is invalidated (the WAL it needed was removed): drop it and the checkpoint to snapshot again, or set on_slot_lost: resnapshot`,
+      );
     if (from?.snapshot === 'running' && state) {
       ctx.logger.warn({ slot }, 'initial snapshot was interrupted: dropping the slot to snapshot again');
       await dropSlot(meta, slot);
@@ -109,11 +119,17 @@ export class CdcSource implements Source {
     }
     let start: bigint;
     if (from && !from.snapshot) {
-      if (!state) throw slotError(`replication slot ${slot} does not exist but the checkpoint is at ${from.lsn}: it was dropped, changes after it are lost; delete the checkpoint to snapshot again, or set on_slot_lost: resnapshot`);
+      if (!state)
+        throw slotError(
+          `replication slot ${slot} does not exist but the checkpoint is at ${from.lsn}: it was dropped, changes after it are lost; delete the checkpoint to snapshot again, or set on_slot_lost: resnapshot`,
+        );
       start = parseLsn(from.lsn);
       if (state.confirmedFlushLsn && parseLsn(state.confirmedFlushLsn) > start) {
         // Only possible if a checkpoint write was lost after the slot was confirmed: say so loudly.
-        ctx.logger.error({ slot, checkpoint: from.lsn, confirmed: state.confirmedFlushLsn }, 'slot is confirmed past the checkpoint: changes in between are not delivered again');
+        ctx.logger.error(
+          { slot, checkpoint: from.lsn, confirmed: state.confirmedFlushLsn },
+          'slot is confirmed past the checkpoint: changes in between are not delivered again',
+        );
       }
     } else if (!from?.snapshot && state) {
       if (!state.confirmedFlushLsn) throw slotError(`replication slot ${slot} has no confirmed position`);
@@ -125,28 +141,55 @@ export class CdcSource implements Source {
       const created = await createSlot(replication, slot, this.config.snapshot === 'initial');
       start = parseLsn(created.consistentPoint);
       ctx.logger.info({ slot, lsn: created.consistentPoint }, 'created replication slot');
-      if (created.snapshotName) await this.snapshot(await open(), partition, created.snapshotName, created.consistentPoint, ctx, signal, subscriber);
+      if (created.snapshotName)
+        await this.snapshot(await open(), partition, created.snapshotName, created.consistentPoint, ctx, signal, subscriber);
     }
     if (signal.aborted) return;
     this.confirmed = start > this.confirmed ? start : this.confirmed;
-    await new ChangeStream(this, partition, ReplicationStream.start(replication, slot, start, publication), meta, start, ctx, signal, subscriber).run();
+    await new ChangeStream(
+      this,
+      partition,
+      ReplicationStream.start(replication, slot, start, publication),
+      meta,
+      start,
+      ctx,
+      signal,
+      subscriber,
+    ).run();
   }
 
   /** Emits the `snapshot: 'running'` marker and waits until it is checkpointed (or the read stops). */
-  private async markSnapshotPending(partition: string, lsn: string, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>): Promise<void> {
+  private async markSnapshotPending(
+    partition: string,
+    lsn: string,
+    ctx: ReadContext,
+    signal: AbortSignal,
+    subscriber: Subscriber<Batch>,
+  ): Promise<void> {
     const stored = new Promise<void>((resolve) => {
       this.markerStored = resolve;
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
     if (!(await acquireUnlessAborted(ctx.flow, signal))) return;
-    subscriber.next({ data: new ChangelogBuffer(this.config.slot, [], []).drain(), meta: { stream: this.config.slot, partition, position: { lsn, snapshot: 'running' }, kind: 'changelog' } });
+    subscriber.next({
+      data: new ChangelogBuffer(this.config.slot, [], []).drain(),
+      meta: { stream: this.config.slot, partition, position: { lsn, snapshot: 'running' }, kind: 'changelog' },
+    });
     ctx.logger.debug({ slot: this.config.slot }, 'waiting for the snapshot marker checkpoint before creating the slot');
     await stored;
     this.markerStored = undefined;
   }
 
   /** Reads every published table in the snapshot the slot exported, as `r` changes. */
-  private async snapshot(client: pg.Client, partition: string, snapshotName: string, lsn: string, ctx: ReadContext, signal: AbortSignal, subscriber: Subscriber<Batch>): Promise<void> {
+  private async snapshot(
+    client: pg.Client,
+    partition: string,
+    snapshotName: string,
+    lsn: string,
+    ctx: ReadContext,
+    signal: AbortSignal,
+    subscriber: Subscriber<Batch>,
+  ): Promise<void> {
     await client.query('begin isolation level repeatable read read only');
     await client.query(`set transaction snapshot '${snapshotName.replace(/'/g, "''")}'`);
     const time = BigInt(Date.now()) * 1000n;
@@ -165,7 +208,10 @@ export class CdcSource implements Source {
     await client.query('commit');
     // The end of the snapshot: from here a restart streams from the slot.
     if (!(await acquireUnlessAborted(ctx.flow, signal))) return;
-    subscriber.next({ data: new ChangelogBuffer(this.config.slot, [], []).drain(), meta: { stream: this.config.slot, partition, position: { lsn } as CdcPosition, kind: 'changelog' } });
+    subscriber.next({
+      data: new ChangelogBuffer(this.config.slot, [], []).drain(),
+      meta: { stream: this.config.slot, partition, position: { lsn } as CdcPosition, kind: 'changelog' },
+    });
   }
 
   /** Called by the stream loop: the stream in use, for standby status updates. */
@@ -181,15 +227,26 @@ export class CdcSource implements Source {
   /** Explains why the stream ended: a dropped or invalidated slot is not worth retrying. */
   async streamError(meta: pg.Client, cause: unknown): Promise<SluiceError> {
     const state = await slotState(meta, this.config.slot).catch(() => 'unknown' as const);
-    if (state === undefined) return slotError(`replication slot ${this.config.slot} was dropped while streaming: changes after the checkpoint are lost; delete the checkpoint to snapshot again`, cause);
-    if (state !== 'unknown' && state.walStatus === 'lost') return slotError(`replication slot ${this.config.slot} was invalidated while streaming`, cause);
-    return new SluiceError('SLUICE_SOURCE_FAILED', `replication stream of slot ${this.config.slot} ended: ${cause instanceof Error ? cause.message : 'server closed it'}`, { cause });
+    if (state === undefined)
+      return slotError(
+        `replication slot ${this.config.slot} was dropped while streaming: changes after the checkpoint are lost; delete the checkpoint to snapshot again`,
+        cause,
+      );
+    if (state !== 'unknown' && state.walStatus === 'lost')
+      return slotError(`replication slot ${this.config.slot} was invalidated while streaming`, cause);
+    return new SluiceError(
+      'SLUICE_SOURCE_FAILED',
+      `replication stream of slot ${this.config.slot} ended: ${cause instanceof Error ? cause.message : 'server closed it'}`,
+      { cause },
+    );
   }
 }
 
 /** Whether a table has REPLICA IDENTITY FULL: its batches carry `__before` (null for snapshot rows). */
 async function replicaIdentityFull(client: pg.Client, table: string): Promise<boolean> {
-  const { rows } = await client.query<{ full: boolean }>("select relreplident = 'f' as full from pg_class where oid = $1::regclass", [qualified(table)]);
+  const { rows } = await client.query<{ full: boolean }>("select relreplident = 'f' as full from pg_class where oid = $1::regclass", [
+    qualified(table),
+  ]);
   return rows[0]?.full ?? false;
 }
 

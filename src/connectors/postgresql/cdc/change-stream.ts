@@ -185,7 +185,8 @@ export class ChangeStream {
     const types = await this.resolver.resolve(message.columns.map((c) => c.typeOid));
     const fields = message.columns.map((c, i) => arrowFieldOf(c.name, types[i]));
     let key = await primaryKey(this.meta, table).catch(() => [] as string[]);
-    if (key.length === 0 || !key.every((k) => message.columns.some((c) => c.name === k))) key = message.columns.filter((c) => c.key).map((c) => c.name);
+    if (key.length === 0 || !key.every((k) => message.columns.some((c) => c.name === k)))
+      key = message.columns.filter((c) => c.key).map((c) => c.name);
     this.relations.set(message.oid, { table, fields, key, full: message.replicaIdentity === 'f' });
   }
 
@@ -218,7 +219,11 @@ export class ChangeStream {
   private async truncate(oid: number): Promise<void> {
     const relation = this.relation(oid);
     const segment = { relation, buffer: new ChangelogBuffer(relation.table, relation.fields, relation.key, relation.full), sealed: true };
-    segment.buffer.push(Op.truncate, relation.fields.map(() => null), this.time);
+    segment.buffer.push(
+      Op.truncate,
+      relation.fields.map(() => null),
+      this.time,
+    );
     this.segments.push(segment);
     await this.counted();
   }

@@ -18,7 +18,12 @@ export class ChangelogBuffer {
   private before: (string | null)[][];
   private hasBefore: boolean[] = [];
 
-  constructor(readonly table: string, readonly fields: Field[], readonly key: string[], readonly withBefore = false) {
+  constructor(
+    readonly table: string,
+    readonly fields: Field[],
+    readonly key: string[],
+    readonly withBefore = false,
+  ) {
     this.schema = new Schema([...fields, ...changelogFields(fields, { withBefore })], keyMetadata(key, new Map([[TABLE_META, table]])));
     this.columns = fields.map(() => []);
     this.before = fields.map(() => []);
@@ -66,7 +71,12 @@ export class ChangelogBuffer {
     const children = [
       ...this.fields.map((f, i) => columnFromText(f.type, this.columns[i])),
       opVector(this.ops).data[0],
-      makeData({ type: this.schema.fields[this.fields.length + 1].type as Timestamp, length, nullCount: 0, data: BigInt64Array.from(this.times) }),
+      makeData({
+        type: this.schema.fields[this.fields.length + 1].type as Timestamp,
+        length,
+        nullCount: 0,
+        data: BigInt64Array.from(this.times),
+      }),
       columnFromText(this.schema.fields[this.fields.length + 2].type, this.unchanged),
       ...(this.withBefore ? [this.beforeColumn()] : []),
     ];

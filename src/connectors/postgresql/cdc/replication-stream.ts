@@ -10,8 +10,7 @@ const both = (copyStreams as unknown as { both: (sql: string, options: object) =
 const PG_EPOCH_MS = 946_684_800_000;
 
 export type ReplicationFrame =
-  | { kind: 'data'; start: bigint; end: bigint; payload: Buffer }
-  | { kind: 'keepalive'; walEnd: bigint; replyRequested: boolean };
+  { kind: 'data'; start: bigint; end: bigint; payload: Buffer } | { kind: 'keepalive'; walEnd: bigint; replyRequested: boolean };
 
 /**
  * The copy-both stream of `START_REPLICATION ... LOGICAL` on a replication connection: frames in,

@@ -40,14 +40,21 @@ export async function publicationTables(client: pg.Client, publication: string):
  * Creates a logical slot on a replication connection. With `exportSnapshot` the returned snapshot
  * name stays importable until the next command runs on that connection.
  */
-export async function createSlot(replication: pg.Client, slot: string, exportSnapshot: boolean): Promise<{ consistentPoint: string; snapshotName: string | null }> {
+export async function createSlot(
+  replication: pg.Client,
+  slot: string,
+  exportSnapshot: boolean,
+): Promise<{ consistentPoint: string; snapshotName: string | null }> {
   try {
     const { rows } = await replication.query<{ consistent_point: string; snapshot_name: string | null }>(
       `CREATE_REPLICATION_SLOT ${ident(slot)} LOGICAL pgoutput ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`,
     );
     return { consistentPoint: rows[0].consistent_point, snapshotName: rows[0].snapshot_name };
   } catch (error) {
-    throw new SluiceError('SLUICE_SOURCE_FAILED', `cannot create replication slot ${slot}: ${(error as Error).message}`, { cause: error, retriable: false });
+    throw new SluiceError('SLUICE_SOURCE_FAILED', `cannot create replication slot ${slot}: ${(error as Error).message}`, {
+      cause: error,
+      retriable: false,
+    });
   }
 }
 

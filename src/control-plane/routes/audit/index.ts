@@ -10,11 +10,23 @@ export async function auditRoutes(app: TypedApp, cp: ControlPlane): Promise<void
       config: { access: 'admin' },
       schema: {
         tags: ['audit'],
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), resource: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), resource: Type.Optional(Type.String({ maxLength: 256 })) },
+          { additionalProperties: false },
+        ),
         response: {
           200: Type.Object({
             entries: Type.Array(
-              Type.Object({ id: Type.Integer(), at: Type.String(), actor: Type.String(), role: Type.String(), action: Type.String(), resource: Type.String(), request_id: Type.Union([Type.String(), Type.Null()]), detail: Type.Unknown() }),
+              Type.Object({
+                id: Type.Integer(),
+                at: Type.String(),
+                actor: Type.String(),
+                role: Type.String(),
+                action: Type.String(),
+                resource: Type.String(),
+                request_id: Type.Union([Type.String(), Type.Null()]),
+                detail: Type.Unknown(),
+              }),
             ),
           }),
           ...errors(),

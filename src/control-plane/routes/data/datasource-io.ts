@@ -11,7 +11,9 @@ import type { ResolvedDatasource } from '../../../pipeline/steps/step-context.js
 function connectorOf(ds: ResolvedDatasource, path: string, role: 'source' | 'sink'): ConnectorDefinition {
   const connector = registry.getConnector(ds.type);
   if (!connector || (role === 'source' ? !connector.createSource : !connector.createSink)) {
-    throw new SluiceError('SLUICE_UNKNOWN_TYPE', `datasource type '${ds.type}' cannot be ${role === 'source' ? 'read' : 'written'}`, { issues: [{ path, message: `type ${ds.type} has no ${role}` }] });
+    throw new SluiceError('SLUICE_UNKNOWN_TYPE', `datasource type '${ds.type}' cannot be ${role === 'source' ? 'read' : 'written'}`, {
+      issues: [{ path, message: `type ${ds.type} has no ${role}` }],
+    });
   }
   return connector;
 }
@@ -20,7 +22,13 @@ function connectorOf(ds: ResolvedDatasource, path: string, role: 'source' | 'sin
  * Reads at most `limit` rows from a datasource, partition after partition, then stops the source.
  * `sourceConfig` comes from overlayRequest: stored references resolved, request fields screened.
  */
-export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<string, unknown>, limit: number, logger: Logger, path = 'body.source_name'): Promise<RecordBatch[]> {
+export async function readBatches(
+  ds: ResolvedDatasource,
+  sourceConfig: Record<string, unknown>,
+  limit: number,
+  logger: Logger,
+  path = 'body.source_name',
+): Promise<RecordBatch[]> {
   const connector = connectorOf(ds, path, 'source');
   const config = parseConnectorConfig(connector, sourceConfig, 'source', 'body');
   const source = connector.createSource!(config, { node: 'read', logger });
@@ -31,14 +39,21 @@ export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<s
     for (const partition of await source.partitions()) {
       if (rows >= limit) break;
       await lastValueFrom(
-        source.read(partition, undefined, { flow: { acquire: async () => undefined }, signal: stop.signal, logger, batchSize: Math.min(limit, 10_000) }).pipe(
-          takeWhile((batch) => {
-            const take = Math.min(batch.data.numRows, limit - rows);
-            if (take > 0) batches.push(take === batch.data.numRows ? batch.data : batch.data.slice(0, take));
-            rows += take;
-            return rows < limit;
-          }),
-        ),
+        source
+          .read(partition, undefined, {
+            flow: { acquire: async () => undefined },
+            signal: stop.signal,
+            logger,
+            batchSize: Math.min(limit, 10_000),
+          })
+          .pipe(
+            takeWhile((batch) => {
+              const take = Math.min(batch.data.numRows, limit - rows);
+              if (take > 0) batches.push(take === batch.data.numRows ? batch.data : batch.data.slice(0, take));
+              rows += take;
+              return rows < limit;
+            }),
+          ),
         { defaultValue: undefined },
       );
     }
@@ -57,7 +72,9 @@ export async function readBatches(ds: ResolvedDatasource, sourceConfig: Record<s
  */
 function asInputError(error: unknown, path: string): unknown {
   if (error instanceof SluiceError && error.httpStatus < 500) {
-    return error.issues.length > 0 ? error : new SluiceError(error.code, error.message, { cause: error, issues: [{ path, message: error.message }] });
+    return error.issues.length > 0
+      ? error
+      : new SluiceError(error.code, error.message, { cause: error, issues: [{ path, message: error.message }] });
   }
   for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
     const code = (cause as { code?: unknown }).code;
@@ -69,12 +86,23 @@ function asInputError(error: unknown, path: string): unknown {
 }
 
 /** Writes rows to a datasource through its sink. */
-export async function writeRows(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, rows: Record<string, unknown>[], logger: Logger): Promise<number> {
+export async function writeRows(
+  ds: ResolvedDatasource,
+  sinkConfig: Record<string, unknown>,
+  rows: Record<string, unknown>[],
+  logger: Logger,
+): Promise<number> {
   return writeBatches(ds, sinkConfig, [recordBatchFromRows(rows)], logger);
 }
 
 /** Writes batches to a datasource through its sink (config from overlayRequest): open, write each, finish (publishes staged writes), close. */
-export async function writeBatches(ds: ResolvedDatasource, sinkConfig: Record<string, unknown>, batches: RecordBatch[], logger: Logger, path = 'body.source_name'): Promise<number> {
+export async function writeBatches(
+  ds: ResolvedDatasource,
+  sinkConfig: Record<string, unknown>,
+  batches: RecordBatch[],
+  logger: Logger,
+  path = 'body.source_name',
+): Promise<number> {
   const connector = connectorOf(ds, path, 'sink');
   const config = parseConnectorConfig(connector, sinkConfig, 'sink', 'body');
   const sink = connector.createSink!(config, { node: 'write', logger });

@@ -22,7 +22,10 @@ const SourceSelect = {
   params: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]))),
 };
 
-const ReadBody = Type.Object({ ...SourceSelect, limit: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }) }, { additionalProperties: false });
+const ReadBody = Type.Object(
+  { ...SourceSelect, limit: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }) },
+  { additionalProperties: false },
+);
 const WriteBody = Type.Object(
   {
     source_name: SourceSelect.source_name,
@@ -37,7 +40,13 @@ const WriteBody = Type.Object(
 const ProfileBody = Type.Object(
   {
     ...SourceSelect,
-    filters: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]), { description: 'Column equals value; rows that differ are left out.' })),
+    filters: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+        Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]),
+        { description: 'Column equals value; rows that differ are left out.' },
+      ),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 100_000, description: 'Rows profiled at most.' }),
   },
   { additionalProperties: false },
@@ -45,15 +54,38 @@ const ProfileBody = Type.Object(
 
 /** Data operations of the seed: read, write and profile a connected datasource. */
 export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
-  const sourceConfig = (ds: ResolvedDatasource, body: { query?: string; table?: string; table_name?: string; path?: string; params?: Array<string | number | boolean | null> }) =>
-    extractSourceConfig(ds, { query: body.query, table: body.table ?? body.table_name, path: body.path, params: body.params }, 'body');
+  const sourceConfig = (
+    ds: ResolvedDatasource,
+    body: { query?: string; table?: string; table_name?: string; path?: string; params?: Array<string | number | boolean | null> },
+  ) => extractSourceConfig(ds, { query: body.query, table: body.table ?? body.table_name, path: body.path, params: body.params }, 'body');
 
   app.post(
     '/data/read',
-    { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Read rows from a datasource', body: ReadBody, response: { 200: Type.Object({ count: Type.Integer(), columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), nullable: Type.Boolean() })), rows: Type.Array(JsonObject) }), ...errors(404) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['data'],
+        summary: 'Read rows from a datasource',
+        body: ReadBody,
+        response: {
+          200: Type.Object({
+            count: Type.Integer(),
+            columns: Type.Array(Type.Object({ name: Type.String(), type: Type.String(), nullable: Type.Boolean() })),
+            rows: Type.Array(JsonObject),
+          }),
+          ...errors(404),
+        },
+      },
+    },
     async (request) => {
       const ds = await cp.state.datasources.resolve(request.body.source_name);
-      const batches = await readBatches(ds, await sourceConfig(ds, request.body), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
+      const batches = await readBatches(
+        ds,
+        await sourceConfig(ds, request.body),
+        request.body.limit,
+        request.log as unknown as Logger,
+        fieldOf(request.body),
+      );
       const rows = batches.flatMap(jsonRows);
       return { count: rows.length, columns: batches[0] ? columnsOf(batches[0]) : [], rows };
     },
@@ -61,7 +93,15 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
 
   app.post(
     '/data/write',
-    { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Write rows to a datasource', body: WriteBody, response: { 200: Type.Object({ written: Type.Integer(), source_name: Type.String() }), ...errors(404) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['data'],
+        summary: 'Write rows to a datasource',
+        body: WriteBody,
+        response: { 200: Type.Object({ written: Type.Integer(), source_name: Type.String() }), ...errors(404) },
+      },
+    },
     async (request) => {
       const { source_name, data, ...target } = request.body;
       const ds = await cp.state.datasources.resolve(source_name);
@@ -71,7 +111,9 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
         written = await writeRows(ds, await loadSinkConfig(ds, load, 'body'), data, request.log as unknown as Logger);
       } catch (error) {
         if (error instanceof SluiceError) throw error;
-        throw new SluiceError('SLUICE_RECORD_INVALID', `rows could not be converted: ${errorMessage(error)}`, { issues: [{ path: 'body.data', message: errorMessage(error) }] });
+        throw new SluiceError('SLUICE_RECORD_INVALID', `rows could not be converted: ${errorMessage(error)}`, {
+          issues: [{ path: 'body.data', message: errorMessage(error) }],
+        });
       }
       await request.audit('data.write', `datasource:${source_name}`, { rows: written, table_name: target.table_name, mode: target.mode });
       return { written, source_name };
@@ -80,10 +122,27 @@ export async function dataRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
 
   app.post(
     '/data/profile',
-    { config: { access: 'operator' }, schema: { tags: ['data'], summary: 'Profile the columns of a datasource', body: ProfileBody, response: { 200: Type.Object({ row_count: Type.Integer(), duplicate_rows: Type.Integer(), columns: Type.Array(Type.Unknown()) }), ...errors(404) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['data'],
+        summary: 'Profile the columns of a datasource',
+        body: ProfileBody,
+        response: {
+          200: Type.Object({ row_count: Type.Integer(), duplicate_rows: Type.Integer(), columns: Type.Array(Type.Unknown()) }),
+          ...errors(404),
+        },
+      },
+    },
     async (request) => {
       const ds = await cp.state.datasources.resolve(request.body.source_name);
-      const batches = await readBatches(ds, await sourceConfig(ds, request.body), request.body.limit, request.log as unknown as Logger, fieldOf(request.body));
+      const batches = await readBatches(
+        ds,
+        await sourceConfig(ds, request.body),
+        request.body.limit,
+        request.log as unknown as Logger,
+        fieldOf(request.body),
+      );
       const filters = Object.entries(request.body.filters ?? {});
       const kept = filters.length === 0 ? batches : batches.map((b) => keepMatching(b, filters));
       return profileTable(kept);

@@ -33,7 +33,9 @@ export async function checkConnection(type: string, config: Record<string, unkno
     return true;
   } catch (error) {
     const message = scrub(errorMessage(error), type, resolved);
-    throw new SluiceError('SLUICE_CONNECTION_TEST_FAILED', `connection test of ${type} failed: ${message}`, { issues: [{ path: 'body.config', message }] });
+    throw new SluiceError('SLUICE_CONNECTION_TEST_FAILED', `connection test of ${type} failed: ${message}`, {
+      issues: [{ path: 'body.config', message }],
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -15,7 +15,15 @@ type Health = { status: 'healthy' | 'unhealthy' | 'unknown'; error?: string };
 /** What a client sees of a datasource: its config masked afresh from the sealed one, so a row stored before a masking rule existed never shows more. */
 function view(record: DatasourceRecord, config: Record<string, unknown>, health?: Health) {
   const secrets = datasourceSecrets(record.type, config);
-  return { name: record.name, type: record.type, config: secrets.masked, secret_fields: secrets.fields, created_at: record.created_at, updated_at: record.updated_at, ...(health ? { health } : {}) };
+  return {
+    name: record.name,
+    type: record.type,
+    config: secrets.masked,
+    secret_fields: secrets.fields,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    ...(health ? { health } : {}),
+  };
 }
 
 /** The connector types a datasource may have: every registered one but the pipeline's own step output. */
@@ -32,16 +40,26 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
         access: 'admin',
         storesEnvRefs: true,
         // Documented per type (read when /openapi.json is built, once every connector registered itself).
-        swaggerTransform: ({ schema, url }) => ({ url, schema: { ...schema, body: connectBodyOf(datasourceTypes().map((t) => [t, registry.getConnector(t)!.configSchema])) } }),
+        swaggerTransform: ({ schema, url }) => ({
+          url,
+          schema: { ...schema, body: connectBodyOf(datasourceTypes().map((t) => [t, registry.getConnector(t)!.configSchema])) },
+        }),
       },
-      schema: { tags: ['datasources'], summary: 'Connect a datasource (tests the connection first)', body: ConnectBody, response: { 201: DatasourceView, ...errors(422) } },
+      schema: {
+        tags: ['datasources'],
+        summary: 'Connect a datasource (tests the connection first)',
+        body: ConnectBody,
+        response: { 201: DatasourceView, ...errors(422) },
+      },
     },
     async (request, reply) => {
       const { name, type, test_connection } = request.body;
       const config = request.body.config ?? request.body.connection_config ?? {};
       const connector = datasourceTypes().includes(type) ? registry.getConnector(type) : undefined;
       if (!connector) {
-        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, { issues: [{ path: 'body.type', message: `unknown type (known: ${datasourceTypes().join(', ')})` }] });
+        throw new SluiceError('SLUICE_UNKNOWN_TYPE', `unknown datasource type '${type}'`, {
+          issues: [{ path: 'body.type', message: `unknown type (known: ${datasourceTypes().join(', ')})` }],
+        });
       }
       parseDatasourceConfig(connector, config, request.body.config ? 'body.config' : 'body.connection_config');
       const tested = test_connection ? await checkConnection(type, config) : false;
@@ -54,7 +72,14 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
 
   app.get(
     '/datasources',
-    { config: { access: 'viewer' }, schema: { tags: ['datasources'], summary: 'List connected datasources with their health', response: { 200: Type.Object({ datasources: Type.Array(DatasourceView) }), ...errors() } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['datasources'],
+        summary: 'List connected datasources with their health',
+        response: { 200: Type.Object({ datasources: Type.Array(DatasourceView) }), ...errors() },
+      },
+    },
     async () => {
       const records = await cp.state.datasources.list();
       const datasources = await Promise.all(
@@ -75,7 +100,15 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
 
   app.get(
     '/datasources/:name',
-    { config: { access: 'viewer' }, schema: { tags: ['datasources'], summary: 'One datasource (without secrets)', params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }), response: { 200: DatasourceView, ...errors(404) } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['datasources'],
+        summary: 'One datasource (without secrets)',
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: DatasourceView, ...errors(404) },
+      },
+    },
     async (request) => {
       const record = await cp.state.datasources.get(request.params.name);
       if (!record) throw notFound(request.params.name);
@@ -86,7 +119,15 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
 
   app.delete(
     '/datasources/:name',
-    { config: { access: 'admin' }, schema: { tags: ['datasources'], summary: 'Disconnect a datasource', params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }), response: { 200: Type.Object({ disconnected: Type.String() }), ...errors(404) } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['datasources'],
+        summary: 'Disconnect a datasource',
+        params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }) }),
+        response: { 200: Type.Object({ disconnected: Type.String() }), ...errors(404) },
+      },
+    },
     async (request) => {
       if (!(await cp.state.datasources.delete(request.params.name))) throw notFound(request.params.name);
       await request.audit('datasource.disconnect', `datasource:${request.params.name}`);
@@ -96,5 +137,7 @@ export async function datasourceRoutes(app: TypedApp, cp: ControlPlane): Promise
 }
 
 function notFound(name: string): SluiceError {
-  return new SluiceError('SLUICE_NOT_FOUND', `no datasource '${name}'`, { issues: [{ path: 'params.name', message: 'datasource not found' }] });
+  return new SluiceError('SLUICE_NOT_FOUND', `no datasource '${name}'`, {
+    issues: [{ path: 'params.name', message: 'datasource not found' }],
+  });
 }

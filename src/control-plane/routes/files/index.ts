@@ -18,9 +18,16 @@ const UPLOAD_ID = /^[0-9a-f-]{36}$/;
 /** A file's detected columns from a sample of its first records, via the format readers. */
 async function sampleColumns(path: string, format: NonNullable<ReturnType<typeof formatFromPath>>) {
   // CSV cells are read as text so the detector sees them as written (1 is an int, not a float).
-  for await (const chunk of readRecords(path, format, { batchSize: SAMPLE_ROWS, sampleSize: SAMPLE_ROWS, csv: { inferTypes: false, delimiter: extname(path) === '.tsv' ? '\t' : ',' } })) {
+  for await (const chunk of readRecords(path, format, {
+    batchSize: SAMPLE_ROWS,
+    sampleSize: SAMPLE_ROWS,
+    csv: { inferTypes: false, delimiter: extname(path) === '.tsv' ? '\t' : ',' },
+  })) {
     const profile = profileTable([chunk.data], { topValues: 0 });
-    return { rows: chunk.data.numRows, columns: profile.columns.map((c) => ({ name: c.name, type: c.inferred_type, nullable: c.null_count > 0 })) };
+    return {
+      rows: chunk.data.numRows,
+      columns: profile.columns.map((c) => ({ name: c.name, type: c.inferred_type, nullable: c.null_count > 0 })),
+    };
   }
   return { rows: 0, columns: [] };
 }
@@ -46,18 +53,38 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       config: { access: 'operator' },
       schema: {
         tags: ['files'],
-        summary: 'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource (a new name, or one this caller uploaded; else 409)',
+        summary:
+          'Upload a data file (multipart field `file`; CSV, TSV, JSON, NDJSON, Parquet, Excel .xlsx, XML); optional field `datasource_name` connects it as a file datasource (a new name, or one this caller uploaded; else 409)',
         consumes: ['multipart/form-data'],
-        response: { 201: Type.Object({ file_id: Type.String(), filename: Type.String(), format: Type.String(), size_bytes: Type.Integer(), rows_sampled: Type.Integer(), columns: Type.Array(Column), datasource: Type.Optional(Type.String()) }), ...errors(409, 413, 415) },
+        response: {
+          201: Type.Object({
+            file_id: Type.String(),
+            filename: Type.String(),
+            format: Type.String(),
+            size_bytes: Type.Integer(),
+            rows_sampled: Type.Integer(),
+            columns: Type.Array(Column),
+            datasource: Type.Optional(Type.String()),
+          }),
+          ...errors(409, 413, 415),
+        },
       },
     },
     async (request, reply) => {
-      if (!request.isMultipart()) throw new SluiceError('SLUICE_UNSUPPORTED_MEDIA', 'expected multipart/form-data with a `file` field', { issues: [{ path: 'headers.content-type', message: 'expected multipart/form-data' }] });
+      if (!request.isMultipart())
+        throw new SluiceError('SLUICE_UNSUPPORTED_MEDIA', 'expected multipart/form-data with a `file` field', {
+          issues: [{ path: 'headers.content-type', message: 'expected multipart/form-data' }],
+        });
       const part = await request.file().catch((error: Error & { code?: string }) => {
         if (error.code === 'FST_REQ_FILE_TOO_LARGE' || error.code === 'FST_PARTS_LIMIT' || error.code === 'FST_FILES_LIMIT') throw error;
-        throw new SluiceError('SLUICE_CONFIG_INVALID', `malformed multipart body: ${error.message}`, { issues: [{ path: 'body', message: error.message }] });
+        throw new SluiceError('SLUICE_CONFIG_INVALID', `malformed multipart body: ${error.message}`, {
+          issues: [{ path: 'body', message: error.message }],
+        });
       });
-      if (!part || part.fieldname !== 'file') throw new SluiceError('SLUICE_CONFIG_INVALID', 'no `file` field in the upload', { issues: [{ path: 'body.file', message: 'required' }] });
+      if (!part || part.fieldname !== 'file')
+        throw new SluiceError('SLUICE_CONFIG_INVALID', 'no `file` field in the upload', {
+          issues: [{ path: 'body.file', message: 'required' }],
+        });
       const filename = storedFileName(part.filename);
       const format = formatFromPath(filename);
       if (!format) {
@@ -73,23 +100,32 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       await pipeline(part.file, createWriteStream(path, { flags: 'wx' }));
       if (part.file.truncated) {
         await rm(dir, { recursive: true, force: true });
-        throw new SluiceError('SLUICE_PAYLOAD_TOO_LARGE', `file larger than ${cp.uploadLimitBytes} bytes`, { issues: [{ path: 'body.file', message: `larger than ${cp.uploadLimitBytes} bytes` }] });
+        throw new SluiceError('SLUICE_PAYLOAD_TOO_LARGE', `file larger than ${cp.uploadLimitBytes} bytes`, {
+          issues: [{ path: 'body.file', message: `larger than ${cp.uploadLimitBytes} bytes` }],
+        });
       }
       let sample;
       try {
         sample = await sampleColumns(path, format);
       } catch (error) {
         await rm(dir, { recursive: true, force: true });
-        throw new SluiceError('SLUICE_RECORD_INVALID', `the file does not read as ${format}: ${errorMessage(error)}`, { issues: [{ path: 'body.file', message: errorMessage(error) }] });
+        throw new SluiceError('SLUICE_RECORD_INVALID', `the file does not read as ${format}: ${errorMessage(error)}`, {
+          issues: [{ path: 'body.file', message: errorMessage(error) }],
+        });
       }
       const field = part.fields.datasource_name as { value?: unknown } | undefined;
       const datasource = typeof field?.value === 'string' && field.value ? field.value : undefined;
       if (datasource) {
         try {
-          if (!new RegExp(Name.pattern!).test(datasource)) throw new SluiceError('SLUICE_CONFIG_INVALID', 'invalid datasource_name', { issues: [{ path: 'body.datasource_name', message: `must match ${Name.pattern}` }] });
+          if (!new RegExp(Name.pattern!).test(datasource))
+            throw new SluiceError('SLUICE_CONFIG_INVALID', 'invalid datasource_name', {
+              issues: [{ path: 'body.datasource_name', message: `must match ${Name.pattern}` }],
+            });
           if (!(await cp.state.datasources.upsertUpload(datasource, { path, format }, request.principal.actor))) {
             const message = `datasource '${datasource}' exists and is not an upload of yours: choose another name (only its uploader may replace an upload; an admin reconnects other datasources)`;
-            throw new SluiceError('SLUICE_CONFLICT', message, { issues: [{ path: 'body.datasource_name', message: 'name taken by a datasource this caller did not upload' }] });
+            throw new SluiceError('SLUICE_CONFLICT', message, {
+              issues: [{ path: 'body.datasource_name', message: 'name taken by a datasource this caller did not upload' }],
+            });
           }
         } catch (error) {
           await rm(dir, { recursive: true, force: true });
@@ -97,7 +133,15 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
         }
       }
       await request.audit('file.upload', `file:${fileId}`, { filename, format, datasource });
-      return reply.status(201).send({ file_id: fileId, filename, format, size_bytes: (await stat(path)).size, rows_sampled: sample.rows, columns: sample.columns, ...(datasource ? { datasource } : {}) });
+      return reply.status(201).send({
+        file_id: fileId,
+        filename,
+        format,
+        size_bytes: (await stat(path)).size,
+        rows_sampled: sample.rows,
+        columns: sample.columns,
+        ...(datasource ? { datasource } : {}),
+      });
     },
   );
 
@@ -108,17 +152,29 @@ export async function fileRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       schema: {
         tags: ['files'],
         summary: 'Detect column types of JSON rows (`data`) or of an uploaded file (`file_id`)',
-        body: Type.Object({ data: Type.Optional(Type.Array(JsonObject, { minItems: 1, maxItems: 100_000 })), file_id: Type.Optional(Type.String({ pattern: UPLOAD_ID.source })) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            data: Type.Optional(Type.Array(JsonObject, { minItems: 1, maxItems: 100_000 })),
+            file_id: Type.Optional(Type.String({ pattern: UPLOAD_ID.source })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ rows_sampled: Type.Integer(), columns: Type.Array(Column) }), ...errors(404) },
       },
     },
     async (request) => {
       const { data, file_id } = request.body;
       if (data) return { rows_sampled: data.length, columns: detectTypes(data) };
-      if (!file_id) throw new SluiceError('SLUICE_CONFIG_INVALID', 'give `data` or `file_id`', { issues: [{ path: 'body.data', message: 'data or file_id required' }] });
+      if (!file_id)
+        throw new SluiceError('SLUICE_CONFIG_INVALID', 'give `data` or `file_id`', {
+          issues: [{ path: 'body.data', message: 'data or file_id required' }],
+        });
       const dir = join(uploads, file_id);
       const files = await readdir(dir).catch(() => []);
-      if (files.length === 0) throw new SluiceError('SLUICE_NOT_FOUND', `no upload ${file_id}`, { issues: [{ path: 'body.file_id', message: 'upload not found' }] });
+      if (files.length === 0)
+        throw new SluiceError('SLUICE_NOT_FOUND', `no upload ${file_id}`, {
+          issues: [{ path: 'body.file_id', message: 'upload not found' }],
+        });
       const sample = await sampleColumns(join(dir, files[0]), formatFromPath(files[0])!);
       return { rows_sampled: sample.rows, columns: sample.columns };
     },

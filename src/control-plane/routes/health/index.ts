@@ -6,11 +6,24 @@ const Check = Type.Object({ status: Type.Union([Type.Literal('up'), Type.Literal
 
 /** Liveness (the process answers) and readiness (each dependency answers). */
 export async function healthRoutes(app: TypedApp, cp: ControlPlane): Promise<void> {
-  app.get('/health/live', { config: { access: 'public' }, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('up') }) } } }, async () => ({ status: 'up' as const }));
+  app.get(
+    '/health/live',
+    { config: { access: 'public' }, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('up') }) } } },
+    async () => ({ status: 'up' as const }),
+  );
 
   app.get(
     '/health/ready',
-    { config: { access: 'public' }, schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) }), 503: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) }) } } },
+    {
+      config: { access: 'public' },
+      schema: {
+        tags: ['health'],
+        response: {
+          200: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) }),
+          503: Type.Object({ status: Type.String(), checks: Type.Record(Type.String(), Check) }),
+        },
+      },
+    },
     async (_request, reply) => {
       const checks: Record<string, { status: 'up' | 'down'; error?: string }> = {};
       try {

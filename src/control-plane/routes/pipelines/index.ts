@@ -25,13 +25,23 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
   const scheduleKey = (id: string) => `pipeline:${id}`;
   const view = (record: PipelineRecord) => ({ ...record, next_run: cp.scheduler.next(scheduleKey(record.pipeline_id)) });
   const schedule = (record: PipelineRecord) =>
-    cp.scheduler.set(scheduleKey(record.pipeline_id), record.enabled ? record.schedule : null, () => cp.runs.startScheduled(record.pipeline_id));
+    cp.scheduler.set(scheduleKey(record.pipeline_id), record.enabled ? record.schedule : null, () =>
+      cp.runs.startScheduled(record.pipeline_id),
+    );
 
   for (const record of await cp.state.pipelines.list()) schedule(record);
 
   app.post(
     '/pipelines',
-    { config: { access: 'operator' }, schema: { tags: ['pipelines'], summary: 'Create a pipeline (the seed document, verbatim)', body: PipelineDocumentSchema, response: { 201: PipelineView, ...errors(409) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Create a pipeline (the seed document, verbatim)',
+        body: PipelineDocumentSchema,
+        response: { 201: PipelineView, ...errors(409) },
+      },
+    },
     async (request, reply) => {
       const document = await check(cp, request.body);
       const record = await cp.state.pipelines.create(document, request.principal.actor);
@@ -43,7 +53,14 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
 
   app.get(
     '/pipelines',
-    { config: { access: 'viewer' }, schema: { tags: ['pipelines'], summary: 'List pipelines', response: { 200: Type.Object({ pipelines: Type.Array(PipelineView) }), ...errors() } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'List pipelines',
+        response: { 200: Type.Object({ pipelines: Type.Array(PipelineView) }), ...errors() },
+      },
+    },
     async () => ({ pipelines: (await cp.state.pipelines.list()).map(view) }),
   );
 
@@ -54,8 +71,17 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
       schema: {
         tags: ['pipelines'],
         summary: 'Latest run of every pipeline, or of one',
-        querystring: Type.Object({ pipeline_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ active_runs: Type.Integer(), pipelines: Type.Array(Type.Object({ pipeline_id: Type.String(), last_run: Type.Union([RunView, Type.Null()]) })) }), ...errors(404) },
+        querystring: Type.Object(
+          { pipeline_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            active_runs: Type.Integer(),
+            pipelines: Type.Array(Type.Object({ pipeline_id: Type.String(), last_run: Type.Union([RunView, Type.Null()]) })),
+          }),
+          ...errors(404),
+        },
       },
     },
     async (request) => {
@@ -89,18 +115,37 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
 
   app.get(
     '/pipelines/:pipeline_id',
-    { config: { access: 'viewer' }, schema: { tags: ['pipelines'], summary: 'A pipeline at its current version', params: PipelineIdParams, response: { 200: PipelineView, ...errors(404) } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'A pipeline at its current version',
+        params: PipelineIdParams,
+        response: { 200: PipelineView, ...errors(404) },
+      },
+    },
     async (request) => view(await cp.state.pipelines.require(request.params.pipeline_id)),
   );
 
   app.put(
     '/pipelines/:pipeline_id',
-    { config: { access: 'operator' }, schema: { tags: ['pipelines'], summary: 'Update a pipeline: stores a new version', params: PipelineIdParams, body: PipelineDocumentSchema, response: { 200: PipelineView, ...errors(404) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Update a pipeline: stores a new version',
+        params: PipelineIdParams,
+        body: PipelineDocumentSchema,
+        response: { 200: PipelineView, ...errors(404) },
+      },
+    },
     async (request) => {
       const id = request.params.pipeline_id;
       await cp.state.pipelines.require(id);
       if (request.body.pipeline_id !== id) {
-        throw new SluiceError('SLUICE_CONFLICT', 'pipeline_id in the body differs from the URL', { issues: [{ path: 'body.pipeline_id', message: `must be '${id}'` }] });
+        throw new SluiceError('SLUICE_CONFLICT', 'pipeline_id in the body differs from the URL', {
+          issues: [{ path: 'body.pipeline_id', message: `must be '${id}'` }],
+        });
       }
       const record = await cp.state.pipelines.addVersion(id, await check(cp, request.body), request.principal.actor);
       schedule(record);
@@ -111,12 +156,22 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
 
   app.delete(
     '/pipelines/:pipeline_id',
-    { config: { access: 'admin' }, schema: { tags: ['pipelines'], summary: 'Delete a pipeline, its versions and runs', params: PipelineIdParams, response: { 200: Type.Object({ deleted: Type.String() }), ...errors(404, 409) } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['pipelines'],
+        summary: 'Delete a pipeline, its versions and runs',
+        params: PipelineIdParams,
+        response: { 200: Type.Object({ deleted: Type.String() }), ...errors(404, 409) },
+      },
+    },
     async (request) => {
       const id = request.params.pipeline_id;
       const latest = (await cp.state.runs.latest(id))[0]?.last_run;
       if (latest && (latest.status === 'running' || latest.status === 'queued')) {
-        throw new SluiceError('SLUICE_CONFLICT', `pipeline '${id}' has a run in progress; cancel it first`, { issues: [{ path: 'params.pipeline_id', message: 'run in progress' }] });
+        throw new SluiceError('SLUICE_CONFLICT', `pipeline '${id}' has a run in progress; cancel it first`, {
+          issues: [{ path: 'params.pipeline_id', message: 'run in progress' }],
+        });
       }
       if (!(await cp.state.pipelines.delete(id))) throw notFound(id);
       cp.scheduler.remove(scheduleKey(id));
@@ -133,7 +188,19 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
         tags: ['pipelines'],
         summary: 'Every version of a pipeline',
         params: PipelineIdParams,
-        response: { 200: Type.Object({ versions: Type.Array(Type.Object({ version: Type.Integer(), created_by: Type.Union([Type.String(), Type.Null()]), created_at: Type.String(), document: JsonObject })) }), ...errors(404) },
+        response: {
+          200: Type.Object({
+            versions: Type.Array(
+              Type.Object({
+                version: Type.Integer(),
+                created_by: Type.Union([Type.String(), Type.Null()]),
+                created_at: Type.String(),
+                document: JsonObject,
+              }),
+            ),
+          }),
+          ...errors(404),
+        },
       },
     },
     async (request) => ({ versions: await cp.state.pipelines.versions(request.params.pipeline_id) }),
@@ -141,7 +208,16 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
 
   app.post(
     '/pipelines/:pipeline_id/rollback',
-    { config: { access: 'operator' }, schema: { tags: ['pipelines'], summary: "Make an earlier version's document current (as a new version)", params: PipelineIdParams, body: RollbackBody, response: { 200: PipelineView, ...errors(404) } } },
+    {
+      config: { access: 'operator' },
+      schema: {
+        tags: ['pipelines'],
+        summary: "Make an earlier version's document current (as a new version)",
+        params: PipelineIdParams,
+        body: RollbackBody,
+        response: { 200: PipelineView, ...errors(404) },
+      },
+    },
     async (request) => {
       const id = request.params.pipeline_id;
       await cp.state.pipelines.require(id);
@@ -157,5 +233,7 @@ export async function pipelineRoutes(app: TypedApp, cp: ControlPlane): Promise<v
 }
 
 function queryNotFound(id: string): SluiceError {
-  return new SluiceError('SLUICE_NOT_FOUND', `no pipeline '${id}'`, { issues: [{ path: 'querystring.pipeline_id', message: 'pipeline not found' }] });
+  return new SluiceError('SLUICE_NOT_FOUND', `no pipeline '${id}'`, {
+    issues: [{ path: 'querystring.pipeline_id', message: 'pipeline not found' }],
+  });
 }

@@ -52,7 +52,10 @@ export async function runRoutes(app: TypedApp, cp: ControlPlane): Promise<void> 
 
   app.get(
     '/pipelines/runs/:run_id',
-    { config: { access: 'viewer' }, schema: { tags: ['runs'], summary: 'A run with its step results', params: RunIdParams, response: { 200: RunView, ...errors(404) } } },
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['runs'], summary: 'A run with its step results', params: RunIdParams, response: { 200: RunView, ...errors(404) } },
+    },
     async (request) => {
       const run = await cp.state.runs.get(request.params.run_id);
       if (!run) throw runNotFound(request.params.run_id);
@@ -62,7 +65,10 @@ export async function runRoutes(app: TypedApp, cp: ControlPlane): Promise<void> 
 
   app.post(
     '/pipelines/runs/:run_id/cancel',
-    { config: { access: 'operator' }, schema: { tags: ['runs'], summary: 'Cancel a run in progress', params: RunIdParams, response: { 200: RunView, ...errors(404, 409) } } },
+    {
+      config: { access: 'operator' },
+      schema: { tags: ['runs'], summary: 'Cancel a run in progress', params: RunIdParams, response: { 200: RunView, ...errors(404, 409) } },
+    },
     async (request) => {
       await cp.runs.cancel(request.params.run_id);
       const run = (await cp.state.runs.get(request.params.run_id))!;
@@ -75,7 +81,13 @@ export async function runRoutes(app: TypedApp, cp: ControlPlane): Promise<void> 
     '/pipelines/runs/:run_id/events',
     {
       config: { access: 'viewer' },
-      schema: { tags: ['runs'], summary: 'Live progress as Server-Sent Events: a snapshot, then step/progress/run events until the run ends', params: RunIdParams, produces: ['text/event-stream'], response: { ...errors(404) } },
+      schema: {
+        tags: ['runs'],
+        summary: 'Live progress as Server-Sent Events: a snapshot, then step/progress/run events until the run ends',
+        params: RunIdParams,
+        produces: ['text/event-stream'],
+        response: { ...errors(404) },
+      },
     },
     async (request, reply) => {
       const runId = request.params.run_id;
@@ -83,14 +95,21 @@ export async function runRoutes(app: TypedApp, cp: ControlPlane): Promise<void> 
       if (!snapshot) throw runNotFound(runId);
       reply.hijack();
       const out = reply.raw;
-      out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': request.id });
+      out.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': request.id,
+      });
       const send = (event: string, data: unknown) => out.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       send('snapshot', snapshot);
       const finish = () => {
         unsubscribe?.();
         out.end();
       };
-      const unsubscribe = TERMINAL.has(snapshot.status) ? undefined : cp.runs.subscribe(runId, (event: RunEvent) => send(event.type, event), finish);
+      const unsubscribe = TERMINAL.has(snapshot.status)
+        ? undefined
+        : cp.runs.subscribe(runId, (event: RunEvent) => send(event.type, event), finish);
       if (!unsubscribe) {
         // Finished (or finished between the snapshot and now): the final state is all there is.
         const final = TERMINAL.has(snapshot.status) ? snapshot : await cp.state.runs.get(runId);

@@ -33,7 +33,10 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
 
   app.post(
     '/sync/rules',
-    { config: { access: 'operator' }, schema: { tags: ['sync'], summary: 'Create a sync rule', body: SyncRuleSchema, response: { 201: SyncRuleView, ...errors(409) } } },
+    {
+      config: { access: 'operator' },
+      schema: { tags: ['sync'], summary: 'Create a sync rule', body: SyncRuleSchema, response: { 201: SyncRuleView, ...errors(409) } },
+    },
     async (request, reply) => {
       const rule = parseSyncRule(request.body, 'body');
       // Refused now what a run would refuse (datasources connected later are checked when it runs).
@@ -44,7 +47,9 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
         await ruleSideConfig(rule, side, datasource, 'body');
       }
       if (await engine.store.getRule(rule.rule_id)) {
-        throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' exists; delete it first`, { issues: [{ path: 'body.rule_id', message: 'already exists' }] });
+        throw new SluiceError('SLUICE_CONFLICT', `sync rule '${rule.rule_id}' exists; delete it first`, {
+          issues: [{ path: 'body.rule_id', message: 'already exists' }],
+        });
       }
       await engine.store.putRule(rule);
       scheduler.schedule(rule);
@@ -55,19 +60,37 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
 
   app.get(
     '/sync/rules',
-    { config: { access: 'viewer' }, schema: { tags: ['sync'], summary: 'List sync rules', response: { 200: Type.Object({ rules: Type.Array(SyncRuleView) }), ...errors() } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['sync'],
+        summary: 'List sync rules',
+        response: { 200: Type.Object({ rules: Type.Array(SyncRuleView) }), ...errors() },
+      },
+    },
     async () => ({ rules: (await engine.store.listRules()).map(view) }),
   );
 
   app.get(
     '/sync/rules/:rule_id',
-    { config: { access: 'viewer' }, schema: { tags: ['sync'], summary: 'One sync rule', params: RuleIdParams, response: { 200: SyncRuleView, ...errors(404) } } },
+    {
+      config: { access: 'viewer' },
+      schema: { tags: ['sync'], summary: 'One sync rule', params: RuleIdParams, response: { 200: SyncRuleView, ...errors(404) } },
+    },
     async (request) => view(await engine.rule(request.params.rule_id)),
   );
 
   app.delete(
     '/sync/rules/:rule_id',
-    { config: { access: 'admin' }, schema: { tags: ['sync'], summary: 'Delete a sync rule with its state, history and conflicts', params: RuleIdParams, response: { 200: Type.Object({ deleted: Type.String() }), ...errors(404, 409) } } },
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['sync'],
+        summary: 'Delete a sync rule with its state, history and conflicts',
+        params: RuleIdParams,
+        response: { 200: Type.Object({ deleted: Type.String() }), ...errors(404, 409) },
+      },
+    },
     async (request) => {
       const id = request.params.rule_id;
       await engine.rule(id);
@@ -87,7 +110,11 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
         summary: 'Run a sync rule now (in the background unless wait=true)',
         params: RuleIdParams,
         querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
-        response: { 200: SyncRunView, 202: Type.Object({ run_id: Type.String(), rule_id: Type.String(), status: Type.Literal('running') }), ...errors(404, 409) },
+        response: {
+          200: SyncRunView,
+          202: Type.Object({ run_id: Type.String(), rule_id: Type.String(), status: Type.Literal('running') }),
+          ...errors(404, 409),
+        },
       },
     },
     async (request, reply) => {
@@ -106,12 +133,17 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
       schema: {
         tags: ['sync'],
         summary: 'Status of every sync rule, or of one: last run, totals, lag, state size, open conflicts',
-        querystring: Type.Object({ rule_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { rule_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ active_syncs: Type.Integer(), rules: Type.Array(RuleStatusView) }), ...errors(404) },
       },
     },
     async (request) => {
-      const ids = request.query.rule_id ? [(await engine.rule(request.query.rule_id)).rule_id] : (await engine.store.listRules()).map((r) => r.rule_id);
+      const ids = request.query.rule_id
+        ? [(await engine.rule(request.query.rule_id)).rule_id]
+        : (await engine.store.listRules()).map((r) => r.rule_id);
       const rules = await Promise.all(ids.map(async (id) => ({ ...(await engine.status(id)), next_run: nextRun(id) })));
       return { active_syncs: rules.filter((r) => r.running).length, rules };
     },
@@ -122,8 +154,13 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     {
       config: { access: 'viewer' },
       schema: {
-        tags: ['sync'], summary: 'Runs of a sync rule, newest first, with their metrics', params: RuleIdParams,
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) }, { additionalProperties: false }),
+        tags: ['sync'],
+        summary: 'Runs of a sync rule, newest first, with their metrics',
+        params: RuleIdParams,
+        querystring: Type.Object(
+          { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })) },
+          { additionalProperties: false },
+        ),
         response: { 200: Type.Object({ runs: Type.Array(SyncRunView) }), ...errors(404) },
       },
     },
@@ -135,7 +172,15 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
 
   app.get(
     '/sync/rules/:rule_id/conflicts',
-    { config: { access: 'viewer' }, schema: { tags: ['sync'], summary: 'Conflicts parked for a manual decision', params: RuleIdParams, response: { 200: Type.Object({ conflicts: Type.Array(ConflictView) }), ...errors(404) } } },
+    {
+      config: { access: 'viewer' },
+      schema: {
+        tags: ['sync'],
+        summary: 'Conflicts parked for a manual decision',
+        params: RuleIdParams,
+        response: { 200: Type.Object({ conflicts: Type.Array(ConflictView) }), ...errors(404) },
+      },
+    },
     async (request) => {
       await engine.rule(request.params.rule_id);
       return { conflicts: await engine.conflicts(request.params.rule_id) };
@@ -146,7 +191,13 @@ export async function syncRoutes(app: TypedApp, cp: ControlPlane): Promise<void>
     '/sync/rules/:rule_id/conflicts/resolve',
     {
       config: { access: 'operator' },
-      schema: { tags: ['sync'], summary: "Resolve a parked conflict: keep one side's row on both sides", params: RuleIdParams, body: ResolveBody, response: { 200: Type.Object({ key: Type.String(), written_to: Type.String() }), ...errors(404, 409) } },
+      schema: {
+        tags: ['sync'],
+        summary: "Resolve a parked conflict: keep one side's row on both sides",
+        params: RuleIdParams,
+        body: ResolveBody,
+        response: { 200: Type.Object({ key: Type.String(), written_to: Type.String() }), ...errors(404, 409) },
+      },
     },
     async (request) => {
       const rule = await engine.rule(request.params.rule_id);

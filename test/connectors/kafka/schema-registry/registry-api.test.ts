@@ -9,13 +9,31 @@ function record(name: string, fields: Array<Record<string, unknown>>): string {
   return JSON.stringify({ type: 'record', name, namespace: 'test', fields });
 }
 
-const userV1 = record('User', [{ name: 'id', type: 'long' }, { name: 'name', type: 'string' }]);
-const userV2 = record('User', [{ name: 'id', type: 'long' }, { name: 'name', type: 'string' }, { name: 'email', type: ['null', 'string'], default: null }]);
+const userV1 = record('User', [
+  { name: 'id', type: 'long' },
+  { name: 'name', type: 'string' },
+]);
+const userV2 = record('User', [
+  { name: 'id', type: 'long' },
+  { name: 'name', type: 'string' },
+  { name: 'email', type: ['null', 'string'], default: null },
+]);
 /** A new field without a default: new readers cannot read old data. */
-const userRequiredAge = record('User', [{ name: 'id', type: 'long' }, { name: 'name', type: 'string' }, { name: 'age', type: 'int' }]);
+const userRequiredAge = record('User', [
+  { name: 'id', type: 'long' },
+  { name: 'name', type: 'string' },
+  { name: 'age', type: 'int' },
+]);
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- registry JSON, checked field by field below
-async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; type: string | null; json: any }> {
+type RegistryJson = any;
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; type: string | null; json: RegistryJson }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: body === undefined ? {} : { 'content-type': CONTENT_TYPE },
@@ -56,7 +74,11 @@ describe('Confluent-compatible schema registry API', () => {
     expect(byId.type).toBe(CONTENT_TYPE);
     expect(JSON.parse(byId.json.schema)).toMatchObject({ type: 'record', name: 'User', namespace: 'test' });
     expect((await call(registry.url, 'GET', '/subjects')).json).toEqual(expect.arrayContaining(['people-value', 'users-value']));
-    expect((await call(registry.url, 'POST', '/subjects/users-value', { schema: userV1 })).json).toMatchObject({ subject: 'users-value', version: 1, id });
+    expect((await call(registry.url, 'POST', '/subjects/users-value', { schema: userV1 })).json).toMatchObject({
+      subject: 'users-value',
+      version: 1,
+      id,
+    });
   });
 
   it('adds a version for a compatible change and refuses an incompatible one with 409', async () => {
@@ -66,21 +88,28 @@ describe('Confluent-compatible schema registry API', () => {
     expect((await call(registry.url, 'GET', '/subjects/evolve-value/versions')).json).toEqual([1, 2]);
     expect((await call(registry.url, 'GET', '/subjects/evolve-value/versions/latest')).json).toMatchObject({ version: 2, id: v2.id });
 
-    const check = await call(registry.url, 'POST', '/compatibility/subjects/evolve-value/versions/latest?verbose=true', { schema: userRequiredAge });
+    const check = await call(registry.url, 'POST', '/compatibility/subjects/evolve-value/versions/latest?verbose=true', {
+      schema: userRequiredAge,
+    });
     expect(check.json.is_compatible).toBe(false);
     expect(check.json.messages.join(' ')).toContain('age');
-    expect((await call(registry.url, 'POST', '/compatibility/subjects/evolve-value/versions/1', { schema: userV2 })).json).toEqual({ is_compatible: true });
+    expect((await call(registry.url, 'POST', '/compatibility/subjects/evolve-value/versions/1', { schema: userV2 })).json).toEqual({
+      is_compatible: true,
+    });
 
     const refused = await call(registry.url, 'POST', '/subjects/evolve-value/versions', { schema: userRequiredAge });
     expect(refused.status).toBe(409);
     expect(refused.json.error_code).toBe(409);
     expect(refused.json.message).toContain('age');
-    await expect(client.register({ type: SchemaType.AVRO, schema: userRequiredAge }, { subject: 'evolve-value' })).rejects.toMatchObject({ status: 409 });
+    await expect(client.register({ type: SchemaType.AVRO, schema: userRequiredAge }, { subject: 'evolve-value' })).rejects.toMatchObject({
+      status: 409,
+    });
     expect((await call(registry.url, 'GET', '/subjects/evolve-value/versions')).json).toEqual([1, 2]);
   });
 
   it('computes FORWARD, FULL and the transitive levels per subject', async () => {
-    const level = async (subject: string, compatibility: string) => expect((await call(registry.url, 'PUT', `/config/${subject}`, { compatibility })).json).toEqual({ compatibility });
+    const level = async (subject: string, compatibility: string) =>
+      expect((await call(registry.url, 'PUT', `/config/${subject}`, { compatibility })).json).toEqual({ compatibility });
     const register = (subject: string, schema: string) => call(registry.url, 'POST', `/subjects/${subject}/versions`, { schema });
 
     // FORWARD: old readers must read new data, so a required field may be added...
@@ -98,10 +127,19 @@ describe('Confluent-compatible schema registry API', () => {
     expect((await register('full', userV2)).status).toBe(200);
 
     // x:int, then x removed, then x:string with a default: fine against the latest only, not against all.
-    const x1 = record('R', [{ name: 'k', type: 'long' }, { name: 'x', type: 'int' }]);
+    const x1 = record('R', [
+      { name: 'k', type: 'long' },
+      { name: 'x', type: 'int' },
+    ]);
     const x2 = record('R', [{ name: 'k', type: 'long' }]);
-    const x3 = record('R', [{ name: 'k', type: 'long' }, { name: 'x', type: 'string', default: '' }]);
-    for (const [subject, compatibility, expected] of [['back', 'BACKWARD', 200], ['back-transitive', 'BACKWARD_TRANSITIVE', 409]] as const) {
+    const x3 = record('R', [
+      { name: 'k', type: 'long' },
+      { name: 'x', type: 'string', default: '' },
+    ]);
+    for (const [subject, compatibility, expected] of [
+      ['back', 'BACKWARD', 200],
+      ['back-transitive', 'BACKWARD_TRANSITIVE', 409],
+    ] as const) {
       await level(subject, compatibility);
       expect((await register(subject, x1)).status).toBe(200);
       expect((await register(subject, x2)).status).toBe(200);
@@ -125,7 +163,12 @@ describe('Confluent-compatible schema registry API', () => {
     ];
     for (const [method, path, body, status, code] of cases) {
       const answer = await call(registry.url, method, path, body);
-      expect({ path, status: answer.status, code: answer.json.error_code, type: answer.type }).toEqual({ path, status, code, type: CONTENT_TYPE });
+      expect({ path, status: answer.status, code: answer.json.error_code, type: answer.type }).toEqual({
+        path,
+        status,
+        code,
+        type: CONTENT_TYPE,
+      });
     }
   });
 
@@ -154,7 +197,9 @@ describe('Confluent-compatible schema registry API', () => {
     expect((await call(registry.url, 'GET', '/subjects')).json).toEqual(subjects);
     expect((await call(registry.url, 'GET', '/subjects/durable-value/versions/1')).json).toMatchObject({ id: before.id });
     expect((await call(registry.url, 'GET', '/config')).json).toEqual({ compatibilityLevel: 'FULL' });
-    const fresh = await call(registry.url, 'POST', '/subjects/other-value/versions', { schema: record('Other', [{ name: 'a', type: 'int' }]) });
+    const fresh = await call(registry.url, 'POST', '/subjects/other-value/versions', {
+      schema: record('Other', [{ name: 'a', type: 'int' }]),
+    });
     // Ids are never reused: the new schema gets an id above every earlier one.
     expect(fresh.json.id).toBeGreaterThan(before.id);
     await call(registry.url, 'PUT', '/config', { compatibility: 'BACKWARD' });
