@@ -1,3 +1,4 @@
+import { scopeLabel } from '../core/config-scope.js';
 import type { TSchema } from '@sinclair/typebox';
 import { registry } from '../core/registry.js';
 import { requestFieldNames } from '../core/request-fields.js';
@@ -92,7 +93,7 @@ function fieldTable(schema: TSchema): string[] {
     '| --- | --- | --- | --- | --- | --- |',
     ...fields.map(({ name, schema: p, required }) => {
       const def = p.default === undefined ? (required ? 'required' : '') : `\`${JSON.stringify(p.default)}\``;
-      const marks = [p.secret === true && 'secret', p.request === true && 'request'].filter(Boolean).join(', ');
+      const marks = [p.secret === true && 'secret', p.request === true && 'request', scopeLabel(p)].filter(Boolean).join(', ');
       const examples = ((p.examples as unknown[] | undefined) ?? []).map((e) => `\`${cell(JSON.stringify(e))}\``).join('<br>');
       return `| \`${name}\` | ${typeName(p)} | ${def} | ${marks} | ${examples} | ${cell(p.description ?? '')} |`;
     }),

@@ -65,4 +65,32 @@ describe('generated schema and reference', () => {
       expect(fields.filter(({ schema }) => !schema.examples).map((f) => `${type}.${f.name}`)).toEqual([]);
     }
   });
+
+  it('marks the role and mode each field of file, kafka and postgresql belongs to, as its description says', () => {
+    const scopeOf = (type: string, name: string) => {
+      const field = referenceFields(registry.getConnector(type)!.configSchema).find((f) => f.name === name)!;
+      return field.schema.scope;
+    };
+    expect(scopeOf('kafka', 'topics')).toEqual({ role: 'source' });
+    expect(scopeOf('kafka', 'topic')).toEqual({ role: 'sink' });
+    expect(scopeOf('postgresql', 'slot')).toEqual({ role: 'source', mode: 'cdc' });
+    expect(scopeOf('postgresql', 'cursor_column')).toEqual({ role: 'source', mode: 'incremental' });
+    expect(scopeOf('postgresql', 'write_mode')).toEqual({ role: 'sink' });
+    expect(scopeOf('file', 'max_record_bytes')).toEqual({ role: 'source' });
+    expect(scopeOf('file', 'mode')).toEqual({ role: 'sink' });
+    expect(scopeOf('postgresql', 'table')).toBeUndefined();
+    // A description that says where a field applies and the scope agree.
+    for (const type of ['file', 'kafka', 'postgresql']) {
+      for (const { name, schema } of referenceFields(registry.getConnector(type)!.configSchema)) {
+        const said = /^(Sink|Source)[,:]|^(cdc|incremental):/.exec(String(schema.description ?? ''));
+        const both = /Source/.test(String(schema.description)) && /Sink/.test(String(schema.description));
+        if (!said || both || name.includes('.')) continue;
+        const scope = schema.scope as { role: string; mode?: string } | undefined;
+        expect(scope, `${type}.${name}`).toBeDefined();
+        if (said[1]) expect(scope!.role, `${type}.${name}`).toBe(said[1].toLowerCase());
+        if (said[2]) expect(scope!.mode, `${type}.${name}`).toBe(said[2]);
+      }
+    }
+    expect(referenceMarkdown()).toContain('| `slot` | string | `"sluice"` | source, mode cdc |');
+  });
 });

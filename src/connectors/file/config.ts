@@ -1,3 +1,4 @@
+import { scoped } from '../../core/config-scope.js';
 import { Type, type Static } from '@sinclair/typebox';
 import {
   DEFAULT_JSON_MAX_DEPTH,
@@ -127,9 +128,14 @@ export const FileConfigSchema = Type.Object(
     }),
     format: Type.Optional(Format),
     csv: Type.Optional(Csv),
-    json: Type.Optional(Json),
-    xlsx: Type.Optional(Xlsx),
-    xml: Type.Optional(Xml),
+    ...scoped(
+      { role: 'source' },
+      {
+        json: Type.Optional(Json),
+        xlsx: Type.Optional(Xlsx),
+        xml: Type.Optional(Xml),
+      },
+    ),
     batch_size: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -138,29 +144,39 @@ export const FileConfigSchema = Type.Object(
         examples: [10000],
       }),
     ),
-    sample_size: Type.Integer({
-      minimum: 1,
-      default: 1000,
-      request: true,
-      description: 'Records at the start of a text file used to infer its schema.',
-    }),
-    max_record_bytes: Type.Integer({
-      minimum: 1,
-      default: DEFAULT_MAX_RECORD_BYTES,
-      description:
-        'Source, CSV/NDJSON/JSON: longest record read. A record still open past it (an unclosed quote, a missing line break), or a quote still open at the end of the file, is dead-lettered from its first line (at most 64 KiB kept) and reading goes on at the next line, so the records after it are read.',
-    }),
-    mode: Type.Union([Type.Literal('overwrite'), Type.Literal('replace'), Type.Literal('append')], {
-      default: 'overwrite',
-      request: true,
-      description:
-        'Sink: `overwrite` empties `path` when a fresh run starts and writes as it goes (visible at once: logs, dead letters, unbounded runs); `replace` writes to a hidden sibling (`.<name>.replace-staging`) and renames it over `path` only when the run completes, so a failed, stopped or killed run leaves `path` as it was (bounded runs; a parquet directory must hold only part files); `append` adds to what is there. A resumed run continues where it stopped.',
-    }),
-    compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], {
-      default: 'snappy',
-      request: true,
-      description: 'Sink: parquet compression codec.',
-    }),
+    ...scoped(
+      { role: 'source' },
+      {
+        sample_size: Type.Integer({
+          minimum: 1,
+          default: 1000,
+          request: true,
+          description: 'Records at the start of a text file used to infer its schema.',
+        }),
+        max_record_bytes: Type.Integer({
+          minimum: 1,
+          default: DEFAULT_MAX_RECORD_BYTES,
+          description:
+            'Source, CSV/NDJSON/JSON: longest record read. A record still open past it (an unclosed quote, a missing line break), or a quote still open at the end of the file, is dead-lettered from its first line (at most 64 KiB kept) and reading goes on at the next line, so the records after it are read.',
+        }),
+      },
+    ),
+    ...scoped(
+      { role: 'sink' },
+      {
+        mode: Type.Union([Type.Literal('overwrite'), Type.Literal('replace'), Type.Literal('append')], {
+          default: 'overwrite',
+          request: true,
+          description:
+            'Sink: `overwrite` empties `path` when a fresh run starts and writes as it goes (visible at once: logs, dead letters, unbounded runs); `replace` writes to a hidden sibling (`.<name>.replace-staging`) and renames it over `path` only when the run completes, so a failed, stopped or killed run leaves `path` as it was (bounded runs; a parquet directory must hold only part files); `append` adds to what is there. A resumed run continues where it stopped.',
+        }),
+        compression: Type.Union([Type.Literal('snappy'), Type.Literal('zstd'), Type.Literal('uncompressed')], {
+          default: 'snappy',
+          request: true,
+          description: 'Sink: parquet compression codec.',
+        }),
+      },
+    ),
   },
   { additionalProperties: false },
 );

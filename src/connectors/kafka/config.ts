@@ -1,3 +1,4 @@
+import { scoped } from '../../core/config-scope.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { DEBEZIUM_UNAVAILABLE_VALUE } from './encode.js';
 import { breakerOnlySchema } from '../kit/resilience.js';
@@ -83,66 +84,81 @@ export const KafkaConfigSchema = Type.Object(
     schema_registry: Type.Optional(SchemaRegistry),
     resilience: Type.Optional(breakerOnlySchema),
 
-    // Source
-    topics: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), {
-        request: true,
-        minItems: 1,
-        description: 'Topics to read (source).',
-        examples: [['orders', 'payments']],
-      }),
+    ...scoped(
+      { role: 'source' },
+      {
+        // Source
+        topics: Type.Optional(
+          Type.Array(Type.String({ minLength: 1 }), {
+            request: true,
+            minItems: 1,
+            description: 'Topics to read (source).',
+            examples: [['orders', 'payments']],
+          }),
+        ),
+        group_id: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'Consumer group (source); defaults to `sluice-<node>`.',
+            examples: ['orders-to-warehouse'],
+          }),
+        ),
+        start_from: Type.Union([Type.Literal('earliest'), Type.Literal('latest'), Type.Literal('timestamp')], {
+          default: 'earliest',
+          request: true,
+          description: 'Where a partition without a checkpoint or committed group offset starts.',
+        }),
+        start_timestamp: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description: 'Epoch milliseconds; required when start_from is `timestamp`.',
+            examples: [1704067200000],
+          }),
+        ),
+        session_timeout_ms: Type.Integer({ minimum: 6000, default: 30000, description: 'Consumer group session timeout.' }),
+      },
     ),
-    group_id: Type.Optional(
-      Type.String({
-        minLength: 1,
-        description: 'Consumer group (source); defaults to `sluice-<node>`.',
-        examples: ['orders-to-warehouse'],
-      }),
+    ...scoped(
+      { role: 'sink' },
+      {
+        // Sink
+        topic: Type.Optional(
+          Type.String({ request: true, minLength: 1, description: 'Topic to write (sink).', examples: ['orders-clean'] }),
+        ),
+        key_columns: Type.Optional(
+          Type.Array(Type.String({ minLength: 1 }), {
+            minItems: 1,
+            request: true,
+            description: "Columns forming the message key; defaults to a changelog's key (schema metadata `sluice.key`).",
+            examples: [['order_id']],
+          }),
+        ),
+        headers: Type.Record(Type.String(), Type.String(), {
+          default: {},
+          description: 'Static headers added to every message.',
+          examples: [{ team: 'orders' }],
+        }),
+        compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { default: 'gzip' }),
+        envelope: Type.Union([Type.Literal('none'), Type.Literal('debezium')], {
+          default: 'none',
+          description:
+            'none: the row as a JSON object. debezium: a Debezium change event ' +
+            '(`before`, `after`, `op`, `ts_ms`, `source`) so Debezium consumers read it unchanged.',
+        }),
+        tombstones: Type.Boolean({
+          default: true,
+          description: 'With the debezium envelope, follow each delete with a null-valued message (compacted topics drop the key).',
+        }),
+        unavailable_value_placeholder: Type.String({
+          default: DEBEZIUM_UNAVAILABLE_VALUE,
+          description:
+            'Written in place of a value the source could not read (PostgreSQL CDC: an unchanged TOAST value with REPLICA IDENTITY DEFAULT), ' +
+            "as Debezium's unavailable.value.placeholder: text columns get it as text, binary ones as its UTF-8 bytes, text arrays as a " +
+            'one-element array; columns of other types are left out of the value.',
+        }),
+        exactly_once: Type.Optional(ExactlyOnce),
+      },
     ),
-    start_from: Type.Union([Type.Literal('earliest'), Type.Literal('latest'), Type.Literal('timestamp')], {
-      default: 'earliest',
-      request: true,
-      description: 'Where a partition without a checkpoint or committed group offset starts.',
-    }),
-    start_timestamp: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Epoch milliseconds; required when start_from is `timestamp`.', examples: [1704067200000] }),
-    ),
-    session_timeout_ms: Type.Integer({ minimum: 6000, default: 30000, description: 'Consumer group session timeout.' }),
-
-    // Sink
-    topic: Type.Optional(Type.String({ request: true, minLength: 1, description: 'Topic to write (sink).', examples: ['orders-clean'] })),
-    key_columns: Type.Optional(
-      Type.Array(Type.String({ minLength: 1 }), {
-        minItems: 1,
-        request: true,
-        description: "Columns forming the message key; defaults to a changelog's key (schema metadata `sluice.key`).",
-        examples: [['order_id']],
-      }),
-    ),
-    headers: Type.Record(Type.String(), Type.String(), {
-      default: {},
-      description: 'Static headers added to every message.',
-      examples: [{ team: 'orders' }],
-    }),
-    compression: Type.Union([Type.Literal('none'), Type.Literal('gzip')], { default: 'gzip' }),
-    envelope: Type.Union([Type.Literal('none'), Type.Literal('debezium')], {
-      default: 'none',
-      description:
-        'none: the row as a JSON object. debezium: a Debezium change event ' +
-        '(`before`, `after`, `op`, `ts_ms`, `source`) so Debezium consumers read it unchanged.',
-    }),
-    tombstones: Type.Boolean({
-      default: true,
-      description: 'With the debezium envelope, follow each delete with a null-valued message (compacted topics drop the key).',
-    }),
-    unavailable_value_placeholder: Type.String({
-      default: DEBEZIUM_UNAVAILABLE_VALUE,
-      description:
-        'Written in place of a value the source could not read (PostgreSQL CDC: an unchanged TOAST value with REPLICA IDENTITY DEFAULT), ' +
-        "as Debezium's unavailable.value.placeholder: text columns get it as text, binary ones as its UTF-8 bytes, text arrays as a " +
-        'one-element array; columns of other types are left out of the value.',
-    }),
-    exactly_once: Type.Optional(ExactlyOnce),
   },
   { additionalProperties: false },
 );
