@@ -16,6 +16,13 @@ export const postgresConfigSchema = Type.Object(
     ),
     host: Type.Optional(Type.String({ description: 'Server host (when no url)', examples: ['postgres.example.com'] })),
     resilience: Type.Optional(resilienceSchema),
+    max_connections: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 20,
+      description:
+        'Read connections this process opens to the server, database and user at most, shared by every source node and lookup reading it (a pool); a read waits for a free one',
+    }),
     port: Type.Optional(Type.Integer({ description: 'Server port (when no url)', default: 5432, examples: [5432] })),
     user: Type.Optional(Type.String({ description: 'User name (when no url)', examples: ['sluice'] })),
     password: Type.Optional(Type.String({ description: 'Password; use ${env:NAME}', secret: true, examples: ['${env:PGPASSWORD}'] })),

@@ -4,9 +4,6 @@ import { ConnectionMetrics } from '../kit/connection-metrics.js';
 import { closeQuietly, connect, postgresDatasource } from './client.js';
 import type { PostgresConfig } from './config.js';
 
-/** Connections one process opens for reads to one server and user at most (the seed's DATABASE_CONNECTIONS_MAX). */
-const POOL_SIZE = 20;
-
 const pools = new Map<string, ConnectionPool<pg.Client>>();
 
 /** How the kit's pool opens, resets and watches PostgreSQL connections of `config`. */
@@ -28,15 +25,15 @@ export function postgresDriver(config: PostgresConfig): ConnectionDriver<pg.Clie
 }
 
 /**
- * The process's read pool for the server, database and user of `config`: reads of every source
- * node share its connections. Connections that a read left mid-transaction are rolled back
+ * The process's read pool for the server, database and user of `config`, of `max_connections`
+ * connections: reads of every source node share them. Connections that a read left mid-transaction are rolled back
  * before reuse.
  */
 export function postgresPool(config: PostgresConfig): ConnectionPool<pg.Client> {
-  const key = JSON.stringify([config.url, config.host, config.port, config.user, config.password, config.database]);
+  const key = JSON.stringify([config.url, config.host, config.port, config.user, config.password, config.database, config.max_connections]);
   let pool = pools.get(key);
   if (!pool) {
-    pool = new ConnectionPool(postgresDriver(config), new ConnectionMetrics(postgresDatasource(config)), POOL_SIZE);
+    pool = new ConnectionPool(postgresDriver(config), new ConnectionMetrics(postgresDatasource(config)), config.max_connections);
     pools.set(key, pool);
   }
   return pool;

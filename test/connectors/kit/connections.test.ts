@@ -99,6 +99,13 @@ describe('connection lifecycle, pool and metrics against PostgreSQL', () => {
     expect(await seriesValue('sluice_connector_connect_duration_seconds_count', labels)).toBe(connectsBefore + 1);
   });
 
+  it('sizes the read pool by max_connections (20 by default)', () => {
+    expect(postgresPool(config({ url: db.url, table: 'items' })).size).toBe(20);
+    const small = postgresPool(config({ url: db.url, table: 'items', max_connections: 3 }));
+    expect(small.size).toBe(3);
+    expect(postgresPool(config({ url: db.url, table: 'other', max_connections: 3 }))).toBe(small);
+  });
+
   it('abort ends a read waiting for a credit and gives its connection back to the pool, clean', async () => {
     const cfg = config({ url: db.url, table: 'items', batch_size: 10 });
     const pool = postgresPool(cfg);
