@@ -78,8 +78,13 @@ export function limitInflation(reader: object, path: string, limits: XlsxLimits)
   const parseStyles = internals._parseStyles.bind(reader);
   internals._parseStyles = (entry) => parseStyles(counting(entry, countInflated));
   const parseWorksheet = internals._parseWorksheet.bind(reader);
-  internals._parseWorksheet = (iterator, sheetNo) =>
-    parseWorksheet(
+  internals._parseWorksheet = (iterator, sheetNo) => {
+    // A worksheet that came before the shared strings is read back from an exceljs temp file. A
+    // read stopped early leaves that stream opening a file the temp cleanup may have removed, and
+    // its ENOENT, with nobody iterating any more, would be an uncaught exception. While iterated,
+    // errors still reach the reader through the iteration.
+    (iterator as Partial<Readable>).on?.('error', () => undefined);
+    return parseWorksheet(
       (async function* () {
         const pieces = new Utf8Pieces();
         for await (const chunk of iterator) {
@@ -91,5 +96,6 @@ export function limitInflation(reader: object, path: string, limits: XlsxLimits)
       })(),
       sheetNo,
     );
+  };
   return () => internals.stream?.destroy();
 }
