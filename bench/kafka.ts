@@ -29,10 +29,9 @@ import { postgresConfigSchema } from '../src/connectors/postgresql/config.js';
 import { parseConfig } from '../src/core/config.js';
 import { Credits } from '../src/core/flow-control.js';
 import '../src/transforms/index.js';
-import { Type } from '@sinclair/typebox';
-import { registry } from '../src/core/registry.js';
 import { runTopology } from '../src/runtime/run-topology.js';
 import { compileTopology } from '../src/topology/compile.js';
+import { DISCARD } from './discard-sink.js';
 
 const MESSAGES = Number(process.argv[2] ?? 200_000);
 const CDC_ROWS = Number(process.env.BENCH_CDC_ROWS ?? 100_000);
@@ -46,13 +45,6 @@ const kafka = new Kafka({ brokers: BROKERS, clientId: 'sluice-bench', logLevel: 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 // Dead letters are not expected here; they go nowhere.
-registry.connector({
-  type: 'bench_null',
-  description: 'discards',
-  configSchema: Type.Object({}),
-  createSink: () => ({ write: async () => undefined, close: async () => undefined }),
-});
-
 async function topic(admin: Admin, prefix: string): Promise<string> {
   const name = `${prefix}-${randomUUID().slice(0, 8)}`;
   await admin.createTopics({ topics: [{ topic: name, numPartitions: PARTITIONS }], waitForLeaders: true });
@@ -115,7 +107,7 @@ async function sluice(admin: Admin, input: string): Promise<number> {
   const topology = compileTopology({
     name: `bench-kafka-${randomUUID().slice(0, 8)}`,
     checkpoint: { store: 'file', path: join(dir, 'checkpoints') },
-    dead_letter: { type: 'bench_null', config: {} },
+    dead_letter: { type: DISCARD, config: {} },
     nodes: {
       in: { type: 'kafka', config: { brokers: BROKERS, topics: [input], group_id: `bench-sluice-${randomUUID()}` } },
       total: { type: 'map', inputs: ['in'], config: { compute: { total: 'qty * price' } } },

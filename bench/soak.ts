@@ -13,14 +13,13 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Type } from '@sinclair/typebox';
 import pg from 'pg';
 import { pino } from 'pino';
 import '../src/register-all.js';
-import { registry } from '../src/core/registry.js';
 import type { RunMetrics } from '../src/runtime/run-metrics.js';
 import { runTopology } from '../src/runtime/run-topology.js';
 import { compileTopology } from '../src/topology/compile.js';
+import { DISCARD } from './discard-sink.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
@@ -46,13 +45,6 @@ function growthOf(samples: number[]): number {
   const n = Math.max(1, Math.min(ENDS, Math.floor(samples.length / 2)));
   return samples.length === 0 ? 0 : median(samples.slice(-n)) - median(samples.slice(0, n));
 }
-
-registry.connector({
-  type: 'soak_discard',
-  description: 'Drops every batch (the soak benchmark measures the source and runtime alone).',
-  configSchema: Type.Object({}),
-  createSink: () => ({ write: async () => undefined, close: async () => undefined }),
-});
 
 async function query(url: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
@@ -95,7 +87,7 @@ async function session(sink: string, srcUrl: string, dstUrl: string): Promise<{ 
       changes: { type: 'postgresql', config: { url: srcUrl, mode: 'cdc', slot, publication: 'soak', snapshot: 'never', batch_size: 5000 } },
       out:
         sink === 'noop'
-          ? { type: 'soak_discard', inputs: ['changes'], config: {} }
+          ? { type: DISCARD, inputs: ['changes'], config: {} }
           : { type: 'postgresql', inputs: ['changes'], config: { url: dstUrl, table: 'events' } },
     },
   });

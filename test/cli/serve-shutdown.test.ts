@@ -5,7 +5,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/control-plane/app.js';
 import { API_KEYS, auth, PGURL, query, SECRET_KEY, silent } from '../control-plane/helpers.js';
-import { startSluice } from '../support/cli.js';
+import { serveUrl, startSluice } from '../support/cli.js';
 
 describe('sluice serve on SIGTERM', () => {
   it('stops a run whose sink waits on a lock within abort_grace_ms, exits 0 and records the run interrupted', async () => {
@@ -26,15 +26,7 @@ describe('sluice serve on SIGTERM', () => {
       env: { SLUICE_API_KEYS: API_KEYS, SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_DATABASE_URL: '', SLUICE_LOG_LEVEL: 'warn' },
     });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        serve.child.stdout!.on('data', (d) => {
-          out += d;
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match) resolve(match[1]);
-        });
-        void serve.done.then((r) => reject(new Error(`serve exited: ${r.stderr}`)));
-      });
+      const url = await serveUrl(serve);
       const call = (method: string, path: string, body?: unknown) =>
         fetch(`${url}${path}`, {
           method,

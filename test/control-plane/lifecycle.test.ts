@@ -5,7 +5,7 @@ import { recordBatchFromRows } from '../../src/core/batch.js';
 import { registerCustomStep } from '../../src/pipeline/steps/custom.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/control-plane/app.js';
-import { sluice, startSluice } from '../support/cli.js';
+import { serveUrl, sluice, startSluice } from '../support/cli.js';
 import {
   API_KEYS,
   auth,
@@ -126,15 +126,7 @@ describe.each(BACKENDS)('sluice serve, deploy, pipeline run; a killed server lea
     const env = { SLUICE_API_KEYS: API_KEYS, SLUICE_SECRET_KEY: SECRET_KEY, SLUICE_DATABASE_URL: db?.url ?? '', SLUICE_LOG_LEVEL: 'warn' };
     const serve = startSluice(['serve', '--port', '0', '--state-dir', stateDir], { env });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        serve.child.stdout!.on('data', (d) => {
-          out += d;
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match) resolve(match[1]);
-        });
-        serve.done.then((r) => reject(new Error(`serve exited: ${r.stderr}`)));
-      });
+      const url = await serveUrl(serve);
       const client = { SLUICE_URL: url, SLUICE_API_KEY: KEYS.admin };
       const call = (method: string, path: string, body?: unknown) =>
         fetch(`${url}${path}`, {

@@ -32,3 +32,16 @@ export function startSluice(
 export function sluice(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return startSluice(args, options).done;
 }
+
+/** The URL a started `sluice serve` prints once it listens; rejects if it exits first. */
+export function serveUrl(serve: ReturnType<typeof startSluice>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let out = '';
+    serve.child.stdout!.on('data', (d) => {
+      out += d;
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    void serve.done.then((r) => reject(new Error(`serve exited: ${r.stderr}`)));
+  });
+}
